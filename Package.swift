@@ -1,0 +1,44 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies point down the data flow: capture -> decode -> flow -> output -> sensor -> CLI.
+// HNDecode and HNFlow depend on nothing (no Foundation, no libpcap): they are fuzzable alone.
+let package = Package(
+    name: "hnsensor",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "hnsensor", targets: ["hnsensor"]),
+        .executable(name: "hncapgen", targets: ["hncapgen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries. Linked now; Vectorscan and PCRE2 are used by the detection engine.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CVectorscan", pkgConfig: "libhs", providers: [.apt(["libvectorscan-dev"])]),
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+
+        .target(name: "HNDecode"),
+        .target(name: "HNFlow", dependencies: ["HNDecode"]),
+        .target(name: "HNCapture", dependencies: ["CPcap"]),
+        .target(name: "HNOutput", dependencies: ["HNDecode", "HNFlow"]),
+        .target(name: "HNSensor", dependencies: [
+            "HNCapture", "HNDecode", "HNFlow", "HNOutput", "CVectorscan", "CPCRE2",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "HNCapGen"),
+        .executableTarget(name: "hnsensor", dependencies: [
+            "HNSensor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "hncapgen", dependencies: ["HNCapGen"]),
+
+        .testTarget(name: "HNDecodeTests", dependencies: ["HNDecode", "HNCapGen"]),
+        .testTarget(name: "HNFlowTests", dependencies: ["HNFlow", "HNDecode"]),
+        .testTarget(name: "HNCaptureTests", dependencies: ["HNCapture", "HNCapGen"]),
+        .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNCapGen"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,181 @@
+/// An IPv4 or IPv6 address in 128 bits. IPv4 addresses are held in their IPv4-mapped IPv6 form
+/// (::ffff:a.b.c.d), so one type serves flow keys, indicators and CIDR matching for both
+/// families without an existential or an enum payload.
+public struct IPAddress: Hashable, Comparable, Sendable {
+    public var high: UInt64
+    public var low: UInt64
+
+    @inlinable
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// An IPv4 address from its 32-bit big-endian value.
+    @inlinable
+    public init(ipv4 value: UInt32) {
+        self.high = 0
+        self.low = 0x0000_FFFF_0000_0000 | UInt64(value)
+    }
+
+    public static let zero = IPAddress(high: 0, low: 0)
+
+    @inlinable
+    public var isIPv4: Bool { high == 0 && (low >> 32) == 0x0000_FFFF }
+
+    /// The 32-bit IPv4 value (meaningful only when `isIPv4`).
+    @inlinable
+    public var ipv4Value: UInt32 { UInt32(truncatingIfNeeded: low) }
+
+    @inlinable
+    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+        a.high != b.high ? a.high < b.high : a.low < b.low
+    }
+
+    /// The address as text: dotted quad for IPv4, RFC 5952 compressed form for IPv6.
+    /// Allocates a String: output and tests only.
+    public var description: String {
+        if isIPv4 {
+            let v = ipv4Value
+            return "\(v >> 24).\((v >> 16) & 0xFF).\((v >> 8) & 0xFF).\(v & 0xFF)"
+        }
+        var groups = [UInt16](repeating: 0, count: 8)
+        for i in 0..<4 {
+            groups[i] = UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i)))
+            groups[i + 4] = UInt16(truncatingIfNeeded: low >> (48 - 16 * UInt64(i)))
+        }
+        // Longest run of two or more zero groups is written as "::" (RFC 5952 section 4.2).
+        var bestStart = -1, bestLen = 0, i = 0
+        while i < 8 {
+            if groups[i] == 0 {
+                var j = i
+                while j < 8 && groups[j] == 0 { j += 1 }
+                if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
+                i = j
+            } else {
+                i += 1
+            }
+        }
+        var out = ""
+        i = 0
+        while i < 8 {
+            if i == bestStart {
+                out += "::"
+                i += bestLen
+                continue
+            }
+            if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
+            out += String(groups[i], radix: 16)
+            i += 1
+        }
+        return out
+    }
+
+    /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (with "::" and an embedded IPv4 tail).
+    public init?(_ text: Substring) {
+        if !text.contains(":") {
+            guard let v = IPAddress.parseIPv4(text) else { return nil }
+            self.init(ipv4: v)
+            return
+        }
+        // At most one "::" splits the text into the groups before and after the zero run.
+        let halves = IPAddress.splitOnDoubleColon(String(text))
+        guard halves.count <= 2 else { return nil }
+        guard let head = IPAddress.parseGroups(halves[0], allowIPv4Tail: halves.count == 1),
+              let tail = halves.count == 2 ? IPAddress.parseGroups(halves[1], allowIPv4Tail: true) : [] else { return nil }
+        let total = head.count + tail.count
+        guard halves.count == 2 ? total <= 7 : total == 8 else { return nil }
+        let groups = head + [UInt16](repeating: 0, count: 8 - total) + tail
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        for i in 0..<4 { hi = hi << 16 | UInt64(groups[i]) }
+        for i in 4..<8 { lo = lo << 16 | UInt64(groups[i]) }
+        self.init(high: hi, low: lo)
+    }
+
+    private static func splitOnDoubleColon(_ text: String) -> [String] {
+        var halves: [String] = []
+        var current = ""
+        var previousColon = false
+        for ch in text {
+            if ch == ":" && previousColon {
+                current.removeLast()
+                halves.append(current)
+                current = ""
+                previousColon = false
+                continue
+            }
+            current.append(ch)
+            previousColon = ch == ":"
+        }
+        halves.append(current)
+        return halves
+    }
+
+    private static func parseGroups(_ text: String, allowIPv4Tail: Bool) -> [UInt16]? {
+        if text.isEmpty { return [] }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        var groups: [UInt16] = []
+        for (index, part) in parts.enumerated() {
+            if part.contains(".") {
+                guard allowIPv4Tail, index == parts.count - 1, let v = parseIPv4(part) else { return nil }
+                groups.append(UInt16(v >> 16))
+                groups.append(UInt16(v & 0xFFFF))
+                continue
+            }
+            guard !part.isEmpty, part.count <= 4, part.allSatisfy(\.isHexDigit),
+                  let g = UInt16(part, radix: 16) else { return nil }
+            groups.append(g)
+        }
+        return groups
+    }
+
+    public init?(_ text: String) { self.init(Substring(text)) }
+
+    static func parseIPv4(_ text: Substring) -> UInt32? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let octet = UInt32(part), octet <= 255 else { return nil }
+            value = value << 8 | octet
+        }
+        return value
+    }
+}
+
+/// An address block in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`).
+public struct CIDR: Hashable, Sendable, CustomStringConvertible {
+    public let network: IPAddress
+    /// Prefix length in the 128-bit space (an IPv4 /8 is stored as /104).
+    public let prefixLength: Int
+
+    public init?(_ text: String) {
+        let pieces = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard pieces.count <= 2, let address = IPAddress(pieces[0]) else { return nil }
+        let maxLength = address.isIPv4 ? 32 : 128
+        var length = maxLength
+        if pieces.count == 2 {
+            guard let l = Int(pieces[1]), l >= 0, l <= maxLength, pieces[1].allSatisfy(\.isNumber) else { return nil }
+            length = l
+        }
+        let full = address.isIPv4 ? length + 96 : length
+        self.prefixLength = full
+        self.network = CIDR.mask(address, full)
+    }
+
+    static func mask(_ a: IPAddress, _ length: Int) -> IPAddress {
+        let hiMask: UInt64 = length >= 64 ? ~0 : (length == 0 ? 0 : ~0 << UInt64(64 - length))
+        let loLength = length - 64
+        let loMask: UInt64 = loLength >= 64 ? ~0 : (loLength <= 0 ? 0 : ~0 << UInt64(64 - loLength))
+        return IPAddress(high: a.high & hiMask, low: a.low & loMask)
+    }
+
+    public func contains(_ address: IPAddress) -> Bool {
+        CIDR.mask(address, prefixLength) == network
+    }
+
+    public var description: String {
+        network.isIPv4 ? "\(network.description)/\(prefixLength - 96)" : "\(network.description)/\(prefixLength)"
+    }
+}

@@ -1,0 +1,54 @@
+import HNDecode
+
+/// One tracked bidirectional flow. A plain struct stored inline in the flow table's slab:
+/// the key, counters and state, with no references (about 160 bytes).
+public struct Flow: Sendable {
+    /// The client side: the source of the first packet (or the destination of a first SYN-ACK).
+    public var client = IPAddress.zero
+    public var server = IPAddress.zero
+    public var clientPort: UInt16 = 0
+    public var serverPort: UInt16 = 0
+    public var proto: UInt8 = 0
+    public var ipVersion: UInt8 = 0
+    public var vlanCount: UInt8 = 0
+    public var segment: UInt16 = 0
+    public var vlan0: UInt16 = 0
+    public var vlan1: UInt16 = 0
+
+    /// Stable identifier written as EVE `flow_id` (deterministic: a hash of key and start).
+    public var id: UInt64 = 0
+    public var start: Int64 = 0
+    public var last: Int64 = 0
+    public var packetsToServer: UInt64 = 0
+    public var packetsToClient: UInt64 = 0
+    public var bytesToServer: UInt64 = 0
+    public var bytesToClient: UInt64 = 0
+
+    public var state = FlowState.new
+    public var tcpState = TCPState.none
+    public var tcpFlagsToServer: UInt8 = 0
+    public var tcpFlagsToClient: UInt8 = 0
+    public var finToServer = false
+    public var finToClient = false
+    /// True when the flow was picked up without seeing its TCP handshake.
+    public var midstream = false
+    public var icmpType: UInt8 = 0
+    public var icmpCode: UInt8 = 0
+    public var responseICMPType: UInt8 = 0
+    public var responseICMPCode: UInt8 = 0
+    public var hasResponseICMP = false
+    /// Set by detection when an alert fired on this flow.
+    public var alerted = false
+    /// Application protocol, set by protocol detection (0 = unknown).
+    public var appProto: UInt8 = 0
+
+    // Timer wheel links (slab index + 1, 0 = none) and the second the flow is filed under.
+    @usableFromInline var wheelNext: UInt32 = 0
+    @usableFromInline var wheelPrev: UInt32 = 0
+    @usableFromInline var wheelSecond: Int64 = 0
+    @usableFromInline var inUse = false
+
+    public init() {}
+
+    public var tcpFlags: UInt8 { tcpFlagsToServer | tcpFlagsToClient }
+}

@@ -1,0 +1,437 @@
+import HNDecode
+
+/// The table of live flows: an open-addressing hash index over a slab of inline `Flow`
+/// records, with a timer wheel that expires idle flows by packet time.
+///
+/// - Lookup: linear probing on a power-of-two index of slab positions, keyed by a hash seeded
+///   per table (so crafted tuples cannot force collisions) and compared field by field.
+/// - Expiry: each flow is filed in the wheel under the second its timeout would fall; when
+///   packet time passes that second the flow is checked and either expired or filed again
+///   (lazy rescheduling: a packet never moves a flow in the wheel unless its expiry moved
+///   earlier). Output order therefore depends only on the packets, never on hashing.
+/// - Memory: at most `maxFlows` records; when full, the flow nearest its timeout is evicted
+///   (reason `forced`) and counted. Nothing allocates per packet once the slab has grown.
+public final class FlowTable {
+    public struct Stats: Sendable {
+        public var created: UInt64 = 0
+        public var tcp: UInt64 = 0
+        public var udp: UInt64 = 0
+        public var icmp: UInt64 = 0
+        public var other: UInt64 = 0
+        public var timedOut: UInt64 = 0
+        /// Flows evicted because the table was at its memory cap.
+        public var evicted: UInt64 = 0
+        public var reused: UInt64 = 0
+        public var flushed: UInt64 = 0
+        /// Packets that did not belong to a flow (no IP layer, or a fragment being held).
+        public var notTracked: UInt64 = 0
+        public var peakActive: Int = 0
+        public init() {}
+    }
+
+    /// Approximate bytes one flow costs: its slab record plus its share of the index.
+    public static let bytesPerFlow = MemoryLayout<Flow>.stride + 2 * MemoryLayout<UInt32>.stride
+
+    public let timeouts: FlowTimeouts
+    public let maxFlows: Int
+    public private(set) var stats = Stats()
+
+    @usableFromInline var slab: [Flow] = []
+    @usableFromInline var freeList: [UInt32] = []
+    /// Open-addressing index: slab position + 1, 0 = empty slot.
+    @usableFromInline var index: [UInt32]
+    @usableFromInline var indexMask: Int
+    @usableFromInline var active = 0
+    @usableFromInline let seed: UInt64
+
+    static let wheelSize = 4096
+    @usableFromInline var wheel = [UInt32](repeating: 0, count: FlowTable.wheelSize)
+    /// The last second whose wheel bucket has been processed.
+    @usableFromInline var wheelNow: Int64 = Int64.min
+
+    /// - Parameters:
+    ///   - memcap: bytes the table may use; sets `maxFlows`.
+    ///   - seed: hash seed for the index. Changing it changes nothing in the output.
+    public init(timeouts: FlowTimeouts = FlowTimeouts(), memcap: Int = 128 << 20, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) {
+        self.timeouts = timeouts
+        self.maxFlows = max(16, memcap / FlowTable.bytesPerFlow)
+        self.seed = seed
+        self.index = [UInt32](repeating: 0, count: 1024)
+        self.indexMask = 1023
+    }
+
+    public var activeFlows: Int { active }
+
+    /// The flow at a slab position (valid until the table is next mutated).
+    public subscript(position: Int) -> Flow {
+        get { slab[position] }
+        _modify { yield &slab[position] }
+    }
+
+    // MARK: Hashing
+
+
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A direction-independent hash of the flow key.
+
+    static func keyHash(_ a: IPAddress, _ pa: UInt16, _ b: IPAddress, _ pb: UInt16, proto: UInt8,
+                        vlan: UInt32, segment: UInt16, seed: UInt64) -> UInt64 {
+        let ha = mix(a.high ^ mix(a.low ^ UInt64(pa)))
+        let hb = mix(b.high ^ mix(b.low ^ UInt64(pb)))
+        // Addition is symmetric, so both directions hash alike.
+        return mix((ha &+ hb) ^ seed ^ UInt64(proto) << 56 ^ UInt64(vlan) << 8 ^ UInt64(segment) << 40)
+    }
+
+    // MARK: Packet path
+
+    public enum Direction: Sendable { case toServer, toClient }
+
+    /// The result of `track`: the slab position of the packet's flow and its direction, or
+    /// nil for packets that are not tracked.
+    public struct Tracked: Sendable {
+        public var position: Int
+        public var direction: Direction
+        public var created: Bool
+    }
+
+    /// Finds or creates the flow of `packet`, updates its counters and state, and expires
+    /// idle flows up to the packet's time. Expired and evicted flows are handed to `onEnd`
+    /// before the table reuses their slot.
+
+    public func track(_ packet: Packet, onEnd: (Flow, FlowEndReason) -> Void) -> Tracked? {
+        advance(to: packet.timestamp, onEnd: onEnd)
+        guard packet.ipVersion != 0, !packet.isFragment else {
+            stats.notTracked &+= 1
+            return nil
+        }
+        var sport = packet.sourcePort, dport = packet.destinationPort
+        let proto = packet.ipProto
+        if proto != 6 && proto != 17 && proto != 132 { sport = 0; dport = 0 }
+        let vlan = UInt32(packet.vlan0) << 16 | UInt32(packet.vlan1)
+        let hash = FlowTable.keyHash(packet.source, sport, packet.destination, dport, proto: proto,
+                                     vlan: vlan, segment: packet.segment, seed: seed)
+        var slot = Int(truncatingIfNeeded: hash) & indexMask
+        while true {
+            let entry = index[slot]
+            if entry == 0 { break }
+            let position = Int(entry - 1)
+            let direction = slab.withUnsafeBufferPointer { flows -> Direction? in
+                let f = flows[position]
+                guard f.proto == proto, f.vlan0 == packet.vlan0, f.vlan1 == packet.vlan1,
+                      f.segment == packet.segment else { return nil }
+                if f.client == packet.source && f.server == packet.destination
+                    && f.clientPort == sport && f.serverPort == dport { return .toServer }
+                if f.server == packet.source && f.client == packet.destination
+                    && f.serverPort == sport && f.clientPort == dport { return .toClient }
+                return nil
+            }
+            if let direction {
+                if update(position, packet, direction, onEnd: onEnd) {
+                    return Tracked(position: position, direction: direction, created: false)
+                }
+                // The old connection ended (TCP port reuse): start a new flow below.
+                break
+            }
+            slot = (slot + 1) & indexMask
+        }
+        return create(packet, sport: sport, dport: dport, hash: hash, onEnd: onEnd)
+    }
+
+    /// Updates an existing flow; returns false when the flow was ended for TCP reuse.
+    @usableFromInline
+    func update(_ position: Int, _ packet: Packet, _ direction: Direction,
+                onEnd: (Flow, FlowEndReason) -> Void) -> Bool {
+        let toServer = direction == .toServer
+        if packet.ipProto == 6 {
+            var f = slab[position]
+            let action = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer,
+                                              finToServer: &f.finToServer, finToClient: &f.finToClient)
+            slab[position].tcpState = f.tcpState
+            slab[position].finToServer = f.finToServer
+            slab[position].finToClient = f.finToClient
+            if action == .reuse {
+                stats.reused &+= 1
+                end(position, reason: .tcpReuse, onEnd: onEnd)
+                return false
+            }
+        }
+        let oldExpiry = expiry(of: slab[position])
+        slab.withUnsafeMutableBufferPointer { flows in
+            let length = UInt64(packet.captureLength)
+            if toServer {
+                flows[position].packetsToServer &+= 1
+                flows[position].bytesToServer &+= length
+                flows[position].tcpFlagsToServer |= packet.tcpFlags
+            } else {
+                flows[position].packetsToClient &+= 1
+                flows[position].bytesToClient &+= length
+                flows[position].tcpFlagsToClient |= packet.tcpFlags
+                if !flows[position].hasResponseICMP && (packet.ipProto == 1 || packet.ipProto == 58) {
+                    flows[position].hasResponseICMP = true
+                    flows[position].responseICMPType = packet.icmpType
+                    flows[position].responseICMPCode = packet.icmpCode
+                }
+            }
+            if packet.timestamp > flows[position].last { flows[position].last = packet.timestamp }
+            flows[position].state = FlowTable.flowState(flows[position])
+        }
+        let newExpiry = expiry(of: slab[position])
+        if newExpiry < oldExpiry { reschedule(position, newExpiry) }
+        return true
+    }
+
+    @usableFromInline
+    static func flowState(_ f: Flow) -> FlowState {
+        if f.proto == 6 {
+            switch f.tcpState {
+            case .closed, .reset: return .closed
+            case .established, .closing: return .established
+            case .none, .synSent, .synReceived: return .new
+            }
+        }
+        return f.packetsToClient > 0 && f.packetsToServer > 0 ? .established : .new
+    }
+
+    @usableFromInline
+    func create(_ packet: Packet, sport: UInt16, dport: UInt16, hash: UInt64,
+                onEnd: (Flow, FlowEndReason) -> Void) -> Tracked {
+        if active >= maxFlows { evictOne(onEnd: onEnd) }
+        var f = Flow()
+        // A first SYN-ACK means we missed the SYN: the sender is the server.
+        let reversed = packet.ipProto == 6 && packet.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == (TCPFlags.syn | TCPFlags.ack)
+        f.client = reversed ? packet.destination : packet.source
+        f.server = reversed ? packet.source : packet.destination
+        f.clientPort = reversed ? dport : sport
+        f.serverPort = reversed ? sport : dport
+        f.proto = packet.ipProto
+        f.ipVersion = packet.ipVersion
+        f.vlanCount = packet.vlanCount
+        f.vlan0 = packet.vlan0
+        f.vlan1 = packet.vlan1
+        f.segment = packet.segment
+        f.start = packet.timestamp
+        f.last = packet.timestamp
+        f.id = FlowTable.flowID(f)
+        f.inUse = true
+        if packet.ipProto == 1 || packet.ipProto == 58 {
+            f.icmpType = packet.icmpType
+            f.icmpCode = packet.icmpCode
+        }
+        let toServer = !reversed
+        if packet.ipProto == 6 {
+            _ = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer,
+                                     finToServer: &f.finToServer, finToClient: &f.finToClient)
+            f.midstream = packet.tcpFlags & TCPFlags.syn == 0
+        }
+        let length = UInt64(packet.captureLength)
+        if toServer {
+            f.packetsToServer = 1; f.bytesToServer = length; f.tcpFlagsToServer = packet.tcpFlags
+        } else {
+            f.packetsToClient = 1; f.bytesToClient = length; f.tcpFlagsToClient = packet.tcpFlags
+        }
+        f.state = FlowTable.flowState(f)
+
+        let position: Int
+        if let free = freeList.popLast() {
+            position = Int(free)
+            slab[position] = f
+        } else {
+            position = slab.count
+            slab.append(f)
+        }
+        active += 1
+        if active > stats.peakActive { stats.peakActive = active }
+        stats.created &+= 1
+        switch f.proto {
+        case 6: stats.tcp &+= 1
+        case 17: stats.udp &+= 1
+        case 1, 58: stats.icmp &+= 1
+        default: stats.other &+= 1
+        }
+        if active * 2 > index.count { growIndex() }
+        insertIndex(position, hash: hash)
+        schedule(position, expiry(of: slab[position]))
+        return Tracked(position: position, direction: toServer ? .toServer : .toClient, created: true)
+    }
+
+    /// A deterministic 51-bit identifier (exactly representable in JSON numbers).
+    static func flowID(_ f: Flow) -> UInt64 {
+        var h = mix(f.client.high ^ mix(f.client.low ^ UInt64(f.clientPort) << 16 ^ UInt64(f.serverPort)))
+        h = mix(h ^ f.server.high ^ mix(f.server.low ^ UInt64(f.proto)))
+        h = mix(h ^ UInt64(bitPattern: f.start) ^ UInt64(f.vlan0) << 20 ^ UInt64(f.segment) << 36)
+        return h & ((1 << 51) - 1)
+    }
+
+    // MARK: Index
+
+    @usableFromInline
+    func insertIndex(_ position: Int, hash: UInt64) {
+        var slot = Int(truncatingIfNeeded: hash) & indexMask
+        while index[slot] != 0 { slot = (slot + 1) & indexMask }
+        index[slot] = UInt32(position + 1)
+    }
+
+    func hashOf(_ f: Flow) -> UInt64 {
+        FlowTable.keyHash(f.client, f.clientPort, f.server, f.serverPort, proto: f.proto,
+                          vlan: UInt32(f.vlan0) << 16 | UInt32(f.vlan1), segment: f.segment, seed: seed)
+    }
+
+    func growIndex() {
+        let newCount = index.count * 2
+        index = [UInt32](repeating: 0, count: newCount)
+        indexMask = newCount - 1
+        for position in slab.indices where slab[position].inUse {
+            insertIndex(position, hash: hashOf(slab[position]))
+        }
+    }
+
+    /// Removes a position from the index with backward-shift deletion (no tombstones).
+    func removeIndex(_ position: Int) {
+        var slot = Int(truncatingIfNeeded: hashOf(slab[position])) & indexMask
+        while index[slot] != UInt32(position + 1) {
+            guard index[slot] != 0 else { return }
+            slot = (slot + 1) & indexMask
+        }
+        var hole = slot
+        var next = (hole + 1) & indexMask
+        while index[next] != 0 {
+            let home = Int(truncatingIfNeeded: hashOf(slab[Int(index[next] - 1)])) & indexMask
+            // Move the entry back if its home is not cyclically within (hole, next].
+            let distanceToNext = (next - home) & indexMask
+            let distanceToHole = (hole - home) & indexMask
+            if distanceToHole < distanceToNext {
+                index[hole] = index[next]
+                hole = next
+            }
+            next = (next + 1) & indexMask
+        }
+        index[hole] = 0
+    }
+
+    // MARK: Expiry
+
+    @usableFromInline
+    func expiry(of f: Flow) -> Int64 {
+        f.last &+ timeouts.nanos(proto: f.proto, state: f.state)
+    }
+
+    @usableFromInline
+    static func second(_ nanos: Int64) -> Int64 {
+        nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
+    }
+
+    @usableFromInline
+    func schedule(_ position: Int, _ expiry: Int64) {
+        var second = FlowTable.second(expiry)
+        if wheelNow != Int64.min && second <= wheelNow { second = wheelNow + 1 }
+        let bucket = Int(truncatingIfNeeded: second) & (FlowTable.wheelSize - 1)
+        let head = wheel[bucket]
+        slab[position].wheelSecond = second
+        slab[position].wheelPrev = 0
+        slab[position].wheelNext = head
+        if head != 0 { slab[Int(head - 1)].wheelPrev = UInt32(position + 1) }
+        wheel[bucket] = UInt32(position + 1)
+    }
+
+    @usableFromInline
+    func unschedule(_ position: Int) {
+        let prev = slab[position].wheelPrev, next = slab[position].wheelNext
+        if prev != 0 {
+            slab[Int(prev - 1)].wheelNext = next
+        } else {
+            let bucket = Int(truncatingIfNeeded: slab[position].wheelSecond) & (FlowTable.wheelSize - 1)
+            if wheel[bucket] == UInt32(position + 1) { wheel[bucket] = next }
+        }
+        if next != 0 { slab[Int(next - 1)].wheelPrev = prev }
+        slab[position].wheelNext = 0
+        slab[position].wheelPrev = 0
+    }
+
+    @usableFromInline
+    func reschedule(_ position: Int, _ expiry: Int64) {
+        unschedule(position)
+        schedule(position, expiry)
+    }
+
+    /// Processes the wheel up to `now`: every flow idle past its timeout is ended.
+
+    public func advance(to now: Int64, onEnd: (Flow, FlowEndReason) -> Void) {
+        let nowSecond = FlowTable.second(now)
+        if wheelNow == Int64.min { wheelNow = nowSecond - 1; return }
+        guard nowSecond - 1 > wheelNow else { return }
+        let target = nowSecond - 1
+        // Beyond one turn of the wheel every bucket is visited once.
+        let first = max(wheelNow + 1, target - Int64(FlowTable.wheelSize) + 1)
+        wheelNow = target
+        var second = first
+        while second <= target {
+            processBucket(second, now: now, onEnd: onEnd)
+            second += 1
+        }
+    }
+
+    @usableFromInline
+    func processBucket(_ second: Int64, now: Int64, onEnd: (Flow, FlowEndReason) -> Void) {
+        let bucket = Int(truncatingIfNeeded: second) & (FlowTable.wheelSize - 1)
+        var entry = wheel[bucket]
+        wheel[bucket] = 0
+        while entry != 0 {
+            let position = Int(entry - 1)
+            entry = slab[position].wheelNext
+            if entry != 0 { slab[Int(entry - 1)].wheelPrev = 0 }
+            slab[position].wheelNext = 0
+            slab[position].wheelPrev = 0
+            let due = expiry(of: slab[position])
+            if due < now {
+                stats.timedOut &+= 1
+                release(position, reason: .timeout, onEnd: onEnd)
+            } else {
+                schedule(position, due)
+            }
+        }
+    }
+
+    /// Ends the flow nearest its timeout to make room.
+    func evictOne(onEnd: (Flow, FlowEndReason) -> Void) {
+        let start = wheelNow == Int64.min ? 0 : wheelNow + 1
+        for offset in 0..<Int64(FlowTable.wheelSize) {
+            let bucket = Int(truncatingIfNeeded: start + offset) & (FlowTable.wheelSize - 1)
+            let head = wheel[bucket]
+            if head != 0 {
+                stats.evicted &+= 1
+                end(Int(head - 1), reason: .forced, onEnd: onEnd)
+                return
+            }
+        }
+    }
+
+    func end(_ position: Int, reason: FlowEndReason, onEnd: (Flow, FlowEndReason) -> Void) {
+        unschedule(position)
+        release(position, reason: reason, onEnd: onEnd)
+    }
+
+    @usableFromInline
+    func release(_ position: Int, reason: FlowEndReason, onEnd: (Flow, FlowEndReason) -> Void) {
+        onEnd(slab[position], reason)
+        removeIndex(position)
+        slab[position].inUse = false
+        freeList.append(UInt32(position))
+        active -= 1
+    }
+
+    /// Ends every remaining flow (end of capture, shutdown), oldest first.
+    public func flush(onEnd: (Flow, FlowEndReason) -> Void) {
+        var positions = slab.indices.filter { slab[$0].inUse }
+        positions.sort { (slab[$0].start, slab[$0].id) < (slab[$1].start, slab[$1].id) }
+        for position in positions {
+            stats.flushed &+= 1
+            end(position, reason: .shutdown, onEnd: onEnd)
+        }
+    }
+}

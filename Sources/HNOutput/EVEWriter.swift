@@ -1,0 +1,160 @@
+import HNDecode
+import HNFlow
+
+/// Writes Suricata-compatible EVE JSON records, one object per line. Field names and order
+/// follow Suricata's eve.json; time is the packets' time, so output is deterministic.
+public final class EVEWriter {
+    let file: OutputFile
+    var json = JSONWriter(capacity: 2048)
+    public private(set) var records: UInt64 = 0
+    public private(set) var countsByType: [String: UInt64] = [:]
+    /// Optional sensor name written as `host` (Suricata's `sensor-name`).
+    public let sensorName: String?
+    /// Names of the segments by index, written as `in_iface`.
+    public let segmentNames: [String]
+
+    public init(file: OutputFile, sensorName: String? = nil, segmentNames: [String] = []) {
+        self.file = file
+        self.sensorName = sensorName
+        self.segmentNames = segmentNames
+    }
+
+    func header(_ timestamp: Int64, type: String, flowID: UInt64?, segment: UInt16?) {
+        json.clear()
+        json.beginObject()
+        json.field("timestamp", EVETime.format(timestamp))
+        if let flowID { json.field("flow_id", flowID) }
+        if let segment, Int(segment) < segmentNames.count { json.field("in_iface", segmentNames[Int(segment)]) }
+        json.field("event_type", type)
+        if let sensorName { json.field("host", sensorName) }
+    }
+
+    func finish(type: String) throws(OutputFile.Failure) {
+        json.endObject()
+        json.bytes.append(0x0A)
+        try file.write(json.bytes)
+        records += 1
+        countsByType[type, default: 0] += 1
+    }
+
+    /// The common tuple fields of a flow: src/dest as client/server.
+    func tuple(_ f: Flow) {
+        if f.vlanCount > 0 {
+            json.beginArray("vlan")
+            json.number(Int(f.vlan0))
+            if f.vlanCount > 1 { json.number(Int(f.vlan1)) }
+            json.endArray()
+        }
+        json.field("src_ip", f.client.description)
+        if f.proto == 6 || f.proto == 17 || f.proto == 132 { json.field("src_port", Int(f.clientPort)) }
+        json.field("dest_ip", f.server.description)
+        if f.proto == 6 || f.proto == 17 || f.proto == 132 { json.field("dest_port", Int(f.serverPort)) }
+        json.field("proto", IPProto.name(f.proto))
+        if f.proto == 1 || f.proto == 58 {
+            json.field("icmp_type", Int(f.icmpType))
+            json.field("icmp_code", Int(f.icmpCode))
+            if f.hasResponseICMP {
+                json.field("response_icmp_type", Int(f.responseICMPType))
+                json.field("response_icmp_code", Int(f.responseICMPCode))
+            }
+        }
+    }
+
+    /// An `event_type: flow` record, written when a flow ends.
+    public func writeFlow(_ f: Flow, reason: FlowEndReason, appProto: String?) throws(OutputFile.Failure) {
+        header(f.start, type: "flow", flowID: f.id, segment: f.segment)
+        tuple(f)
+        if let appProto { json.field("app_proto", appProto) }
+        json.beginObject("flow")
+        json.field("pkts_toserver", f.packetsToServer)
+        json.field("pkts_toclient", f.packetsToClient)
+        json.field("bytes_toserver", f.bytesToServer)
+        json.field("bytes_toclient", f.bytesToClient)
+        json.field("start", EVETime.format(f.start))
+        json.field("end", EVETime.format(f.last))
+        json.field("age", Int((f.last - f.start) / 1_000_000_000))
+        json.field("state", f.state.name)
+        json.field("reason", reason.name)
+        json.field("alerted", f.alerted)
+        json.endObject()
+        if f.proto == 6 {
+            json.beginObject("tcp")
+            json.field("tcp_flags", hex(f.tcpFlags))
+            json.field("tcp_flags_ts", hex(f.tcpFlagsToServer))
+            json.field("tcp_flags_tc", hex(f.tcpFlagsToClient))
+            let flags = f.tcpFlags
+            if flags & TCPFlags.fin != 0 { json.field("fin", true) }
+            if flags & TCPFlags.syn != 0 { json.field("syn", true) }
+            if flags & TCPFlags.rst != 0 { json.field("rst", true) }
+            if flags & TCPFlags.psh != 0 { json.field("psh", true) }
+            if flags & TCPFlags.ack != 0 { json.field("ack", true) }
+            if flags & TCPFlags.urg != 0 { json.field("urg", true) }
+            if flags & TCPFlags.ece != 0 { json.field("ecn", true) }
+            if flags & TCPFlags.cwr != 0 { json.field("cwr", true) }
+            json.field("state", f.tcpState.name)
+            if f.midstream { json.field("midstream", true) }
+            json.endObject()
+        }
+        try finish(type: "flow")
+    }
+
+    func hex(_ value: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(value >> 4)], digits[Int(value & 0xF)]])
+    }
+
+    /// A `stats` record: a tree of named counters, written in the order given.
+    public func writeStats(timestamp: Int64, uptime: Int64, counters: StatsTree) throws(OutputFile.Failure) {
+        header(timestamp, type: "stats", flowID: nil, segment: nil)
+        json.beginObject("stats")
+        json.field("uptime", uptime)
+        write(counters)
+        json.endObject()
+        try finish(type: "stats")
+    }
+
+    func write(_ tree: StatsTree) {
+        for (name, node) in tree.children {
+            switch node {
+            case .value(let v): json.field(name, v)
+            case .tree(let sub):
+                json.beginObject(name)
+                write(sub)
+                json.endObject()
+            }
+        }
+    }
+
+    public func commit() throws(OutputFile.Failure) { try file.commit() }
+    public func abandon() { file.abandon() }
+}
+
+/// Named counters in a fixed order, nested by layer (`decoder.event.ipv4.hlen_too_small`).
+public struct StatsTree: Sendable {
+    public indirect enum Node: Sendable {
+        case value(UInt64)
+        case tree(StatsTree)
+    }
+    public var children: [(String, Node)] = []
+
+    public init() {}
+
+    public mutating func set(_ name: String, _ value: UInt64) {
+        children.append((name, .value(value)))
+    }
+
+    public mutating func set(_ name: String, _ tree: StatsTree) {
+        children.append((name, .tree(tree)))
+    }
+
+    /// The value at a dotted path, for tests and summaries.
+    public func value(_ path: String) -> UInt64? {
+        var node = Node.tree(self)
+        for part in path.split(separator: ".") {
+            guard case .tree(let t) = node, let child = t.children.first(where: { $0.0 == part }) else { return nil }
+            node = child.1
+        }
+        if case .value(let v) = node { return v }
+        return nil
+    }
+}

@@ -1,0 +1,160 @@
+/// Appends JSON text to a byte buffer without building an intermediate tree: the EVE writer
+/// emits one record per line with keys in a fixed order, so output is byte-identical for the
+/// same input. Commas are tracked per nesting level.
+public struct JSONWriter {
+    public var bytes: [UInt8] = []
+    private var needsComma: [Bool] = [false]
+
+    public init(capacity: Int = 1024) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func clear() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma = [false]
+        pendingValue = false
+    }
+
+    private mutating func separator() {
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
+        needsComma[needsComma.count - 1] = true
+    }
+
+    public mutating func beginObject(_ key: String? = nil) {
+        if let key { self.key(key) }
+        valueSeparator()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma.append(false)
+    }
+
+    public mutating func endObject() {
+        needsComma.removeLast()
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    public mutating func beginArray(_ key: String? = nil) {
+        if let key { self.key(key) }
+        valueSeparator()
+        bytes.append(UInt8(ascii: "["))
+        needsComma.append(false)
+    }
+
+    public mutating func endArray() {
+        needsComma.removeLast()
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    private mutating func key(_ key: String) {
+        separator()
+        appendString(key)
+        bytes.append(UInt8(ascii: ":"))
+        // The value that follows must not add a comma of its own.
+        pendingValue = true
+    }
+
+    private var pendingValue = false
+
+    private mutating func valueSeparator() {
+        if pendingValue {
+            pendingValue = false
+        } else {
+            separator()
+        }
+    }
+
+    public mutating func field(_ key: String, _ value: String) { self.key(key); string(value) }
+    public mutating func field(_ key: String, _ value: Int) { self.key(key); number(value) }
+    public mutating func field(_ key: String, _ value: Int64) { self.key(key); number(Int(value)) }
+    public mutating func field(_ key: String, _ value: UInt64) { self.key(key); unsigned(value) }
+    public mutating func field(_ key: String, _ value: Bool) { self.key(key); bool(value) }
+    public mutating func field(_ key: String, double value: Double) { self.key(key); double(value) }
+
+    public mutating func string(_ value: String) {
+        valueSeparator()
+        appendString(value)
+    }
+
+    public mutating func number(_ value: Int) {
+        valueSeparator()
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func unsigned(_ value: UInt64) {
+        valueSeparator()
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func bool(_ value: Bool) {
+        valueSeparator()
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// A number with up to six decimals, trailing zeros removed (deterministic formatting).
+    public mutating func double(_ value: Double) {
+        valueSeparator()
+        guard value.isFinite else { bytes.append(contentsOf: "0".utf8); return }
+        let scaled = Int64((abs(value) * 1_000_000).rounded())
+        var text = value < 0 && scaled != 0 ? "-" : ""
+        text += String(scaled / 1_000_000)
+        let fraction = scaled % 1_000_000
+        if fraction != 0 {
+            var digits = String(fraction)
+            digits = String(repeating: "0", count: 6 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+        }
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends `value` as a JSON string literal, escaping quotes, backslashes and controls.
+    /// Invalid UTF-8 cannot occur here: Swift strings are valid Unicode.
+    mutating func appendString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20, 0x7F:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Formats packet timestamps as Suricata's EVE does: `2024-05-01T10:00:00.123456+0000`.
+/// Always UTC, so the same capture gives the same text on every machine.
+public enum EVETime {
+    public static func format(_ nanos: Int64) -> String {
+        let totalMicros = nanos >= 0 ? nanos / 1_000 : (nanos - 999) / 1_000
+        var seconds = totalMicros >= 0 ? totalMicros / 1_000_000 : (totalMicros - 999_999) / 1_000_000
+        let micros = totalMicros - seconds * 1_000_000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        seconds -= days * 86_400
+        let (year, month, day) = civil(fromDays: days)
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2)).\(pad(micros, 6))+0000"
+    }
+
+    /// The calendar date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    static func pad(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+}

@@ -1,0 +1,300 @@
+import HNDecode
+import HNFlow
+import Yams
+
+/// A configuration error, one line: `FILE:LINE:COLUMN: KEY.PATH: what is wrong`.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+}
+
+/// The sensor configuration (YAML). Every key has a built-in default, so replay runs without
+/// a file; unknown keys are errors, so a typo never silently falls back to a default.
+public struct SensorConfig: Sendable {
+    public enum SegmentKind: String, Sendable, CaseIterable {
+        case vpn, dmz, reverseProxy = "reverse-proxy", `internal`
+    }
+
+    public struct Segment: Sendable {
+        public var name: String
+        public var kind: SegmentKind
+        public var interface: String?
+        public var bpf: String?
+        public var networks: [CIDR]
+    }
+
+    public enum ConstituentType: String, Sendable, CaseIterable {
+        case hospital, laboratory, doctor, pharmacy, careHome = "care-home", itProvider = "it-provider"
+        case publicInstitution = "public-institution", other
+    }
+
+    public struct Constituent: Sendable {
+        public var name: String
+        public var type: ConstituentType
+        public var networks: [CIDR]
+        public var patientCare: Bool
+    }
+
+    public var sensorName = "hnsensor"
+    /// RFC 1918 space by default, as Suricata's default HOME_NET.
+    public var homeNet: [CIDR] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].compactMap { CIDR($0) }
+    public var addressGroups: [String: String] = [:]
+    public var portGroups: [String: String] = [:]
+    public var segments: [Segment] = []
+    public var constituents: [Constituent] = []
+    public var flowTimeouts = FlowTimeouts()
+    public var flowMemcap = 128 << 20
+    public var defrag = Defragmenter.Limits()
+    public var storePath: String? = nil
+    public var evePath: String? = nil
+    public var rulesPath: String? = nil
+    /// The file the configuration came from ("built-in defaults" when none).
+    public var source = "built-in defaults"
+
+    public init() {}
+
+    // MARK: Loading
+
+    public static func load(path: String) throws(ConfigError) -> SensorConfig {
+        let text: String
+        do {
+            text = try readTextFile(path)
+        } catch {
+            throw ConfigError(description: "\(path): \(error.description)")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> SensorConfig {
+        var config = SensorConfig()
+        config.source = file
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigError(description: describe(error, file: file))
+        } catch {
+            throw ConfigError(description: "\(file): \(error)")
+        }
+        guard let root else { return config }  // an empty file keeps every default
+        let reader = Reader(file: file)
+        try reader.apply(root, to: &config)
+        return config
+    }
+
+    static func describe(_ error: YamlError, file: String) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return "\(file):\(mark.line):\(mark.column): YAML syntax: \(problem)"
+        case .composer(_, let problem, let mark, _):
+            return "\(file):\(mark.line):\(mark.column): YAML: \(problem)"
+        default:
+            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "invalid YAML"
+            return "\(file): YAML: \(first)"
+        }
+    }
+}
+
+/// Walks the YAML tree, checking each key against what the schema allows.
+struct Reader {
+    let file: String
+
+    func fail(_ node: Node?, _ path: String, _ message: String) -> ConfigError {
+        let place = node?.mark.map { "\(file):\($0.line):\($0.column)" } ?? file
+        return ConfigError(description: "\(place): \(path): \(message)")
+    }
+
+    func mapping(_ node: Node, _ path: String, allowed: [String]) throws(ConfigError) -> [(String, Node, Node)] {
+        guard case .mapping(let m) = node else { throw fail(node, path, "expected a mapping") }
+        var result: [(String, Node, Node)] = []
+        for (k, v) in m {
+            guard let key = k.string else { throw fail(k, path, "keys must be text") }
+            let full = path.isEmpty ? key : "\(path).\(key)"
+            guard allowed.contains(key) else {
+                throw fail(k, full, "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
+            }
+            result.append((key, k, v))
+        }
+        return result
+    }
+
+    func string(_ node: Node, _ path: String) throws(ConfigError) -> String {
+        guard case .scalar(let s) = node else { throw fail(node, path, "expected a value") }
+        return s.string
+    }
+
+    func sequence(_ node: Node, _ path: String) throws(ConfigError) -> [Node] {
+        guard case .sequence(let s) = node else { throw fail(node, path, "expected a list") }
+        return Array(s)
+    }
+
+    func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
+        switch try string(node, path).lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw fail(node, path, "expected true or false")
+        }
+    }
+
+    func seconds(_ node: Node, _ path: String) throws(ConfigError) -> Int64 {
+        guard let v = Int64(try string(node, path)), v >= 0, v <= 86_400 * 7 else {
+            throw fail(node, path, "expected a number of seconds from 0 to 604800")
+        }
+        return v
+    }
+
+    /// A byte size: a plain number or one with kb/mb/gb (Suricata's memcap syntax).
+    func size(_ node: Node, _ path: String) throws(ConfigError) -> Int {
+        let text = try string(node, path).lowercased().filter { $0 != " " }
+        let units: [(String, Int)] = [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("b", 1)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let v = Int(text.dropLast(suffix.count)), v > 0, v <= (1 << 40) / factor { return v * factor }
+            throw fail(node, path, "expected a size such as 64mb or 1gb")
+        }
+        guard let v = Int(text), v > 0 else { throw fail(node, path, "expected a size such as 64mb or 1gb") }
+        return v
+    }
+
+    func cidrs(_ node: Node, _ path: String) throws(ConfigError) -> [CIDR] {
+        var result: [CIDR] = []
+        for (i, item) in try sequence(node, path).enumerated() {
+            let text = try string(item, "\(path)[\(i)]")
+            guard let c = CIDR(text) else { throw fail(item, "\(path)[\(i)]", "invalid CIDR '\(text)'") }
+            result.append(c)
+        }
+        return result
+    }
+
+    func apply(_ root: Node, to config: inout SensorConfig) throws(ConfigError) {
+        let top = ["sensor", "home_net", "vars", "segments", "constituents", "flow", "defrag", "store", "eve", "rules"]
+        for (key, _, value) in try mapping(root, "", allowed: top) {
+            switch key {
+            case "sensor":
+                for (k, _, v) in try mapping(value, "sensor", allowed: ["name"]) where k == "name" {
+                    config.sensorName = try string(v, "sensor.name")
+                }
+            case "home_net":
+                config.homeNet = try cidrs(value, "home_net")
+            case "vars":
+                for (k, _, v) in try mapping(value, "vars", allowed: ["address-groups", "port-groups"]) {
+                    var groups: [String: String] = [:]
+                    for (name, _, g) in try mapping(v, "vars.\(k)", allowed: try keys(v, "vars.\(k)")) {
+                        groups[name] = try string(g, "vars.\(k).\(name)")
+                    }
+                    if k == "address-groups" { config.addressGroups = groups } else { config.portGroups = groups }
+                }
+            case "segments":
+                config.segments = try segments(value)
+            case "constituents":
+                config.constituents = try constituents(value)
+            case "flow":
+                try flow(value, &config)
+            case "defrag":
+                for (k, _, v) in try mapping(value, "defrag", allowed: ["memcap", "timeout", "max_fragments"]) {
+                    switch k {
+                    case "memcap": config.defrag.memcap = try size(v, "defrag.memcap")
+                    case "timeout": config.defrag.timeoutNanos = try seconds(v, "defrag.timeout") * 1_000_000_000
+                    default:
+                        guard let n = Int(try string(v, "defrag.max_fragments")), n > 0, n <= 8192 else {
+                            throw fail(v, "defrag.max_fragments", "expected a number from 1 to 8192")
+                        }
+                        config.defrag.maxFragments = n
+                    }
+                }
+            case "store":
+                for (_, _, v) in try mapping(value, "store", allowed: ["path"]) { config.storePath = try string(v, "store.path") }
+            case "eve":
+                for (_, _, v) in try mapping(value, "eve", allowed: ["path"]) { config.evePath = try string(v, "eve.path") }
+            default:
+                for (_, _, v) in try mapping(value, "rules", allowed: ["path"]) { config.rulesPath = try string(v, "rules.path") }
+            }
+        }
+    }
+
+    func keys(_ node: Node, _ path: String) throws(ConfigError) -> [String] {
+        guard case .mapping(let m) = node else { throw fail(node, path, "expected a mapping") }
+        return m.keys.compactMap(\.string)
+    }
+
+    func segments(_ node: Node) throws(ConfigError) -> [SensorConfig.Segment] {
+        var result: [SensorConfig.Segment] = []
+        for (i, item) in try sequence(node, "segments").enumerated() {
+            let path = "segments[\(i)]"
+            var name: String?, kind: SensorConfig.SegmentKind?, interface: String?, bpf: String?, networks: [CIDR] = []
+            for (k, _, v) in try mapping(item, path, allowed: ["name", "kind", "interface", "bpf", "networks"]) {
+                switch k {
+                case "name": name = try string(v, "\(path).name")
+                case "kind":
+                    let text = try string(v, "\(path).kind")
+                    guard let kk = SensorConfig.SegmentKind(rawValue: text) else {
+                        throw fail(v, "\(path).kind", "unknown kind '\(text)' (expected one of: \(SensorConfig.SegmentKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    kind = kk
+                case "interface": interface = try string(v, "\(path).interface")
+                case "bpf": bpf = try string(v, "\(path).bpf")
+                default: networks = try cidrs(v, "\(path).networks")
+                }
+            }
+            guard let name else { throw fail(item, path, "missing key 'name'") }
+            guard !result.contains(where: { $0.name == name }) else { throw fail(item, "\(path).name", "duplicate segment '\(name)'") }
+            result.append(.init(name: name, kind: kind ?? .internal, interface: interface, bpf: bpf, networks: networks))
+        }
+        return result
+    }
+
+    func constituents(_ node: Node) throws(ConfigError) -> [SensorConfig.Constituent] {
+        var result: [SensorConfig.Constituent] = []
+        for (i, item) in try sequence(node, "constituents").enumerated() {
+            let path = "constituents[\(i)]"
+            var name: String?, type = SensorConfig.ConstituentType.other, networks: [CIDR] = [], care = false
+            for (k, _, v) in try mapping(item, path, allowed: ["name", "type", "networks", "patient_care"]) {
+                switch k {
+                case "name": name = try string(v, "\(path).name")
+                case "type":
+                    let text = try string(v, "\(path).type")
+                    guard let t = SensorConfig.ConstituentType(rawValue: text) else {
+                        throw fail(v, "\(path).type", "unknown type '\(text)' (expected one of: \(SensorConfig.ConstituentType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    type = t
+                case "networks": networks = try cidrs(v, "\(path).networks")
+                default: care = try bool(v, "\(path).patient_care")
+                }
+            }
+            guard let name else { throw fail(item, path, "missing key 'name'") }
+            result.append(.init(name: name, type: type, networks: networks, patientCare: care))
+        }
+        return result
+    }
+
+    func flow(_ node: Node, _ config: inout SensorConfig) throws(ConfigError) {
+        for (k, _, v) in try mapping(node, "flow", allowed: ["memcap", "timeouts"]) {
+            if k == "memcap" {
+                config.flowMemcap = try size(v, "flow.memcap")
+                continue
+            }
+            for (proto, _, states) in try mapping(v, "flow.timeouts", allowed: ["tcp", "udp", "icmp", "default"]) {
+                let path = "flow.timeouts.\(proto)"
+                var table: FlowTimeouts.PerState
+                switch proto {
+                case "tcp": table = config.flowTimeouts.tcp
+                case "udp": table = config.flowTimeouts.udp
+                case "icmp": table = config.flowTimeouts.icmp
+                default: table = config.flowTimeouts.other
+                }
+                for (state, _, value) in try mapping(states, path, allowed: ["new", "established", "closed"]) {
+                    let s = try seconds(value, "\(path).\(state)")
+                    switch state {
+                    case "new": table.new = s
+                    case "established": table.established = s
+                    default: table.closed = s
+                    }
+                }
+                switch proto {
+                case "tcp": config.flowTimeouts.tcp = table
+                case "udp": config.flowTimeouts.udp = table
+                case "icmp": config.flowTimeouts.icmp = table
+                default: config.flowTimeouts.other = table
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import HNDecode
+import HNFlow
+import HNOutput
+
+/// The inspection pipeline for one worker: decode, flow tracking, and the EVE records they
+/// produce. It knows nothing of libpcap: it takes bytes with a timestamp and a link type, so
+/// replay, live capture and tests drive the very same code.
+public final class Pipeline {
+    public private(set) var decoder: Decoder
+    public let flows: FlowTable
+    let eve: EVEWriter?
+    var packet = Packet()
+    public private(set) var firstTimestamp: Int64? = nil
+    public private(set) var lastTimestamp: Int64 = 0
+    /// The first output failure (disk full, …); processing stops writing after it.
+    public private(set) var outputFailure: OutputFile.Failure? = nil
+    public private(set) var flowRecords: UInt64 = 0
+
+    public init(config: SensorConfig, eve: EVEWriter?) {
+        self.decoder = Decoder(defragLimits: config.defrag)
+        self.flows = FlowTable(timeouts: config.flowTimeouts, memcap: config.flowMemcap)
+        self.eve = eve
+    }
+
+    /// Processes one captured frame. `bytes` is only borrowed for the call.
+    public func process(_ bytes: UnsafeRawBufferPointer, timestamp: Int64, captureLength: Int, wireLength: Int,
+                        linkType: Int32, segment: UInt16 = 0) {
+        if firstTimestamp == nil { firstTimestamp = timestamp }
+        if timestamp > lastTimestamp { lastTimestamp = timestamp }
+        packet.timestamp = timestamp
+        packet.captureLength = captureLength
+        packet.wireLength = wireLength
+        packet.segment = segment
+        let verdict = decoder.decode(ByteView(bytes), linkType: linkType, into: &packet)
+        guard verdict == .decoded else {
+            // Rejected packets still move packet time forward, so idle flows expire.
+            flows.advance(to: timestamp, onEnd: flowEnded)
+            return
+        }
+        _ = flows.track(packet, onEnd: flowEnded)
+    }
+
+    func flowEnded(_ flow: Flow, _ reason: FlowEndReason) {
+        flowRecords += 1
+        guard let eve, outputFailure == nil else { return }
+        do {
+            try eve.writeFlow(flow, reason: reason, appProto: nil)
+        } catch {
+            outputFailure = error
+        }
+    }
+
+    /// Ends every open flow and writes the final `stats` record.
+    public func finish() {
+        flows.flush(onEnd: flowEnded)
+        guard let eve, outputFailure == nil else { return }
+        do {
+            try eve.writeStats(timestamp: lastTimestamp, uptime: uptimeSeconds, counters: statsTree())
+        } catch {
+            outputFailure = error
+        }
+    }
+
+    /// Seconds of packet time between the first and the last packet.
+    public var uptimeSeconds: Int64 {
+        guard let firstTimestamp else { return 0 }
+        return (lastTimestamp - firstTimestamp) / 1_000_000_000
+    }
+
+    /// The counters in Suricata's `stats` layout.
+    public func statsTree() -> StatsTree {
+        let d = decoder.stats
+        var decoderTree = StatsTree()
+        let values: [(String, UInt64)] = [
+            ("pkts", d.packets), ("bytes", d.bytes), ("decoded", d.decoded), ("invalid", d.rejected),
+            ("ethernet", d.ethernet), ("vlan", d.vlan), ("sll", d.sll), ("sll2", d.sll2), ("null", d.null),
+            ("raw", d.raw), ("non_ip", d.nonIP), ("ipv4", d.ipv4), ("ipv6", d.ipv6), ("tcp", d.tcp),
+            ("udp", d.udp), ("sctp", d.sctp), ("icmpv4", d.icmpv4), ("icmpv6", d.icmpv6), ("gre", d.gre),
+            ("ipv4_in_ip", d.ipip), ("ipv6_in_ip", d.ipv6InIP), ("esp", d.esp), ("ah", d.ah),
+            ("other_ip_proto", d.otherIPProto),
+        ]
+        for (name, value) in values { decoderTree.set(name, value) }
+        var events = StatsTree()
+        var layers: [(String, StatsTree)] = []
+        for event in DecodeEvent.allCases {
+            let layer = String(event.layer)
+            if let i = layers.firstIndex(where: { $0.0 == layer }) {
+                layers[i].1.set(String(event.event), d[event])
+            } else {
+                var tree = StatsTree()
+                tree.set(String(event.event), d[event])
+                layers.append((layer, tree))
+            }
+        }
+        for (name, tree) in layers { events.set(name, tree) }
+        decoderTree.set("event", events)
+
+        var defrag = StatsTree()
+        defrag.set("ipv4_fragments", d.ipv4Fragments)
+        defrag.set("ipv6_fragments", d.ipv6Fragments)
+        defrag.set("reassembled", d.reassembled)
+        defrag.set("timeouts", d.defragTimeouts)
+        defrag.set("pending", UInt64(decoder.defragmenter.pendingDatagrams))
+
+        let f = flows.stats
+        var flow = StatsTree()
+        let flowValues: [(String, UInt64)] = [
+            ("total", f.created), ("tcp", f.tcp), ("udp", f.udp), ("icmp", f.icmp), ("other", f.other),
+            ("active", UInt64(flows.activeFlows)), ("peak_active", UInt64(f.peakActive)),
+            ("timeout", f.timedOut), ("evicted_memcap", f.evicted), ("tcp_reuse", f.reused),
+            ("shutdown", f.flushed), ("not_tracked", f.notTracked), ("max_flows", UInt64(flows.maxFlows)),
+        ]
+        for (name, value) in flowValues { flow.set(name, value) }
+
+        var tree = StatsTree()
+        tree.set("decoder", decoderTree)
+        tree.set("defrag", defrag)
+        tree.set("flow", flow)
+        return tree
+    }
+}

@@ -1,0 +1,106 @@
+import HNCapture
+import HNOutput
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a replay did, for the summary line and tests.
+public struct ReplaySummary: Sendable {
+    public var files = 0
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public var decoded: UInt64 = 0
+    public var rejected: UInt64 = 0
+    public var flows: UInt64 = 0
+    public var alerts: UInt64 = 0
+    public var events: UInt64 = 0
+    public var incidents: UInt64 = 0
+    public var eveRecords: UInt64 = 0
+    public var wallSeconds: Double = 0
+    /// Files damaged part-way (truncated record, …): what came before was processed.
+    public var warnings: [String] = []
+    public var stats = StatsTree()
+
+    public var packetsPerSecond: Double { wallSeconds > 0 ? Double(packets) / wallSeconds : 0 }
+    public var megabitsPerSecond: Double { wallSeconds > 0 ? Double(bytes) * 8 / wallSeconds / 1e6 : 0 }
+}
+
+public struct ReplayError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Runs the pipeline over capture files, in order, as one continuous stream of packet time.
+public enum Replay {
+    /// - Parameters:
+    ///   - files: pcap or pcapng files, processed in the given order.
+    ///   - evePath: EVE output file ("-" for standard output, nil for none). Written to a
+    ///     temporary file and moved into place only when the replay succeeds.
+    public static func run(files: [String], config: SensorConfig, evePath: String?) throws(ReplayError) -> ReplaySummary {
+        guard !files.isEmpty else { throw ReplayError(description: "no capture file given") }
+        // Open every capture first: a missing file or a corrupt header fails before any output.
+        var sources: [PacketSource] = []
+        for file in files {
+            do {
+                sources.append(try PacketSource(file: file))
+            } catch {
+                throw ReplayError(description: error.description)
+            }
+        }
+        var eve: EVEWriter? = nil
+        if let evePath {
+            do {
+                eve = EVEWriter(file: try OutputFile(path: evePath), sensorName: nil,
+                                segmentNames: [])
+            } catch {
+                throw ReplayError(description: error.description)
+            }
+        }
+        let pipeline = Pipeline(config: config, eve: eve)
+        var summary = ReplaySummary()
+        let started = monotonicSeconds()
+        for source in sources {
+            summary.files += 1
+            let linkType = source.linkType
+            loop: while true {
+                let result = source.next { bytes, ts, caplen, wirelen in
+                    pipeline.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
+                }
+                switch result {
+                case .packet, .timeout: continue
+                case .endOfFile: break loop
+                case .damaged(let message):
+                    summary.warnings.append(message)
+                    break loop
+                }
+            }
+            if pipeline.outputFailure != nil { break }
+        }
+        pipeline.finish()
+        summary.wallSeconds = monotonicSeconds() - started
+        if let failure = pipeline.outputFailure {
+            eve?.abandon()
+            throw ReplayError(description: failure.description)
+        }
+        do {
+            try eve?.commit()
+        } catch {
+            throw ReplayError(description: error.description)
+        }
+        let d = pipeline.decoder.stats
+        summary.packets = d.packets
+        summary.bytes = d.bytes
+        summary.decoded = d.decoded
+        summary.rejected = d.rejected
+        summary.flows = pipeline.flows.stats.created
+        summary.eveRecords = eve?.records ?? 0
+        summary.stats = pipeline.statsTree()
+        return summary
+    }
+
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

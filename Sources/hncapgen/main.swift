@@ -1,0 +1,65 @@
+import HNCapGen
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// hncapgen: writes the project's labelled captures.
+///   hncapgen [--out DIR] [SCENARIO...]     scenario captures and their .labels.json
+///   hncapgen bench --size MB --out FILE    a large benchmark capture
+func fail(_ message: String) -> Never {
+    let line = Array("hncapgen: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    exit(2)
+}
+
+func writeFile(_ path: String, _ bytes: [UInt8]) {
+    guard let f = fopen(path, "wb") else { fail("\(path): cannot create") }
+    if !bytes.isEmpty && fwrite(bytes, 1, bytes.count, f) != bytes.count { fail("\(path): write failed") }
+    fclose(f)
+}
+
+var args = Array(CommandLine.arguments.dropFirst())
+if args.first == "bench" {
+    args.removeFirst()
+    var size = 300, out: String? = nil
+    while !args.isEmpty {
+        let a = args.removeFirst()
+        switch a {
+        case "--size": guard let v = args.first.flatMap({ Int($0) }), v > 0 else { fail("--size takes megabytes") }; size = v; args.removeFirst()
+        case "--out": guard let v = args.first else { fail("--out takes a file") }; out = v; args.removeFirst()
+        default: fail("unknown argument '\(a)'")
+        }
+    }
+    guard let out else { fail("bench needs --out FILE") }
+    guard let f = fopen(out + ".tmp", "wb") else { fail("\(out): cannot create") }
+    let result = BenchCapture.write(targetBytes: size << 20) { bytes in
+        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+    }
+    fclose(f)
+    rename(out + ".tmp", out)
+    print("\(out): \(result.packets) packets, \(result.flows) flows")
+    exit(0)
+}
+
+var outDir = "Captures"
+var names: [String] = []
+while !args.isEmpty {
+    let a = args.removeFirst()
+    if a == "--out" {
+        guard let v = args.first else { fail("--out takes a folder") }
+        outDir = v
+        args.removeFirst()
+    } else if a.hasPrefix("-") {
+        fail("unknown option '\(a)'")
+    } else {
+        names.append(a)
+    }
+}
+if names.isEmpty { names = Scenarios.all.keys.sorted() }
+for name in names {
+    guard let make = Scenarios.all[name] else { fail("unknown scenario '\(name)' (known: \(Scenarios.all.keys.sorted().joined(separator: ", ")))") }
+    let s = make()
+    writeFile("\(outDir)/\(name).pcap", s.capture())
+    writeFile("\(outDir)/\(name).labels.json", Array(s.labelsJSON().utf8))
+    print("\(outDir)/\(name).pcap: \(s.frameCount) packets, \(s.labels.count) flows")
+}

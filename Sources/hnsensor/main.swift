@@ -1,0 +1,92 @@
+import ArgumentParser
+import HNCapture
+import HNSensor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A runtime failure: printed as one line, exit status 1.
+struct RuntimeFailure: Error {
+    let message: String
+}
+
+struct HNSensorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hnsensor",
+        abstract: "Network sensor and alert correlator for HealthNet.",
+        subcommands: [Replay.self, Version.self]
+    )
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the pipeline on capture files (pcap or pcapng) and print a summary.")
+
+    @Option(name: .long, help: "Configuration file (YAML). Built-in defaults when absent.")
+    var config: String?
+
+    @Option(name: .long, help: "EVE JSON output file ('-' for standard output). Default: eve.path of the config.")
+    var eve: String?
+
+    @Flag(name: .long, help: "Print only the summary table, without the header line.")
+    var quiet = false
+
+    @Argument(help: "Capture files, replayed in order as one stream.")
+    var captures: [String]
+
+    func validate() throws {
+        if captures.isEmpty { throw ValidationError("give at least one capture file") }
+    }
+
+    func run() throws {
+        var settings = SensorConfig()
+        if let config {
+            do { settings = try SensorConfig.load(path: config) } catch { throw RuntimeFailure(message: error.description) }
+        }
+        let evePath = eve ?? settings.evePath
+        let summary: ReplaySummary
+        do {
+            summary = try HNSensor.Replay.run(files: captures, config: settings, evePath: evePath)
+        } catch {
+            throw RuntimeFailure(message: error.description)
+        }
+        for warning in summary.warnings { printError("hnsensor: warning: \(warning)") }
+        print(Report.summary(summary, evePath: evePath))
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version and the libraries in use.")
+
+    func run() {
+        print("hnsensor \(HNSensorVersion.string)")
+        print(PacketSource.libraryVersion)
+        print(Libraries.vectorscanVersion)
+        print(Libraries.pcre2Version)
+    }
+}
+
+func printError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+// Exit status: 0 success, 1 runtime error, 2 usage error (ArgumentParser's own 64 is mapped).
+do {
+    var command = try HNSensorCommand.parseAsRoot()
+    do {
+        try command.run()
+    } catch let failure as RuntimeFailure {
+        printError("hnsensor: error: \(failure.message)")
+        exit(1)
+    }
+} catch {
+    let code = HNSensorCommand.exitCode(for: error)
+    if code == .success {
+        print(HNSensorCommand.fullMessage(for: error))
+        exit(0)
+    }
+    printError(HNSensorCommand.fullMessage(for: error))
+    exit(2)
+}
