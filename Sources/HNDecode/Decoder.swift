@@ -367,7 +367,9 @@ public struct Decoder {
                 p.tcpTSval = data.u32(i + 2) ?? 0
                 p.tcpTSecr = data.u32(i + 6) ?? 0
             case (2, _), (3, _), (4, _), (5, _), (8, _):
+                // A known option with the wrong length: what follows cannot be trusted.
                 stats.record(.tcpOptionInvalidLength)
+                return
             default:
                 break
             }

@@ -46,6 +46,8 @@ public final class FlowTable {
 
     static let wheelSize = 4096
     @usableFromInline var wheel = [UInt32](repeating: 0, count: FlowTable.wheelSize)
+    /// Last flow of each bucket: flows are appended, so a bucket lists flows in filing order.
+    @usableFromInline var wheelTail = [UInt32](repeating: 0, count: FlowTable.wheelSize)
     /// The last second whose wheel bucket has been processed.
     @usableFromInline var wheelNow: Int64 = Int64.min
 
@@ -331,24 +333,30 @@ public final class FlowTable {
         var second = FlowTable.second(expiry)
         if wheelNow != Int64.min && second <= wheelNow { second = wheelNow + 1 }
         let bucket = Int(truncatingIfNeeded: second) & (FlowTable.wheelSize - 1)
-        let head = wheel[bucket]
+        let tail = wheelTail[bucket]
+        let entry = UInt32(position + 1)
         slab[position].wheelSecond = second
-        slab[position].wheelPrev = 0
-        slab[position].wheelNext = head
-        if head != 0 { slab[Int(head - 1)].wheelPrev = UInt32(position + 1) }
-        wheel[bucket] = UInt32(position + 1)
+        slab[position].wheelPrev = tail
+        slab[position].wheelNext = 0
+        if tail != 0 { slab[Int(tail - 1)].wheelNext = entry } else { wheel[bucket] = entry }
+        wheelTail[bucket] = entry
     }
 
     @usableFromInline
     func unschedule(_ position: Int) {
         let prev = slab[position].wheelPrev, next = slab[position].wheelNext
+        let bucket = Int(truncatingIfNeeded: slab[position].wheelSecond) & (FlowTable.wheelSize - 1)
+        let entry = UInt32(position + 1)
         if prev != 0 {
             slab[Int(prev - 1)].wheelNext = next
-        } else {
-            let bucket = Int(truncatingIfNeeded: slab[position].wheelSecond) & (FlowTable.wheelSize - 1)
-            if wheel[bucket] == UInt32(position + 1) { wheel[bucket] = next }
+        } else if wheel[bucket] == entry {
+            wheel[bucket] = next
         }
-        if next != 0 { slab[Int(next - 1)].wheelPrev = prev }
+        if next != 0 {
+            slab[Int(next - 1)].wheelPrev = prev
+        } else if wheelTail[bucket] == entry {
+            wheelTail[bucket] = prev
+        }
         slab[position].wheelNext = 0
         slab[position].wheelPrev = 0
     }
@@ -381,6 +389,7 @@ public final class FlowTable {
         let bucket = Int(truncatingIfNeeded: second) & (FlowTable.wheelSize - 1)
         var entry = wheel[bucket]
         wheel[bucket] = 0
+        wheelTail[bucket] = 0
         while entry != 0 {
             let position = Int(entry - 1)
             entry = slab[position].wheelNext

@@ -1,0 +1,49 @@
+# hnsensor — the two commands a new user runs are `make demo` and `make test`.
+# Both first install the Debian packages the build needs (apt-get; root or sudo).
+
+SWIFT    ?= swift
+PACKAGES := libpcap-dev libvectorscan-dev libpcre2-dev libsqlite3-dev pkg-config tcpdump
+RELEASE  := .build/release
+DEMO_DIR := .demo
+
+.PHONY: deps build demo test captures bench clean
+
+deps:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product hnsensor
+	$(SWIFT) build -c release --product hncapgen
+
+# Replays the bundled demo capture through the whole pipeline into fresh outputs.
+demo: build
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	@echo "== hnsensor replay Captures/demo.pcap"
+	@$(RELEASE)/hnsensor replay --eve $(DEMO_DIR)/eve.json Captures/demo.pcap
+	@echo
+	@echo "== EVE records by type ($(DEMO_DIR)/eve.json)"
+	@grep -o '"event_type":"[a-z_]*"' $(DEMO_DIR)/eve.json | sort | uniq -c
+	@echo
+	@echo "== Flows by end state"
+	@grep -o '"state":"[a-z_]*","reason"' $(DEMO_DIR)/eve.json | sed 's/,"reason"//' | sort | uniq -c
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test 2>&1 | tee .build/test.log
+	@grep -q "Test run with .* passed" .build/test.log
+
+# Regenerates the labelled captures in Captures/ (commit the result).
+captures:
+	$(SWIFT) build --product hncapgen
+	.build/debug/hncapgen --out Captures
+
+clean:
+	rm -rf .build $(DEMO_DIR)

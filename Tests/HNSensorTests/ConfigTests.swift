@@ -1,0 +1,90 @@
+import Testing
+@testable import HNSensor
+
+@Suite struct ConfigTests {
+    func error(_ yaml: String) -> String? {
+        do {
+            _ = try SensorConfig.parse(yaml, file: "test.yaml")
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func emptyFileKeepsTheDefaults() throws {
+        let c = try SensorConfig.parse("", file: "empty.yaml")
+        #expect(c.flowMemcap == 128 << 20)
+        #expect(c.homeNet.count == 3)
+    }
+
+    @Test func fullConfigurationIsRead() throws {
+        let yaml = """
+        sensor: {name: dmz-sensor-1}
+        home_net: [10.20.0.0/16, "2001:db8:20::/48"]
+        vars:
+          address-groups: {DMZ_NET: "[10.20.2.0/24]"}
+          port-groups: {HTTP_PORTS: "[80,8080]"}
+        segments:
+          - {name: dmz, kind: dmz, interface: eth1, bpf: "not port 22", networks: [10.20.2.0/24]}
+          - {name: proxy, kind: reverse-proxy, interface: eth2}
+        constituents:
+          - {name: CHL, type: hospital, networks: [10.20.1.0/24], patient_care: true}
+        flow:
+          memcap: 256mb
+          timeouts: {tcp: {established: 3600}, udp: {new: 10}}
+        defrag: {memcap: 8mb, timeout: 30, max_fragments: 64}
+        store: {path: /var/lib/hnsensor/store.sqlite}
+        eve: {path: /var/log/hnsensor/eve.json}
+        rules: {path: /etc/hnsensor/rules}
+        """
+        let c = try SensorConfig.parse(yaml, file: "full.yaml")
+        #expect(c.sensorName == "dmz-sensor-1")
+        #expect(c.homeNet.map(\.description) == ["10.20.0.0/16", "2001:db8:20::/48"])
+        #expect(c.addressGroups["DMZ_NET"] == "[10.20.2.0/24]")
+        #expect(c.segments.map(\.name) == ["dmz", "proxy"])
+        #expect(c.segments[1].kind == .reverseProxy)
+        #expect(c.constituents.first?.type == .hospital && c.constituents.first?.patientCare == true)
+        #expect(c.flowMemcap == 256 << 20)
+        #expect(c.flowTimeouts.tcp.established == 3600 && c.flowTimeouts.tcp.new == 60)
+        #expect(c.flowTimeouts.udp.new == 10)
+        #expect(c.defrag.memcap == 8 << 20 && c.defrag.maxFragments == 64)
+        #expect(c.evePath == "/var/log/hnsensor/eve.json")
+    }
+
+    @Test func unknownKeyNamesFileLineColumnAndPath() {
+        let e = error("flow:\n  memcap: 1mb\n  timeout: 5\n")
+        #expect(e?.hasPrefix("test.yaml:3:3: flow.timeout: unknown key") == true, "\(e ?? "no error")")
+    }
+
+    @Test func invalidCIDRNamesTheEntry() {
+        let e = error("home_net: [10.0.0.0/8, 10.300.0.0/16]\n")
+        #expect(e?.hasPrefix("test.yaml:1:24: home_net[1]: invalid CIDR '10.300.0.0/16'") == true, "\(e ?? "no error")")
+    }
+
+    @Test func badEnumValuesListTheChoices() {
+        #expect(error("segments: [{name: a, kind: wan}]")?.contains("segments[0].kind: unknown kind 'wan'") == true)
+        #expect(error("constituents: [{name: a, type: clinic}]")?.contains("constituents[0].type: unknown type 'clinic'") == true)
+    }
+
+    @Test func badValuesAreRejected() {
+        #expect(error("flow: {memcap: lots}")?.contains("flow.memcap: expected a size") == true)
+        #expect(error("flow: {timeouts: {tcp: {new: -1}}}")?.contains("flow.timeouts.tcp.new") == true)
+        #expect(error("segments: [{kind: dmz}]")?.contains("segments[0]: missing key 'name'") == true)
+        #expect(error("segments: [{name: a}, {name: a}]")?.contains("duplicate segment 'a'") == true)
+        #expect(error("constituents: [{name: a, patient_care: maybe}]")?.contains("expected true or false") == true)
+    }
+
+    @Test func yamlSyntaxErrorIsOneLineWithPlace() {
+        let e = error("flow: {memcap: 1mb\nsensor: x\n")
+        #expect(e?.hasPrefix("test.yaml:") == true)
+        #expect(e?.contains("\n") == false)
+    }
+
+    @Test func missingFileNamesIt() {
+        #expect {
+            _ = try SensorConfig.load(path: "/nonexistent/hnsensor.yaml")
+        } throws: { error in
+            "\(error)".hasPrefix("/nonexistent/hnsensor.yaml: cannot open")
+        }
+    }
+}

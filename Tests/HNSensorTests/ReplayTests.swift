@@ -1,0 +1,111 @@
+import Foundation
+import HNCapGen
+import Testing
+@testable import HNSensor
+
+@Suite struct ReplayTests {
+    static let scenarios = ["benign-small", "demo"]
+
+    /// Replaying a generated capture reports exactly the flows its generator labelled:
+    /// tuple, packets and bytes per direction, flow state and TCP state.
+    @Test(arguments: scenarios)
+    func flowRecordsMatchTheGroundTruthLabels(scenario: String) throws {
+        let dir = try scratchFolder()
+        let eve = dir.appendingPathComponent("eve.json").path
+        let pcap = capturesFolder.appendingPathComponent("\(scenario).pcap").path
+        let summary = try Replay.run(files: [pcap], config: SensorConfig(), evePath: eve)
+        let records = try readEVE(eve)
+        let flows = records.filter { $0["event_type"] as? String == "flow" }.map(FlowFacts.init(eve:))
+        let labelsData = try Data(contentsOf: capturesFolder.appendingPathComponent("\(scenario).labels.json"))
+        let labels = try #require(try JSONSerialization.jsonObject(with: labelsData) as? [String: Any])
+        let expected = (labels["flows"] as? [[String: Any]] ?? []).map(FlowFacts.init(label:))
+        #expect(flows.count == expected.count)
+        let missing = Set(expected).subtracting(flows), extra = Set(flows).subtracting(expected)
+        #expect(missing.isEmpty, "labelled but not reported: \(missing.sorted { $0.description < $1.description }.prefix(5))")
+        #expect(extra.isEmpty, "reported but not labelled: \(extra.sorted { $0.description < $1.description }.prefix(5))")
+        #expect(summary.packets == UInt64(labels["packets"] as? Int ?? -1))
+        #expect(summary.rejected == 0)
+        #expect(summary.flows == UInt64(expected.count))
+        // The last record is the stats record, and its counters agree with the summary.
+        let stats = try #require(records.last?["stats"] as? [String: Any])
+        let decoder = try #require(stats["decoder"] as? [String: Any])
+        #expect(decoder["pkts"] as? Int == Int(summary.packets))
+    }
+
+    @Test func replayIsByteIdenticalRunToRun() throws {
+        let dir = try scratchFolder()
+        let pcap = capturesFolder.appendingPathComponent("demo.pcap").path
+        let a = dir.appendingPathComponent("a.json").path, b = dir.appendingPathComponent("b.json").path
+        _ = try Replay.run(files: [pcap], config: SensorConfig(), evePath: a)
+        _ = try Replay.run(files: [pcap], config: SensorConfig(), evePath: b)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
+    }
+
+    /// The same packets in pcap (µs), pcap (ns) and pcapng give the same EVE output.
+    @Test func captureFormatDoesNotChangeTheOutput() throws {
+        let dir = try scratchFolder()
+        let scenario = Scenarios.benignSmall()
+        var outputs: [Data] = []
+        for (name, format) in [("micro.pcap", CaptureWriter.Format.pcapMicro), ("nano.pcap", .pcapNano), ("ng.pcapng", .pcapng)] {
+            let pcap = dir.appendingPathComponent(name)
+            try Data(scenario.capture(format: format)).write(to: pcap)
+            let eve = dir.appendingPathComponent(name + ".json").path
+            _ = try Replay.run(files: [pcap.path], config: SensorConfig(), evePath: eve)
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: eve)))
+        }
+        #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2])
+    }
+
+    /// Captures/ holds exactly what the generator writes today.
+    @Test(arguments: scenarios)
+    func committedCapturesAreRegenerable(scenario: String) throws {
+        let make = try #require(Scenarios.all[scenario])
+        let s = make()
+        let pcap = try Data(contentsOf: capturesFolder.appendingPathComponent("\(scenario).pcap"))
+        let labels = try String(contentsOf: capturesFolder.appendingPathComponent("\(scenario).labels.json"), encoding: .utf8)
+        #expect(pcap == Data(s.capture()), "run `make captures` and commit the result")
+        #expect(labels == s.labelsJSON())
+    }
+
+    @Test func missingCaptureFailsBeforeAnyOutput() throws {
+        let dir = try scratchFolder()
+        let eve = dir.appendingPathComponent("eve.json").path
+        let good = capturesFolder.appendingPathComponent("benign-small.pcap").path
+        #expect {
+            _ = try Replay.run(files: [good, dir.appendingPathComponent("absent.pcap").path], config: SensorConfig(), evePath: eve)
+        } throws: { error in
+            "\(error)".contains("absent.pcap")
+        }
+        #expect(!FileManager.default.fileExists(atPath: eve))
+        #expect(!FileManager.default.fileExists(atPath: eve + ".tmp"))
+    }
+
+    @Test func unwritableEVEFailsWithItsPath() throws {
+        let good = capturesFolder.appendingPathComponent("benign-small.pcap").path
+        #expect {
+            _ = try Replay.run(files: [good], config: SensorConfig(), evePath: "/nonexistent-dir/eve.json")
+        } throws: { error in
+            "\(error)".hasPrefix("/nonexistent-dir/eve.json:")
+        }
+    }
+
+    @Test func multipleCapturesAreOneStream() throws {
+        let pcap = capturesFolder.appendingPathComponent("benign-small.pcap").path
+        let one = try Replay.run(files: [pcap], config: SensorConfig(), evePath: nil)
+        let two = try Replay.run(files: [pcap, pcap], config: SensorConfig(), evePath: nil)
+        #expect(two.packets == 2 * one.packets)
+        #expect(two.files == 2)
+    }
+
+    @Test func flowMemcapIsHonouredAndEvictionsCounted() throws {
+        var config = SensorConfig()
+        config.flowMemcap = 64 * 200  // room for a few dozen flows
+        let pcap = capturesFolder.appendingPathComponent("demo.pcap").path
+        let summary = try Replay.run(files: [pcap], config: config, evePath: nil)
+        let evicted = try #require(summary.stats.value("flow.evicted_memcap"))
+        let peak = try #require(summary.stats.value("flow.peak_active"))
+        let max = try #require(summary.stats.value("flow.max_flows"))
+        #expect(evicted > 0)
+        #expect(peak <= max)
+    }
+}
