@@ -138,6 +138,7 @@ public struct Decoder {
         p.ipLength = totalLength
         p.ttl = datagram.u8(8) ?? 0
         p.ipID = UInt32(datagram.u16(4) ?? 0)
+        p.ipFlags = (datagram.u8(6) ?? 0) & 0xE0
         p.source = IPAddress(ipv4: datagram.u32(12) ?? 0)
         p.destination = IPAddress(ipv4: datagram.u32(16) ?? 0)
         p.ipProto = proto
@@ -270,6 +271,8 @@ public struct Decoder {
             guard data.count >= 8 else { return .rejected(.icmpv4PacketTooSmall) }
             p.icmpType = data.u8(0) ?? 0
             p.icmpCode = data.u8(1) ?? 0
+            p.icmpID = data.u16(4) ?? 0
+            p.icmpSeq = data.u16(6) ?? 0
             p.payload = data.suffix(from: 8) ?? .empty
             p.hasTransport = true
             stats.icmpv4 &+= 1
@@ -278,6 +281,8 @@ public struct Decoder {
             guard data.count >= 8 else { return .rejected(.icmpv6PacketTooSmall) }
             p.icmpType = data.u8(0) ?? 0
             p.icmpCode = data.u8(1) ?? 0
+            p.icmpID = data.u16(4) ?? 0
+            p.icmpSeq = data.u16(6) ?? 0
             p.payload = data.suffix(from: 8) ?? .empty
             p.hasTransport = true
             stats.icmpv6 &+= 1

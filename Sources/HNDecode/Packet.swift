@@ -93,6 +93,8 @@ public struct Packet {
     public var ipProto: UInt8 = 0
     public var ttl: UInt8 = 0
     public var ipID: UInt32 = 0
+    /// IPv4 flag bits (0x80 reserved, 0x40 don't fragment, 0x20 more fragments).
+    public var ipFlags: UInt8 = 0
     /// Length of the innermost IP datagram (header and payload).
     public var ipLength: Int = 0
     /// True when the transport layer came out of fragment reassembly.
@@ -123,6 +125,9 @@ public struct Packet {
 
     public var icmpType: UInt8 = 0
     public var icmpCode: UInt8 = 0
+    /// Identifier and sequence of ICMP echo messages (bytes 4–7 of the ICMP header).
+    public var icmpID: UInt16 = 0
+    public var icmpSeq: UInt16 = 0
     public var espSPI: UInt32 = 0
 
     /// The transport payload (TCP/UDP data, ICMP body). Valid while the packet is processed.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HNCapture
+import HNDetect
 import HNSensor
 
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ struct HNSensorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hnsensor",
         abstract: "Network sensor and alert correlator for HealthNet.",
-        subcommands: [Replay.self, Version.self]
+        subcommands: [Replay.self, Rules.self, Version.self]
     )
 }
 
@@ -56,6 +57,35 @@ struct Replay: ParsableCommand {
     }
 }
 
+struct Rules: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Work with rule sets.", subcommands: [Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load every rule, print each error and a summary; exit 1 when any rule failed.")
+
+        @Option(name: .long, help: "Configuration file (YAML), for variables such as HOME_NET.")
+        var config: String?
+
+        @Option(name: .long, help: "Rules directory or a single .rules file. Default: rules.path, ./Rules, /etc/hnsensor/rules.")
+        var rules: String?
+
+        func run() throws {
+            var settings = SensorConfig()
+            if let config {
+                do { settings = try SensorConfig.load(path: config) } catch { throw RuntimeFailure(message: error.description) }
+            }
+            guard let path = rules ?? RulesLoading.defaultPath(config: settings) else {
+                throw RuntimeFailure(message: "no rules directory: give --rules DIR or set rules.path")
+            }
+            let set: RuleSet
+            do { set = try RulesLoading.load(path: path, config: settings) } catch { throw RuntimeFailure(message: error.description) }
+            print(RulesLoading.report(set))
+            if !set.errors.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
+
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the version and the libraries in use.")
 
@@ -80,6 +110,8 @@ do {
     } catch let failure as RuntimeFailure {
         printError("hnsensor: error: \(failure.message)")
         exit(1)
+    } catch let code as ExitCode {
+        exit(code.rawValue)
     }
 } catch {
     let code = HNSensorCommand.exitCode(for: error)

@@ -1,0 +1,178 @@
+import HNDecode
+
+/// A comparison on a number (`dsize`, `ttl`, `bsize`, `itype`, …): `N`, `!N`, `<N`, `>N`,
+/// `<=N`, `>=N`, `N<>M` (exclusive range) or `N-M` (inclusive, as `ttl` writes it).
+public struct NumberRange: Sendable, Equatable {
+    public enum Op: Sendable, Equatable { case eq, ne, lt, gt, le, ge, between, inclusive }
+    public var op: Op
+    public var a: Int
+    public var b: Int
+
+    @inlinable
+    public func matches(_ x: Int) -> Bool {
+        switch op {
+        case .eq: x == a
+        case .ne: x != a
+        case .lt: x < a
+        case .gt: x > a
+        case .le: x <= a
+        case .ge: x >= a
+        case .between: x > a && x < b
+        case .inclusive: x >= a && x <= b
+        }
+    }
+
+    static func parse(_ text: String, allowDash: Bool = false) -> NumberRange? {
+        let t = text.filter { $0 != " " }
+        func num(_ s: Substring) -> Int? { Int(s) }
+        let chars = Array(t)
+        if let k = (0..<max(0, chars.count - 1)).first(where: { chars[$0] == "<" && chars[$0 + 1] == ">" }) {
+            guard let a = Int(String(chars[..<k])), let b = Int(String(chars[(k + 2)...])), a < b else { return nil }
+            return .init(op: .between, a: a, b: b)
+        }
+        for (prefix, op) in [("<=", Op.le), (">=", .ge), ("<", .lt), (">", .gt), ("!", .ne), ("=", .eq)] where t.hasPrefix(prefix) {
+            guard let a = num(t.dropFirst(prefix.count)) else { return nil }
+            return .init(op: op, a: a, b: 0)
+        }
+        if allowDash, let dash = t.firstIndex(of: "-"), dash != t.startIndex {
+            guard let a = num(t[..<dash]), let b = num(t[t.index(after: dash)...]), a <= b else { return nil }
+            return .init(op: .inclusive, a: a, b: b)
+        }
+        guard let a = num(Substring(t)) else { return nil }
+        return .init(op: .eq, a: a, b: 0)
+    }
+}
+
+/// How a byte_test or byte_jump reads its number.
+public struct ByteReader: Sendable {
+    public var count: Int
+    public var littleEndian = false
+    /// Radix of an ASCII number (`string,dec|hex|oct`), or nil for binary.
+    public var stringBase: Int? = nil
+    public var bitmask: UInt64? = nil
+
+    /// Reads the number at `at`; nil when the bytes are missing or not a number.
+    func read(_ buffer: ByteView, at: Int) -> UInt64? {
+        // A count of 0 (string reads only) takes the rest of the buffer.
+        guard let bytes = count == 0 ? buffer.suffix(from: at) : buffer.slice(at, count) else { return nil }
+        var value: UInt64 = 0
+        if let base = stringBase {
+            guard let number = parseASCIINumber(bytes, base: base) else { return nil }
+            value = number
+        } else if littleEndian {
+            for i in (0..<count).reversed() { value = value << 8 | UInt64(bytes.u8(i) ?? 0) }
+        } else {
+            for i in 0..<count { value = value << 8 | UInt64(bytes.u8(i) ?? 0) }
+        }
+        if let mask = bitmask {
+            value &= mask
+            var m = mask
+            while m != 0 && m & 1 == 0 { m >>= 1; value >>= 1 }
+        }
+        return value
+    }
+}
+
+/// Parses an ASCII number in a byte view.
+func parseASCIINumber(_ bytes: ByteView, base: Int) -> UInt64? {
+    var value: UInt64 = 0
+    var digits = 0
+    for i in 0..<bytes.count {
+        guard let b = bytes.u8(i) else { return nil }
+        let d: UInt64
+        switch b {
+        case 48...57: d = UInt64(b - 48)
+        case 97...102 where base == 16: d = UInt64(b - 87)
+        case 65...70 where base == 16: d = UInt64(b - 55)
+        case 32 where digits == 0: continue
+        default:
+            if digits == 0 { return nil }
+            return value
+        }
+        guard d < UInt64(base) else { return digits == 0 ? nil : value }
+        let (m, o1) = value.multipliedReportingOverflow(by: UInt64(base))
+        let (s, o2) = m.addingReportingOverflow(d)
+        if o1 || o2 { return nil }
+        value = s
+        digits += 1
+    }
+    return digits == 0 ? nil : value
+}
+
+/// `byte_test`: reads a number and compares it.
+public struct ByteTest: Sendable {
+    public enum Op: Sendable { case lt, gt, eq, le, ge, and, xor }
+    public var reader: ByteReader
+    public var op: Op
+    public var negated: Bool
+    public var value: UInt64
+    public var offset: Int
+    public var relative = false
+
+    func matches(_ buffer: ByteView, position: Int) -> Bool {
+        let at = (relative ? position : 0) + offset
+        guard let v = reader.read(buffer, at: at) else { return false }
+        let result: Bool
+        switch op {
+        case .lt: result = v < value
+        case .gt: result = v > value
+        case .eq: result = v == value
+        case .le: result = v <= value
+        case .ge: result = v >= value
+        case .and: result = v & value != 0
+        case .xor: result = v ^ value != 0
+        }
+        return result != negated
+    }
+}
+
+/// `byte_jump`: reads a number and moves the cursor by it.
+public struct ByteJump: Sendable {
+    public var reader: ByteReader
+    public var offset: Int
+    public var relative = false
+    public var multiplier: UInt64 = 1
+    public var align = false
+    public var fromBeginning = false
+    public var fromEnd = false
+    public var postOffset = 0
+
+    /// The new cursor, or nil when the read fails or the jump leaves the buffer.
+    func jump(_ buffer: ByteView, position: Int) -> Int? {
+        let at = (relative ? position : 0) + offset
+        guard let v = reader.read(buffer, at: at) else { return nil }
+        let (scaled, overflow) = v.multipliedReportingOverflow(by: multiplier)
+        guard !overflow, scaled < UInt64(Int32.max) else { return nil }
+        var amount = Int(scaled)
+        if align && amount % 4 != 0 { amount += 4 - amount % 4 }
+        var target: Int
+        if fromBeginning {
+            target = amount
+        } else if fromEnd {
+            target = buffer.count + amount
+        } else {
+            target = at + reader.count + amount
+        }
+        target += postOffset
+        guard target >= 0, target <= buffer.count else { return nil }
+        return target
+    }
+}
+
+/// `isdataat`: is there data at an offset (absolute or after the cursor)?
+public struct IsDataAt: Sendable {
+    public var offset: Int
+    public var negated = false
+    public var relative = false
+
+    func matches(_ buffer: ByteView, position: Int) -> Bool {
+        let at = (relative ? position : 0) + offset
+        let has = at >= 0 && at < buffer.count
+        return has != negated
+    }
+}
+
+/// `bsize` and `urilen`: the buffer length compared with a range.
+public struct SizeCheck: Sendable {
+    public var range: NumberRange
+}

@@ -1,0 +1,191 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A classification from classification.config.
+public struct Classification: Sendable {
+    public var name: String
+    public var description: String
+    public var priority: Int
+}
+
+/// An entry of threshold.config.
+public enum ThresholdConfigEntry: Sendable {
+    /// threshold / event_filter: replaces the rule's own threshold.
+    case threshold(gid: UInt32, sid: UInt32, ThresholdSpec)
+    /// suppress: no alerts for the rule (sid 0 = all), optionally only for some addresses.
+    case suppress(gid: UInt32, sid: UInt32, track: ThresholdSpec.Track?, addresses: AddressMatcher?)
+}
+
+/// Everything loaded from a rules directory (or one .rules file), with the errors found.
+public struct RuleSet: Sendable {
+    public var rules: [Rule] = []
+    public var errors: [RuleError] = []
+    public var classifications: [String: Classification] = [:]
+    public var thresholds: [ThresholdConfigEntry] = []
+    /// Files read, in order.
+    public var files: [String] = []
+
+    public init() {}
+
+    public var unsupportedCount: Int { errors.filter(\.unsupported).count }
+
+    /// Loads `path`: a directory with the hnsensor layout (`signatures/*.rules`,
+    /// `classification.config`, `threshold.config`) or with `*.rules` at its top (as a
+    /// Suricata rules folder such as ET Open has), or a single `.rules` file (then only those
+    /// signatures, as Suricata's `-S`).
+    public static func load(path: String, variables: RuleVariables) throws(RuleLoadError) -> RuleSet {
+        var set = RuleSet()
+        let parser = RuleParser(variables: variables)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw RuleLoadError(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
+        }
+        if (info.st_mode & S_IFMT) != S_IFDIR {
+            try set.loadRules(file: path, parser: parser)
+            return set
+        }
+        let signatures = path + "/signatures"
+        var ruleFiles: [String] = []
+        if isDirectory(signatures) {
+            ruleFiles = try listFiles(signatures, suffix: ".rules")
+        }
+        ruleFiles += try listFiles(path, suffix: ".rules")
+        for file in ruleFiles { try set.loadRules(file: file, parser: parser) }
+        for candidate in [path + "/classification.config", signatures + "/classification.config"] where exists(candidate) {
+            try set.loadClassifications(file: candidate)
+            break
+        }
+        for candidate in [path + "/threshold.config", signatures + "/threshold.config"] where exists(candidate) {
+            try set.loadThresholds(file: candidate, variables: variables)
+            break
+        }
+        return set
+    }
+
+    mutating func loadRules(file: String, parser: RuleParser) throws(RuleLoadError) {
+        let text = try RuleSet.read(file)
+        files.append(file)
+        let (rules, errors) = parser.parseFile(text, file: file)
+        self.rules += rules
+        self.errors += errors
+    }
+
+    /// `config classification: shortname,Description,priority`
+    public mutating func loadClassifications(file: String) throws(RuleLoadError) {
+        let text = try RuleSet.read(file)
+        files.append(file)
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let t = line.trimmingSpaces
+            if t.isEmpty || t.hasPrefix("#") { continue }
+            guard t.hasPrefix("config classification:") else {
+                errors.append(RuleError(file: file, line: lineNumber, column: 1, keyword: nil, message: "expected 'config classification: name,description,priority'"))
+                continue
+            }
+            let fields = t.dropFirst("config classification:".count).split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingSpaces) }
+            guard fields.count == 3, !fields[0].isEmpty, let priority = Int(fields[2]) else {
+                errors.append(RuleError(file: file, line: lineNumber, column: 1, keyword: nil, message: "expected 'config classification: name,description,priority'"))
+                continue
+            }
+            classifications[fields[0]] = Classification(name: fields[0], description: fields[1], priority: priority)
+        }
+    }
+
+    /// Suricata's threshold.config: `threshold|event_filter gen_id G, sig_id S, type T, track X,
+    /// count N, seconds S` and `suppress gen_id G, sig_id S[, track by_src|by_dst, ip ADDR]`.
+    public mutating func loadThresholds(file: String, variables: RuleVariables) throws(RuleLoadError) {
+        let text = try RuleSet.read(file)
+        files.append(file)
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let t = line.trimmingSpaces
+            if t.isEmpty || t.hasPrefix("#") { continue }
+            func bad(_ message: String) {
+                errors.append(RuleError(file: file, line: lineNumber, column: 1, keyword: nil, message: message))
+            }
+            guard let space = t.firstIndex(of: " ") else { bad("expected threshold, event_filter, suppress or rate_filter"); continue }
+            let kind = String(t[..<space])
+            var gid: UInt32 = 1, sid: UInt32? = nil
+            var rest: [String] = []
+            var track: ThresholdSpec.Track? = nil
+            var ip: String? = nil
+            for part in t[space...].split(separator: ",") {
+                let words = part.split(separator: " ")
+                guard words.count == 2 else { rest.append(String(part.trimmingSpaces)); continue }
+                switch words[0] {
+                case "gen_id": gid = UInt32(words[1]) ?? 1
+                case "sig_id": sid = UInt32(words[1])
+                case "ip": ip = String(words[1])
+                case "track" where kind == "suppress": track = ThresholdSpec.Track(rawValue: String(words[1]))
+                default: rest.append(String(part.trimmingSpaces))
+                }
+            }
+            guard let sid else { bad("missing or invalid sig_id"); continue }
+            switch kind {
+            case "suppress":
+                var addresses: AddressMatcher? = nil
+                if let ip {
+                    do { addresses = try variables.address(Substring(ip)) } catch { bad("invalid ip '\(ip)'"); continue }
+                }
+                thresholds.append(.suppress(gid: gid, sid: sid, track: track, addresses: addresses))
+            case "threshold", "event_filter":
+                switch ThresholdSpec.parse(rest.joined(separator: ","), detectionFilter: false) {
+                case .failure(let m): bad(m.text)
+                case .success(let spec): thresholds.append(.threshold(gid: gid, sid: sid, spec))
+                }
+            case "rate_filter":
+                bad("rate_filter is not supported (it changes actions inline)")
+            default:
+                bad("unknown entry '\(kind)'")
+            }
+        }
+    }
+
+    static func read(_ path: String) throws(RuleLoadError) -> String {
+        guard let f = fopen(path, "rb") else {
+            throw RuleLoadError(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+            if n > 0 { bytes += chunk[0..<n] }
+            if n < chunk.count { break }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Regular files in `dir` ending in `suffix`, sorted by name (load order is stable).
+    static func listFiles(_ dir: String, suffix: String) throws(RuleLoadError) -> [String] {
+        guard let d = opendir(dir) else {
+            throw RuleLoadError(description: "\(dir): cannot list: \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasSuffix(suffix) && !name.hasPrefix(".") { names.append(name) }
+        }
+        return names.sorted().map { dir + "/" + $0 }.filter { !isDirectory($0) }
+    }
+}
+
+public struct RuleLoadError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
