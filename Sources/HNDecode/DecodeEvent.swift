@@ -15,6 +15,8 @@ public enum DecodeEvent: String, CaseIterable, Sendable {
     case nullPacketTooSmall = "null.pkt_too_small"
     case nullUnsupportedFamily = "null.unsupported_type"
     case rawInvalidIPVersion = "raw.invalid_ip_version"
+    case nshPacketTooSmall = "nsh.pkt_too_small"
+    case nshUnsupportedVersion = "nsh.unsupported_version"
     // IPv4
     case ipv4PacketTooSmall = "ipv4.pkt_too_small"
     case ipv4HeaderLengthTooSmall = "ipv4.hlen_too_small"

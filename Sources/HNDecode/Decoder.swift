@@ -113,6 +113,25 @@ public struct Decoder {
         switch type {
         case 0x0800: return decodeIPv4(data, &p)
         case 0x86DD: return decodeIPv6(data, &p)
+        case 0x894F: return decodeNSH(data, &p)
+        default:
+            stats.nonIP &+= 1
+            return .decoded
+        }
+    }
+
+    /// Network Service Header (RFC 8300): base header, service path header, metadata; the
+    /// next protocol is IPv4, IPv6 or Ethernet.
+    mutating func decodeNSH(_ data: ByteView, _ p: inout Packet) -> DecodeVerdict {
+        guard let word = data.u16(0), let next = data.u8(3) else { return .rejected(.nshPacketTooSmall) }
+        guard word >> 14 == 0 else { return .rejected(.nshUnsupportedVersion) }
+        let length = Int(word & 0x3F) * 4  // header length in 4-byte words
+        guard length >= 8, let inner = data.suffix(from: length) else { return .rejected(.nshPacketTooSmall) }
+        stats.nsh &+= 1
+        switch next {
+        case 1: return decodeIPv4(inner, &p)
+        case 2: return decodeIPv6(inner, &p)
+        case 3: return decodeEthernet(inner, &p)
         default:
             stats.nonIP &+= 1
             return .decoded

@@ -11,9 +11,9 @@ public final class Defragmenter {
         public var memcap: Int = 32 << 20
         /// A datagram not completed this long after its first fragment is dropped.
         public var timeoutNanos: Int64 = 60_000_000_000
-        /// Fragments accepted per datagram (a sender cannot need more than 8,192 for 64 KiB,
-        /// real traffic uses a handful; the cap stops tiny-fragment floods).
-        public var maxFragments: Int = 256
+        /// Fragments accepted per datagram: 8,192 eight-byte fragments make the largest
+        /// datagram, so no legitimate sender needs more; the memory cap bounds floods.
+        public var maxFragments: Int = 8192
         public init() {}
     }
 

@@ -4,6 +4,8 @@ import HNDecode
 public indirect enum AddressMatcher: Sendable {
     case any
     case block(CIDR)
+    /// An inclusive range `first-last` (Suricata accepts them for IPv4 and IPv6).
+    case range(IPAddress, IPAddress)
     case list(positive: [AddressMatcher], negative: [AddressMatcher])
 
     @inlinable
@@ -11,6 +13,7 @@ public indirect enum AddressMatcher: Sendable {
         switch self {
         case .any: return true
         case .block(let c): return c.contains(address)
+        case .range(let lo, let hi): return address >= lo && address <= hi
         case .list(let positive, let negative):
             if !positive.isEmpty && !positive.contains(where: { $0.matches(address) }) { return false }
             return !negative.contains { $0.matches(address) }
@@ -97,6 +100,11 @@ public struct RuleVariables: Sendable {
                 }
             }
             return .list(positive: positive, negative: negative)
+        }
+        if let dash = t.firstIndex(of: "-") {
+            guard let lo = IPAddress(t[..<dash].trimmingSpaces), let hi = IPAddress(t[t.index(after: dash)...].trimmingSpaces),
+                  lo.isIPv4 == hi.isIPv4, lo <= hi else { throw .message("invalid address range '\(t)'") }
+            return .range(lo, hi)
         }
         guard let cidr = CIDR(String(t)) else { throw .message("invalid address '\(t)'") }
         return .block(cidr)

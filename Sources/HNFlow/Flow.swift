@@ -39,6 +39,8 @@ public struct Flow: Sendable {
     public var hasResponseICMP = false
     /// Set by detection when an alert fired on this flow.
     public var alerted = false
+    /// Set by detection: 1 when a pass rule passed the flow, 2 when a drop rule dropped it.
+    public var action: UInt8 = 0
     /// Application protocol, set by protocol detection (0 = unknown).
     public var appProto: UInt8 = 0
 

@@ -34,6 +34,9 @@ public final class FlowTable {
 
     public let timeouts: FlowTimeouts
     public let maxFlows: Int
+    /// Pick up TCP connections whose handshake was not seen (Suricata's `stream.midstream`,
+    /// off by default): when false such a flow stays `new` and never counts as established.
+    public let midstream: Bool
     public private(set) var stats = Stats()
 
     @usableFromInline var slab: [Flow] = []
@@ -54,8 +57,10 @@ public final class FlowTable {
     /// - Parameters:
     ///   - memcap: bytes the table may use; sets `maxFlows`.
     ///   - seed: hash seed for the index. Changing it changes nothing in the output.
-    public init(timeouts: FlowTimeouts = FlowTimeouts(), memcap: Int = 128 << 20, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) {
+    public init(timeouts: FlowTimeouts = FlowTimeouts(), memcap: Int = 128 << 20, midstream: Bool = false,
+                seed: UInt64 = 0x9E37_79B9_7F4A_7C15) {
         self.timeouts = timeouts
+        self.midstream = midstream
         self.maxFlows = max(16, memcap / FlowTable.bytesPerFlow)
         self.seed = seed
         self.index = [UInt32](repeating: 0, count: 1024)
@@ -152,7 +157,7 @@ public final class FlowTable {
         let toServer = direction == .toServer
         if packet.ipProto == 6 {
             var f = slab[position]
-            let action = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer,
+            let action = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream,
                                               finToServer: &f.finToServer, finToClient: &f.finToClient)
             slab[position].tcpState = f.tcpState
             slab[position].finToServer = f.finToServer
@@ -227,9 +232,9 @@ public final class FlowTable {
         }
         let toServer = !reversed
         if packet.ipProto == 6 {
-            _ = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer,
+            _ = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream,
                                      finToServer: &f.finToServer, finToClient: &f.finToClient)
-            f.midstream = packet.tcpFlags & TCPFlags.syn == 0
+            f.midstream = midstream && packet.tcpFlags & TCPFlags.syn == 0
         }
         let length = UInt64(packet.captureLength)
         if toServer {

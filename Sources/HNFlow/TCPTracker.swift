@@ -38,7 +38,7 @@ public enum TCPState: UInt8, Sendable {
 
     /// Advances the state for a segment with `flags` travelling `toServer`. `finToServer` and
     /// `finToClient` remember which directions have sent a FIN.
-    public mutating func onSegment(flags: UInt8, toServer: Bool, finToServer: inout Bool,
+    public mutating func onSegment(flags: UInt8, toServer: Bool, midstream: Bool = true, finToServer: inout Bool,
                                    finToClient: inout Bool) -> Action {
         let syn = flags & TCPFlags.syn != 0
         let ack = flags & TCPFlags.ack != 0
@@ -51,7 +51,16 @@ public enum TCPState: UInt8, Sendable {
         }
         switch self {
         case .none:
-            if syn && !ack { self = .synSent } else if syn && ack { self = .synReceived } else { self = .established }
+            if syn && !ack {
+                self = .synSent
+            } else if syn && ack {
+                self = .synReceived
+            } else if midstream {
+                self = .established
+            } else {
+                // Without midstream pick-up a connection whose handshake was missed is not tracked.
+                return .none
+            }
         case .synSent:
             if syn && ack && !toServer { self = .synReceived }
         case .synReceived:

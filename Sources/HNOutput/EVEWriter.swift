@@ -1,4 +1,5 @@
 import HNDecode
+import HNDetect
 import HNFlow
 
 /// Writes Suricata-compatible EVE JSON records, one object per line. Field names and order
@@ -49,6 +50,7 @@ public final class EVEWriter {
         if f.proto == 6 || f.proto == 17 || f.proto == 132 { json.field("src_port", Int(f.clientPort)) }
         json.field("dest_ip", f.server.description)
         if f.proto == 6 || f.proto == 17 || f.proto == 132 { json.field("dest_port", Int(f.serverPort)) }
+        json.field("ip_v", Int(f.ipVersion))
         json.field("proto", IPProto.name(f.proto))
         if f.proto == 1 || f.proto == 58 {
             json.field("icmp_type", Int(f.icmpType))
@@ -61,7 +63,8 @@ public final class EVEWriter {
     }
 
     /// An `event_type: flow` record, written when a flow ends.
-    public func writeFlow(_ f: Flow, reason: FlowEndReason, appProto: String?) throws(OutputFile.Failure) {
+    public func writeFlow(_ f: Flow, reason: FlowEndReason) throws(OutputFile.Failure) {
+        let appProto = AppProtocol.name(f.appProto)
         header(f.start, type: "flow", flowID: f.id, segment: f.segment)
         tuple(f)
         if let appProto { json.field("app_proto", appProto) }
@@ -76,6 +79,7 @@ public final class EVEWriter {
         json.field("state", f.state.name)
         json.field("reason", reason.name)
         json.field("alerted", f.alerted)
+        if f.action != 0 { json.field("action", f.action == 1 ? "pass" : "drop") }
         json.endObject()
         if f.proto == 6 {
             json.beginObject("tcp")
@@ -123,6 +127,75 @@ public final class EVEWriter {
                 json.endObject()
             }
         }
+    }
+
+    /// An `event_type: alert` record in Suricata's layout.
+    public func writeAlert(_ alert: Alert, engine: DetectionEngine, flow: Flow?, appProto: String?) throws(OutputFile.Failure) {
+        let rule = engine.rule(alert.ruleIndex)
+        header(alert.timestamp, type: "alert", flowID: flow?.id, segment: flow?.segment)
+        json.field("pcap_cnt", alert.packetNumber)
+        if let flow, flow.vlanCount > 0 {
+            json.beginArray("vlan")
+            json.number(Int(flow.vlan0))
+            if flow.vlanCount > 1 { json.number(Int(flow.vlan1)) }
+            json.endArray()
+        }
+        let ports = alert.ipProto == 6 || alert.ipProto == 17 || alert.ipProto == 132
+        json.field("src_ip", alert.source.description)
+        if ports { json.field("src_port", Int(alert.sourcePort)) }
+        json.field("dest_ip", alert.destination.description)
+        if ports { json.field("dest_port", Int(alert.destinationPort)) }
+        json.field("ip_v", alert.source.isIPv4 ? 4 : 6)
+        json.field("proto", IPProto.name(alert.ipProto))
+        if let appProto { json.field("app_proto", appProto) }
+        if flow != nil { json.field("direction", alert.toServer ? "to_server" : "to_client") }
+        json.beginObject("alert")
+        json.field("action", alert.blocked ? "blocked" : "allowed")
+        json.field("gid", Int(rule.gid))
+        json.field("signature_id", Int(rule.sid))
+        json.field("rev", Int(rule.rev))
+        json.field("signature", rule.message)
+        json.field("category", engine.category(alert.ruleIndex))
+        json.field("severity", engine.severity(alert.ruleIndex))
+        if !rule.metadata.isEmpty {
+            json.beginObject("metadata")
+            var keys: [String] = []
+            for (k, _) in rule.metadata where !keys.contains(k) { keys.append(k) }
+            for key in keys {
+                json.beginArray(key)
+                for (k, v) in rule.metadata where k == key { json.string(v) }
+                json.endArray()
+            }
+            json.endObject()
+        }
+        if let target = rule.target {
+            let targetIsSource = (target == "src_ip")
+            json.beginObject("source")
+            json.field("ip", (targetIsSource ? alert.destination : alert.source).description)
+            if ports { json.field("port", Int(targetIsSource ? alert.destinationPort : alert.sourcePort)) }
+            json.endObject()
+            json.beginObject("target")
+            json.field("ip", (targetIsSource ? alert.source : alert.destination).description)
+            if ports { json.field("port", Int(targetIsSource ? alert.sourcePort : alert.destinationPort)) }
+            json.endObject()
+        }
+        json.endObject()
+        if let flow {
+            json.beginObject("flow")
+            json.field("pkts_toserver", flow.packetsToServer)
+            json.field("pkts_toclient", flow.packetsToClient)
+            json.field("bytes_toserver", flow.bytesToServer)
+            json.field("bytes_toclient", flow.bytesToClient)
+            json.field("start", EVETime.format(flow.start))
+            json.field("src_ip", flow.client.description)
+            json.field("dest_ip", flow.server.description)
+            if ports {
+                json.field("src_port", Int(flow.clientPort))
+                json.field("dest_port", Int(flow.serverPort))
+            }
+            json.endObject()
+        }
+        try finish(type: "alert")
     }
 
     public func commit() throws(OutputFile.Failure) { try file.commit() }

@@ -43,6 +43,9 @@ public struct SensorConfig: Sendable {
     public var constituents: [Constituent] = []
     public var flowTimeouts = FlowTimeouts()
     public var flowMemcap = 128 << 20
+    /// Pick up TCP connections already open when capture started (Suricata's
+    /// `stream.midstream`; off by default as there).
+    public var streamMidstream = false
     public var defrag = Defragmenter.Limits()
     public var storePath: String? = nil
     public var evePath: String? = nil
@@ -165,7 +168,7 @@ struct Reader {
     }
 
     func apply(_ root: Node, to config: inout SensorConfig) throws(ConfigError) {
-        let top = ["sensor", "home_net", "vars", "segments", "constituents", "flow", "defrag", "store", "eve", "rules"]
+        let top = ["sensor", "home_net", "vars", "segments", "constituents", "flow", "stream", "defrag", "store", "eve", "rules"]
         for (key, _, value) in try mapping(root, "", allowed: top) {
             switch key {
             case "sensor":
@@ -188,14 +191,18 @@ struct Reader {
                 config.constituents = try constituents(value)
             case "flow":
                 try flow(value, &config)
+            case "stream":
+                for (_, _, v) in try mapping(value, "stream", allowed: ["midstream"]) {
+                    config.streamMidstream = try bool(v, "stream.midstream")
+                }
             case "defrag":
                 for (k, _, v) in try mapping(value, "defrag", allowed: ["memcap", "timeout", "max_fragments"]) {
                     switch k {
                     case "memcap": config.defrag.memcap = try size(v, "defrag.memcap")
                     case "timeout": config.defrag.timeoutNanos = try seconds(v, "defrag.timeout") * 1_000_000_000
                     default:
-                        guard let n = Int(try string(v, "defrag.max_fragments")), n > 0, n <= 8192 else {
-                            throw fail(v, "defrag.max_fragments", "expected a number from 1 to 8192")
+                        guard let n = Int(try string(v, "defrag.max_fragments")), n > 0, n <= 65535 else {
+                            throw fail(v, "defrag.max_fragments", "expected a number from 1 to 65535")
                         }
                         config.defrag.maxFragments = n
                     }

@@ -1,4 +1,5 @@
 import HNDecode
+import HNDetect
 import HNFlow
 import HNOutput
 
@@ -15,11 +16,18 @@ public final class Pipeline {
     /// The first output failure (disk full, …); processing stops writing after it.
     public private(set) var outputFailure: OutputFile.Failure? = nil
     public private(set) var flowRecords: UInt64 = 0
+    public let detection: DetectionEngine?
+    var buffers = InspectionBuffers()
+    public private(set) var packetNumber: UInt64 = 0
+    public private(set) var alerts: UInt64 = 0
+    /// Packets dropped by a drop rule under simulated IPS.
+    public private(set) var dropped: UInt64 = 0
 
-    public init(config: SensorConfig, eve: EVEWriter?) {
+    public init(config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine? = nil) {
         self.decoder = Decoder(defragLimits: config.defrag)
-        self.flows = FlowTable(timeouts: config.flowTimeouts, memcap: config.flowMemcap)
+        self.flows = FlowTable(timeouts: config.flowTimeouts, memcap: config.flowMemcap, midstream: config.streamMidstream)
         self.eve = eve
+        self.detection = detection
     }
 
     /// Processes one captured frame. `bytes` is only borrowed for the call.
@@ -31,20 +39,58 @@ public final class Pipeline {
         packet.captureLength = captureLength
         packet.wireLength = wireLength
         packet.segment = segment
+        packetNumber &+= 1
         let verdict = decoder.decode(ByteView(bytes), linkType: linkType, into: &packet)
         guard verdict == .decoded else {
             // Rejected packets still move packet time forward, so idle flows expire.
             flows.advance(to: timestamp, onEnd: flowEnded)
+            // A packet whose IP header was sound but whose transport was not is still seen
+            // by IP-only rules, as in Suricata.
+            if let detection, packet.ipVersion != 0, !packet.hasTransport {
+                buffers.clear()
+                _ = detection.inspect(packet, packetNumber: packetNumber, flow: nil, flowKey: nil, toServer: true,
+                                      buffers: buffers, ipOnly: true) { alert in self.emitAlert(alert, detection, nil, nil) }
+            }
             return
         }
-        _ = flows.track(packet, onEnd: flowEnded)
+        let tracked = flows.track(packet, onEnd: flowEnded)
+        guard let detection, packet.ipVersion != 0, !packet.isFragment else { return }
+        buffers.clear()
+        if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
+        let flow = tracked.map { flows[$0.position] }
+        let toServer = tracked.map { $0.direction == .toServer } ?? true
+        let result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
+                                       toServer: toServer, buffers: buffers) { alert in
+            emitAlert(alert, detection, flow, tracked?.position)
+        }
+        switch result {
+        case .dropped:
+            dropped &+= 1
+            if let position = tracked?.position { flows[position].action = 2 }
+        case .passed:
+            if let position = tracked?.position, flows[position].action == 0 { flows[position].action = 1 }
+        case .accepted:
+            break
+        }
+    }
+
+    func emitAlert(_ alert: Alert, _ detection: DetectionEngine, _ flow: Flow?, _ position: Int?) {
+        alerts &+= 1
+        if let position { flows[position].alerted = true }
+        guard let eve, outputFailure == nil else { return }
+        do throws(OutputFile.Failure) {
+            try eve.writeAlert(alert, engine: detection, flow: flow, appProto: flow.flatMap { AppProtocol.name($0.appProto) })
+        } catch {
+            outputFailure = error
+        }
     }
 
     func flowEnded(_ flow: Flow, _ reason: FlowEndReason) {
         flowRecords += 1
+        detection?.flowEnded(flowKey: Int(flow.id))
         guard let eve, outputFailure == nil else { return }
         do {
-            try eve.writeFlow(flow, reason: reason, appProto: nil)
+            try eve.writeFlow(flow, reason: reason)
         } catch {
             outputFailure = error
         }
@@ -74,7 +120,7 @@ public final class Pipeline {
         let values: [(String, UInt64)] = [
             ("pkts", d.packets), ("bytes", d.bytes), ("decoded", d.decoded), ("invalid", d.rejected),
             ("ethernet", d.ethernet), ("vlan", d.vlan), ("sll", d.sll), ("sll2", d.sll2), ("null", d.null),
-            ("raw", d.raw), ("non_ip", d.nonIP), ("ipv4", d.ipv4), ("ipv6", d.ipv6), ("tcp", d.tcp),
+            ("raw", d.raw), ("nsh", d.nsh), ("non_ip", d.nonIP), ("ipv4", d.ipv4), ("ipv6", d.ipv6), ("tcp", d.tcp),
             ("udp", d.udp), ("sctp", d.sctp), ("icmpv4", d.icmpv4), ("icmpv6", d.icmpv6), ("gre", d.gre),
             ("ipv4_in_ip", d.ipip), ("ipv6_in_ip", d.ipv6InIP), ("esp", d.esp), ("ah", d.ah),
             ("other_ip_proto", d.otherIPProto),
@@ -114,6 +160,19 @@ public final class Pipeline {
 
         var tree = StatsTree()
         tree.set("decoder", decoderTree)
+        if let detection {
+            let s = detection.stats
+            var detect = StatsTree()
+            let values: [(String, UInt64)] = [
+                ("rules", UInt64(detection.ruleCount)), ("packets", s.packetsInspected), ("prefilter_scans", s.prefilterScans),
+                ("candidates", s.candidates), ("rules_evaluated", s.rulesEvaluated), ("matches", s.matches),
+                ("alerts", s.alerts), ("suppressed", s.suppressed), ("thresholded", s.thresholded),
+                ("pcre_limit_hits", detection.pcreLimitHits), ("recursion_limit_hits", s.recursionLimitHits),
+                ("passed", s.passed), ("dropped", s.dropped),
+            ]
+            for (name, value) in values { detect.set(name, value) }
+            tree.set("detect", detect)
+        }
         tree.set("defrag", defrag)
         tree.set("flow", flow)
         return tree

@@ -1,4 +1,5 @@
 import HNCapture
+import HNDetect
 import HNOutput
 
 #if canImport(Glibc)
@@ -20,6 +21,9 @@ public struct ReplaySummary: Sendable {
     public var wallSeconds: Double = 0
     /// Files damaged part-way (truncated record, …): what came before was processed.
     public var warnings: [String] = []
+    /// Rules that failed to load (the others were used).
+    public var ruleErrors: [String] = []
+    public var rulesLoaded = 0
     public var stats = StatsTree()
 
     public var packetsPerSecond: Double { wallSeconds > 0 ? Double(packets) / wallSeconds : 0 }
@@ -36,8 +40,24 @@ public enum Replay {
     ///   - files: pcap or pcapng files, processed in the given order.
     ///   - evePath: EVE output file ("-" for standard output, nil for none). Written to a
     ///     temporary file and moved into place only when the replay succeeds.
-    public static func run(files: [String], config: SensorConfig, evePath: String?) throws(ReplayError) -> ReplaySummary {
+    public static func run(files: [String], config: SensorConfig, evePath: String?, rulesPath: String? = nil,
+                           simulateIPS: Bool = false) throws(ReplayError) -> ReplaySummary {
         guard !files.isEmpty else { throw ReplayError(description: "no capture file given") }
+        var detection: DetectionEngine? = nil
+        var ruleWarnings: [String] = []
+        if let rulesPath {
+            do {
+                let set = try RulesLoading.load(path: rulesPath, config: config)
+                ruleWarnings = set.errors.map(\.description)
+                detection = try DetectionEngine(ruleSet: set, simulateIPS: simulateIPS)
+            } catch let error as RuleLoadError {
+                throw ReplayError(description: error.description)
+            } catch let error as DetectionEngine.BuildError {
+                throw ReplayError(description: "\(rulesPath): \(error.description)")
+            } catch {
+                throw ReplayError(description: "\(rulesPath): \(error)")
+            }
+        }
         // Open every capture first: a missing file or a corrupt header fails before any output.
         var sources: [PacketSource] = []
         for file in files {
@@ -56,8 +76,10 @@ public enum Replay {
                 throw ReplayError(description: error.description)
             }
         }
-        let pipeline = Pipeline(config: config, eve: eve)
+        let pipeline = Pipeline(config: config, eve: eve, detection: detection)
         var summary = ReplaySummary()
+        summary.ruleErrors = ruleWarnings
+        summary.rulesLoaded = detection?.ruleCount ?? 0
         let started = monotonicSeconds()
         for source in sources {
             summary.files += 1
@@ -93,6 +115,7 @@ public enum Replay {
         summary.decoded = d.decoded
         summary.rejected = d.rejected
         summary.flows = pipeline.flows.stats.created
+        summary.alerts = pipeline.alerts
         summary.eveRecords = eve?.records ?? 0
         summary.stats = pipeline.statsTree()
         return summary

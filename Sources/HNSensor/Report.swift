@@ -10,6 +10,9 @@ public enum Report {
         row("bytes", "\(s.bytes)")
         row("decoder rejects", "\(s.rejected)")
         row("flows", "\(s.flows)")
+        if s.rulesLoaded > 0 || !s.ruleErrors.isEmpty {
+            row("rules", "\(s.rulesLoaded) loaded" + (s.ruleErrors.isEmpty ? "" : ", \(s.ruleErrors.count) skipped"))
+        }
         row("alerts", "\(s.alerts)")
         row("events", "\(s.events)")
         row("incidents", "\(s.incidents)")

@@ -30,8 +30,11 @@ struct Replay: ParsableCommand {
     @Option(name: .long, help: "EVE JSON output file ('-' for standard output). Default: eve.path of the config.")
     var eve: String?
 
-    @Flag(name: .long, help: "Print only the summary table, without the header line.")
-    var quiet = false
+    @Option(name: .long, help: "Rules directory or a single .rules file. Default: rules.path of the config.")
+    var rules: String?
+
+    @Flag(name: .long, help: "Simulate an inline IPS: drop rules drop the packet and the rest of its flow (alert.action 'blocked').")
+    var simulateIPS = false
 
     @Argument(help: "Capture files, replayed in order as one stream.")
     var captures: [String]
@@ -48,10 +51,12 @@ struct Replay: ParsableCommand {
         let evePath = eve ?? settings.evePath
         let summary: ReplaySummary
         do {
-            summary = try HNSensor.Replay.run(files: captures, config: settings, evePath: evePath)
+            summary = try HNSensor.Replay.run(files: captures, config: settings, evePath: evePath,
+                                              rulesPath: rules ?? settings.rulesPath, simulateIPS: simulateIPS)
         } catch {
             throw RuntimeFailure(message: error.description)
         }
+        for error in summary.ruleErrors { printError("hnsensor: rule skipped: \(error)") }
         for warning in summary.warnings { printError("hnsensor: warning: \(warning)") }
         print(Report.summary(summary, evePath: evePath))
     }

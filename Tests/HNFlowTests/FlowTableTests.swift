@@ -71,8 +71,16 @@ let syn = TCPFlags.syn, ack = TCPFlags.ack, fin = TCPFlags.fin, rst = TCPFlags.r
         #expect(table[r.position].tcpState == .reset && table[r.position].state == .closed)
     }
 
-    @Test func midstreamPickupIsEstablishedAndMarked() {
+    @Test func midstreamPickupIsOffByDefault() {
         let table = FlowTable()
+        let t = table.track(packet("10.0.0.1", 1, "10.0.0.2", 2, flags: psh | ack, at: 1), onEnd: { _, _ in })!
+        _ = table.track(packet("10.0.0.2", 2, "10.0.0.1", 1, flags: ack, at: 1.1), onEnd: { _, _ in })
+        #expect(table[t.position].tcpState == .none)
+        #expect(table[t.position].state == .new)
+    }
+
+    @Test func midstreamPickupIsEstablishedAndMarked() {
+        let table = FlowTable(midstream: true)
         let t = table.track(packet("10.0.0.1", 1, "10.0.0.2", 2, flags: psh | ack, at: 1), onEnd: { _, _ in })!
         #expect(table[t.position].tcpState == .established)
         #expect(table[t.position].midstream)

@@ -34,7 +34,7 @@ public struct FlowintOperation: Sendable {
 /// `threshold` / `detection_filter` / threshold.config entries.
 public struct ThresholdSpec: Sendable, Equatable {
     public enum Kind: String, Sendable { case limit, threshold, both, detectionFilter = "detection_filter" }
-    public enum Track: String, Sendable { case bySource = "by_src", byDestination = "by_dst", byRule = "by_rule", byBoth = "by_both" }
+    public enum Track: String, Sendable { case bySource = "by_src", byDestination = "by_dst", byRule = "by_rule", byBoth = "by_both", byFlow = "by_flow" }
     public var kind: Kind
     public var track: Track
     public var count: Int
@@ -61,6 +61,8 @@ public struct ThresholdSpec: Sendable, Equatable {
             case "seconds":
                 guard let s = Int64(v), s >= 0 else { return .failure("seconds must be a number") }
                 seconds = s
+            case "unique_on":
+                return .failure(OptionProblem(text: "unique_on is not supported", unsupported: true))
             default:
                 return .failure("unknown threshold field '\(words[0])'")
             }

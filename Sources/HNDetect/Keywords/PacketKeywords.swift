@@ -19,7 +19,8 @@ public enum PacketCheck: Sendable {
 
     func matches(_ p: Packet) -> Bool {
         switch self {
-        case .dsize(let r): return p.hasTransport && r.matches(p.payload.count)
+        // As Suricata does, `dsize:!N` only considers packets that carry data.
+        case .dsize(let r): return p.hasTransport && r.matches(p.payload.count) && (r.op != .ne || p.payload.count > 0)
         case .flags(let f): return p.ipProto == 6 && p.hasTransport && f.matches(p.tcpFlags)
         case .ttl(let r): return p.ipVersion != 0 && r.matches(Int(p.ttl))
         case .itype(let r): return (p.ipProto == 1 || p.ipProto == 58) && p.hasTransport && r.matches(Int(p.icmpType))

@@ -1,0 +1,536 @@
+import HNDecode
+import HNFlow
+
+/// A rule prepared for matching: the parsed rule plus ids resolved at compile time.
+struct CompiledRule {
+    var rule: Rule
+    var flowbits: [(kind: FlowbitOperation.Kind, ids: [Int], any: Bool)]
+    var xbits: [(kind: FlowbitOperation.Kind, id: Int, track: XbitOperation.Track, expire: Int64)]
+    var flowints: [(op: FlowintOperation.Op, id: Int, value: Int64, valueID: Int?)]
+    var threshold: ThresholdSpec?
+    var suppressions: [(track: ThresholdSpec.Track?, addresses: AddressMatcher?)]
+    var appProtoID: UInt8?
+    var severity: Int
+    var category: String
+}
+
+/// The signature engine: rules grouped by protocol class and inspection buffer, one
+/// Vectorscan database per group, and full verification only for rules whose fast pattern
+/// occurred (rules without a usable pattern are checked on every packet of their class).
+///
+/// One engine serves one worker: it holds the per-thread scratch (Vectorscan, PCRE2) and the
+/// per-flow detection state (flowbits, flowints), keyed by flow id and cleared
+/// when the flow ends.
+public final class DetectionEngine {
+    /// Protocol classes a rule can apply to.
+    static let classes = 4  // tcp, udp, icmp, other
+    @inline(__always)
+    static func protoClass(_ proto: UInt8) -> Int {
+        switch proto {
+        case 6: 0
+        case 17: 1
+        case 1, 58: 2
+        default: 3
+        }
+    }
+
+    let rules: [CompiledRule]
+    /// Rules that must be evaluated on every packet of a class (no fast pattern).
+    let always: [[Int32]]
+    /// The prefilter database per (class, buffer slot), if any rule needs it.
+    let databases: [[PrefilterDatabase?]]
+    public let simulateIPS: Bool
+    let scratch: PrefilterScratch
+    let pcre = PCREScratch()
+    let candidates: CandidateSet
+    let flowbitNames: [String: Int]
+    let flowintNames: [String: Int]
+    let xbitNames: [String: Int]
+    public private(set) var stats = DetectStats()
+
+    // Per-flow state, keyed by flow id.
+    var flowBits: [Int: [UInt64]] = [:]
+    var flowInts: [Int: [Int: Int64]] = [:]
+    /// Flows a drop rule blocked (simulated IPS): later packets are dropped uninspected.
+    var droppedFlows: Set<Int> = []
+    var passedFlows: Set<Int> = []
+    struct XbitKey: Hashable { var id: Int; var a: IPAddress; var b: IPAddress }
+    var xbits: [XbitKey: Int64] = [:]
+    struct ThresholdKey: Hashable { var rule: Int; var a: IPAddress; var b: IPAddress; var flow: Int = 0 }
+    struct ThresholdState { var count: Int; var first: Int64; var alerted: Bool }
+    var thresholdStates: [ThresholdKey: ThresholdState] = [:]
+    /// Threshold entries kept at most, so a flood of sources cannot grow memory forever.
+    static let maxThresholdEntries = 100_000
+    var dotScratch: [UInt8] = []
+
+    public var ruleCount: Int { rules.count }
+    public var pcreLimitHits: UInt64 { pcre.limitHits }
+
+    public func rule(_ index: Int) -> Rule { rules[index].rule }
+    public func severity(_ index: Int) -> Int { rules[index].severity }
+    public func category(_ index: Int) -> String { rules[index].category }
+
+    public struct BuildError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(ruleSet: RuleSet, simulateIPS: Bool = false) throws(BuildError) {
+        self.simulateIPS = simulateIPS
+        // Order as Suricata does: pass, drop, reject, alert; then flowbit setters before
+        // readers; then priority; then load order.
+        func actionRank(_ a: RuleAction) -> Int {
+            switch a {
+            case .pass: 0
+            case .drop: 1
+            case .reject, .rejectsrc, .rejectdst, .rejectboth: 2
+            case .alert: 3
+            }
+        }
+        func priority(_ r: Rule) -> Int { r.priority ?? r.classtype.flatMap { ruleSet.classifications[$0]?.priority } ?? 3 }
+        func flowbitRank(_ r: Rule) -> Int { r.setsFlowbits && !r.readsFlowbits ? 0 : (r.readsFlowbits && !r.setsFlowbits ? 2 : 1) }
+        let ordered = ruleSet.rules.enumerated().sorted { x, y in
+            let a = (actionRank(x.element.action), flowbitRank(x.element), priority(x.element), x.offset)
+            let b = (actionRank(y.element.action), flowbitRank(y.element), priority(y.element), y.offset)
+            return a < b
+        }.map(\.element)
+
+        var bitNames: [String: Int] = [:], intNames: [String: Int] = [:], xNames: [String: Int] = [:]
+        func intern(_ name: String, _ table: inout [String: Int]) -> Int {
+            if let id = table[name] { return id }
+            table[name] = table.count
+            return table.count - 1
+        }
+        var compiled: [CompiledRule] = []
+        for r in ordered {
+            var c = CompiledRule(rule: r, flowbits: [], xbits: [], flowints: [], threshold: r.detectionFilter ?? r.threshold,
+                                 suppressions: [], appProtoID: nil, severity: priority(r),
+                                 category: r.classtype.flatMap { ruleSet.classifications[$0]?.description } ?? "")
+            if r.detectionFilter != nil && r.threshold != nil { c.threshold = r.threshold }
+            for op in r.flowbits { c.flowbits.append((op.kind, op.names.map { intern($0, &bitNames) }, op.any)) }
+            for x in r.xbits { c.xbits.append((x.kind, intern(x.name, &xNames), x.track, x.expireSeconds)) }
+            for f in r.flowints {
+                c.flowints.append((f.op, intern(f.name, &intNames), f.value, f.valueName.map { intern($0, &intNames) }))
+            }
+            if let app = r.proto.appProto { c.appProtoID = AppProtocol.id(app) ?? 255 }
+            for entry in ruleSet.thresholds {
+                switch entry {
+                case .threshold(let gid, let sid, let spec) where gid == r.gid && (sid == r.sid || sid == 0):
+                    c.threshold = spec
+                case .suppress(let gid, let sid, let track, let addresses) where gid == r.gid && (sid == r.sid || sid == 0):
+                    c.suppressions.append((track, addresses))
+                default: break
+                }
+            }
+            compiled.append(c)
+        }
+        rules = compiled
+        flowbitNames = bitNames
+        flowintNames = intNames
+        xbitNames = xNames
+
+        var always = [[Int32]](repeating: [], count: DetectionEngine.classes)
+        var literals = [[[(bytes: [UInt8], nocase: Bool, id: UInt32)]]](
+            repeating: [[(bytes: [UInt8], nocase: Bool, id: UInt32)]](repeating: [], count: InspectionBuffer.allCases.count),
+            count: DetectionEngine.classes)
+        for (index, c) in compiled.enumerated() {
+            let proto = c.rule.proto
+            var classes: [Int] = []
+            if let p = proto.ipProto {
+                classes.append(DetectionEngine.protoClass(p))
+                if let alt = proto.alternateIPProto, DetectionEngine.protoClass(alt) != classes[0] {
+                    classes.append(DetectionEngine.protoClass(alt))
+                }
+            } else {
+                classes = Array(0..<DetectionEngine.classes)
+            }
+            if let fp = c.rule.fastPattern {
+                for k in classes { literals[k][fp.buffer.slot].append((fp.content.pattern, fp.content.nocase, UInt32(index))) }
+            } else {
+                for k in classes { always[k].append(Int32(index)) }
+            }
+        }
+        var dbs: [[PrefilterDatabase?]] = []
+        var all: [PrefilterDatabase] = []
+        for k in 0..<DetectionEngine.classes {
+            var row: [PrefilterDatabase?] = []
+            for slot in 0..<InspectionBuffer.allCases.count {
+                if literals[k][slot].isEmpty { row.append(nil); continue }
+                do {
+                    let db = try PrefilterDatabase(literals: literals[k][slot])
+                    row.append(db)
+                    all.append(db)
+                } catch {
+                    throw BuildError(description: error.description)
+                }
+            }
+            dbs.append(row)
+        }
+        databases = dbs
+        self.always = always
+        scratch = PrefilterScratch(databases: all)
+        candidates = CandidateSet(ruleCount: compiled.count)
+    }
+
+    /// Prefilter databases and their total size, for `rules check` and benchmarks.
+    public var databaseSummary: (count: Int, bytes: Int) {
+        let all = databases.flatMap { $0 }.compactMap { $0 }
+        return (all.count, all.reduce(0) { $0 + $1.sizeInBytes })
+    }
+
+    /// Forgets the detection state of a flow that ended. `flowKey` is the flow's id.
+    public func flowEnded(flowKey: Int) {
+        if !flowBits.isEmpty { flowBits.removeValue(forKey: flowKey) }
+        if !flowInts.isEmpty { flowInts.removeValue(forKey: flowKey) }
+        if !droppedFlows.isEmpty { droppedFlows.remove(flowKey) }
+        if !passedFlows.isEmpty { passedFlows.remove(flowKey) }
+    }
+
+    /// What inspection decided for the packet.
+    public enum Verdict: Equatable {
+        case accepted
+        /// A pass rule matched: no further alerts for the packet (and its flow).
+        case passed
+        /// A drop or reject rule matched with IPS simulated: the packet (and its flow) is dropped.
+        case dropped
+    }
+
+    /// Inspects one packet of a tracked flow (or an untracked packet, `flow` nil).
+    /// `emit` is called for each alert, in rule order.
+    public func inspect(_ packet: Packet, packetNumber: UInt64, flow: Flow?, flowKey: Int?, toServer: Bool,
+                        buffers: InspectionBuffers, ipOnly: Bool = false, emit: (Alert) -> Void) -> Verdict {
+        stats.packetsInspected &+= 1
+        if let flowKey, droppedFlows.contains(flowKey) {
+            stats.dropped &+= 1
+            return .dropped
+        }
+        if let flowKey, passedFlows.contains(flowKey) { return .passed }
+        let k = DetectionEngine.protoClass(packet.ipProto)
+        candidates.reset()
+        let row = databases[k]
+        for slot in 0..<row.count {
+            guard let db = row[slot], let view = buffers.get(InspectionBuffer.allCases[slot]) else { continue }
+            stats.prefilterScans &+= 1
+            db.scan(view, scratch: scratch, into: candidates)
+        }
+        for index in always[k] { candidates.add(Int(index)) }
+        stats.candidates &+= UInt64(candidates.list.count)
+        candidates.list.sort()
+        var verdict = Verdict.accepted
+        for index in candidates.list {
+            let i = Int(index)
+            stats.rulesEvaluated &+= 1
+            if ipOnly && rules[i].rule.proto.ipProto != nil { continue }
+            guard evaluate(i, packet, flow: flow, flowKey: flowKey, toServer: toServer, buffers: buffers) else { continue }
+            stats.matches &+= 1
+            let r = rules[i]
+            applyEffects(r, packet, flowKey: flowKey)
+            if r.rule.action == .pass {
+                stats.passed &+= 1
+                // A pass rule ends inspection of this packet; on a flow it passes the flow.
+                if let flowKey, flow != nil { passedFlows.insert(flowKey) }
+                return verdict == .dropped ? .dropped : .passed
+            }
+            let dropping = simulateIPS && r.rule.action != .alert
+            if dropping {
+                verdict = .dropped
+                if let flowKey { droppedFlows.insert(flowKey) }
+            }
+            if r.rule.noalert { continue }
+            if !passesThreshold(i, packet, flowKey: flowKey) { continue }
+            stats.alerts &+= 1
+            emit(Alert(ruleIndex: i, timestamp: packet.timestamp, packetNumber: packetNumber, source: packet.source,
+                       destination: packet.destination, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort,
+                       ipProto: packet.ipProto, toServer: toServer, blocked: dropping))
+            if dropping { break }
+        }
+        return verdict
+    }
+
+    // MARK: Evaluation
+
+    func evaluate(_ i: Int, _ p: Packet, flow: Flow?, flowKey: Int?, toServer: Bool, buffers: InspectionBuffers) -> Bool {
+        let c = rules[i]
+        let r = c.rule
+        guard r.proto.matchesTransport(p.ipProto) else { return false }
+        if let app = c.appProtoID {
+            guard let flow, flow.appProto == app else { return false }
+        }
+        // Addresses and ports, in either orientation for `<>`.
+        let hasPorts = p.ipProto == 6 || p.ipProto == 17 || p.ipProto == 132
+        func headerMatches(_ s: IPAddress, _ sp: UInt16, _ d: IPAddress, _ dp: UInt16) -> Bool {
+            guard r.source.matches(s), r.destination.matches(d) else { return false }
+            if hasPorts {
+                return r.sourcePorts.matches(sp) && r.destinationPorts.matches(dp)
+            }
+            return true
+        }
+        if !headerMatches(p.source, p.sourcePort, p.destination, p.destinationPort) {
+            guard r.bidirectional, headerMatches(p.destination, p.destinationPort, p.source, p.sourcePort) else { return false }
+        }
+        if let f = r.flow {
+            if f.toServer && !toServer { return false }
+            if f.toClient && toServer { return false }
+            if f.established || f.notEstablished {
+                let established = flow.map { $0.state == .established || ($0.proto == 6 && $0.tcpState == .closing) } ?? false
+                if f.established && !established { return false }
+                if f.notEstablished && established { return false }
+            }
+            if (f.toServer || f.toClient) && flow == nil { return false }
+            if f.onlyFragment && !p.reassembled { return false }
+            if f.noFragment && p.reassembled { return false }
+        }
+        for check in r.packetChecks where !check.matches(p) { return false }
+        if !r.appChecks.isEmpty {
+            // Application-layer state is answered by the protocol parsers; none is known here.
+            for check in r.appChecks {
+                if case .appLayerProtocol(let name, let negated) = check {
+                    let has = flow.flatMap { AppProtocol.name($0.appProto) } == name
+                    if has == negated { return false }
+                } else {
+                    return false
+                }
+            }
+        }
+        for fb in c.flowbits {
+            switch fb.kind {
+            case .isSet:
+                guard let flowKey else { return false }
+                let hit = fb.any ? fb.ids.contains { isBitSet(flowKey, $0) } : fb.ids.allSatisfy { isBitSet(flowKey, $0) }
+                if !hit { return false }
+            case .isNotSet:
+                guard let flowKey else { continue }
+                let hit = fb.any ? fb.ids.contains { !isBitSet(flowKey, $0) } : fb.ids.allSatisfy { !isBitSet(flowKey, $0) }
+                if !hit { return false }
+            default: break
+            }
+        }
+        for x in c.xbits where x.kind == .isSet || x.kind == .isNotSet {
+            let set = xbitIsSet(x.id, x.track, p)
+            if (x.kind == .isSet) != set { return false }
+        }
+        for f in c.flowints where !isModifier(f.op) {
+            guard flowintCondition(f, flowKey: flowKey) else { return false }
+        }
+        for b in r.buffers {
+            guard var view = buffers.get(b.buffer) else { return false }
+            if b.dotPrefix {
+                dotScratch.removeAll(keepingCapacity: true)
+                dotScratch.append(UInt8(ascii: "."))
+                dotScratch.append(contentsOf: view.rawBuffer)
+                let matched = dotScratch.withUnsafeBytes { raw -> Bool in
+                    view = ByteView(raw)
+                    var budget = 3000
+                    return matchItems(b.items, 0, view, cursor: 0, budget: &budget)
+                }
+                if !matched { return false }
+                continue
+            }
+            var budget = 3000
+            if !matchItems(b.items, 0, view, cursor: 0, budget: &budget) {
+                if budget <= 0 { stats.recursionLimitHits &+= 1 }
+                return false
+            }
+        }
+        return true
+    }
+
+    func isModifier(_ op: FlowintOperation.Op) -> Bool { op == .assign || op == .add || op == .subtract }
+
+    /// Matches a buffer's items in order, backtracking over earlier content positions when a
+    /// later relative item fails (as Suricata does), within a recursion budget.
+    func matchItems(_ items: [MatchItem], _ index: Int, _ buffer: ByteView, cursor: Int, budget: inout Int) -> Bool {
+        if index == items.count { return true }
+        budget -= 1
+        if budget <= 0 { return false }
+        switch items[index] {
+        case .content(let c):
+            var start: Int, end: Int
+            if c.startsWith {
+                start = 0
+                end = c.pattern.count
+            } else if c.isRelative {
+                start = cursor + (c.distance ?? 0)
+                end = c.within.map { start + $0 } ?? buffer.count
+            } else {
+                start = c.offset ?? 0
+                end = c.depth.map { start + $0 } ?? buffer.count
+            }
+            if start < 0 { start = 0 }
+            if end > buffer.count { end = buffer.count }
+            if c.endsWith { start = max(start, buffer.count - c.pattern.count) }
+            if c.negated {
+                if c.find(in: buffer, from: start, limit: end) != nil { return false }
+                return matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+            }
+            var from = start
+            let nextRelative = index + 1 < items.count && items[index + 1].isRelative
+            while let position = c.find(in: buffer, from: from, limit: end) {
+                if matchItems(items, index + 1, buffer, cursor: position + c.pattern.count, budget: &budget) { return true }
+                if !nextRelative || budget <= 0 { return false }
+                from = position + 1
+            }
+            return false
+        case .pcre(let p):
+            let start = p.relative ? cursor : 0
+            let found = pcre.match(p.regex, buffer, from: min(start, buffer.count))
+            if p.negated {
+                return found == nil && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+            }
+            guard let found else { return false }
+            return matchItems(items, index + 1, buffer, cursor: found.end, budget: &budget)
+        case .byteTest(let t):
+            return t.matches(buffer, position: cursor) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+        case .byteJump(let j):
+            guard let next = j.jump(buffer, position: cursor) else { return false }
+            return matchItems(items, index + 1, buffer, cursor: next, budget: &budget)
+        case .isDataAt(let d):
+            return d.matches(buffer, position: cursor) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+        case .size(let s):
+            return s.range.matches(buffer.count) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+        }
+    }
+
+    // MARK: Flow state
+
+    func isBitSet(_ flowKey: Int, _ id: Int) -> Bool {
+        guard let words = flowBits[flowKey], id / 64 < words.count else { return false }
+        return words[id / 64] & (1 << UInt64(id % 64)) != 0
+    }
+
+    func setBit(_ flowKey: Int, _ id: Int, _ value: Bool?) {
+        var words = flowBits[flowKey] ?? []
+        while words.count <= id / 64 { words.append(0) }
+        let mask: UInt64 = 1 << UInt64(id % 64)
+        switch value {
+        case .some(true): words[id / 64] |= mask
+        case .some(false): words[id / 64] &= ~mask
+        case .none: words[id / 64] ^= mask
+        }
+        flowBits[flowKey] = words
+    }
+
+    func xbitKey(_ id: Int, _ track: XbitOperation.Track, _ p: Packet) -> XbitKey {
+        switch track {
+        case .source: XbitKey(id: id, a: p.source, b: .zero)
+        case .destination: XbitKey(id: id, a: p.destination, b: .zero)
+        case .pair: XbitKey(id: id, a: min(p.source, p.destination), b: max(p.source, p.destination))
+        }
+    }
+
+    func xbitIsSet(_ id: Int, _ track: XbitOperation.Track, _ p: Packet) -> Bool {
+        guard let expiry = xbits[xbitKey(id, track, p)] else { return false }
+        return expiry >= p.timestamp
+    }
+
+    func flowintCondition(_ f: (op: FlowintOperation.Op, id: Int, value: Int64, valueID: Int?), flowKey: Int?) -> Bool {
+        let current = flowKey.flatMap { flowInts[$0]?[f.id] }
+        switch f.op {
+        case .isSet: return current != nil
+        case .notSet, .isNotSet: return current == nil
+        default: break
+        }
+        guard let current else { return false }
+        let operand: Int64
+        if let valueID = f.valueID {
+            guard let v = flowKey.flatMap({ flowInts[$0]?[valueID] }) else { return false }
+            operand = v
+        } else {
+            operand = f.value
+        }
+        switch f.op {
+        case .eq: return current == operand
+        case .ne: return current != operand
+        case .lt: return current < operand
+        case .gt: return current > operand
+        case .le: return current <= operand
+        case .ge: return current >= operand
+        default: return true
+        }
+    }
+
+    func applyEffects(_ c: CompiledRule, _ p: Packet, flowKey: Int?) {
+        if let flowKey {
+            for fb in c.flowbits {
+                switch fb.kind {
+                case .set: for id in fb.ids { setBit(flowKey, id, true) }
+                case .unset: for id in fb.ids { setBit(flowKey, id, false) }
+                case .toggle: for id in fb.ids { setBit(flowKey, id, nil) }
+                default: break
+                }
+            }
+            for f in c.flowints where isModifier(f.op) {
+                var table = flowInts[flowKey] ?? [:]
+                let operand = f.valueID.flatMap { table[$0] } ?? f.value
+                switch f.op {
+                case .assign: table[f.id] = operand
+                case .add: table[f.id] = (table[f.id] ?? 0) &+ operand
+                case .subtract: table[f.id] = (table[f.id] ?? 0) &- operand
+                default: break
+                }
+                flowInts[flowKey] = table
+            }
+        }
+        for x in c.xbits {
+            let key = xbitKey(x.id, x.track, p)
+            switch x.kind {
+            case .set: xbits[key] = p.timestamp + x.expire * 1_000_000_000
+            case .unset: xbits.removeValue(forKey: key)
+            case .toggle:
+                if xbitIsSet(x.id, x.track, p) { xbits.removeValue(forKey: key) } else { xbits[key] = p.timestamp + x.expire * 1_000_000_000 }
+            default: break
+            }
+        }
+    }
+
+    // MARK: Thresholds and suppression
+
+    func passesThreshold(_ i: Int, _ p: Packet, flowKey: Int?) -> Bool {
+        let c = rules[i]
+        for s in c.suppressions {
+            let suppressed: Bool
+            switch (s.track, s.addresses) {
+            case (_, nil): suppressed = true
+            case (.bySource, let a?): suppressed = a.matches(p.source)
+            case (.byDestination, let a?): suppressed = a.matches(p.destination)
+            case (_, let a?): suppressed = a.matches(p.source) || a.matches(p.destination)
+            }
+            if suppressed {
+                stats.suppressed &+= 1
+                return false
+            }
+        }
+        guard let t = c.threshold else { return true }
+        let key: ThresholdKey
+        switch t.track {
+        case .bySource: key = ThresholdKey(rule: i, a: p.source, b: .zero)
+        case .byDestination: key = ThresholdKey(rule: i, a: p.destination, b: .zero)
+        case .byRule: key = ThresholdKey(rule: i, a: .zero, b: .zero)
+        case .byBoth: key = ThresholdKey(rule: i, a: p.source, b: p.destination)
+        case .byFlow: key = ThresholdKey(rule: i, a: .zero, b: .zero, flow: flowKey ?? 0)
+        }
+        let window = t.seconds * 1_000_000_000
+        var state = thresholdStates[key] ?? ThresholdState(count: 0, first: p.timestamp, alerted: false)
+        if p.timestamp - state.first >= window && window > 0 || (window == 0 && state.count > 0 && p.timestamp != state.first) {
+            state = ThresholdState(count: 0, first: p.timestamp, alerted: false)
+        }
+        state.count += 1
+        var pass: Bool
+        switch t.kind {
+        case .limit:
+            pass = state.count <= t.count
+        case .threshold:
+            pass = state.count >= t.count
+            if pass { state = ThresholdState(count: 0, first: state.first, alerted: true) }
+        case .both:
+            pass = state.count >= t.count && !state.alerted
+            if pass { state.alerted = true }
+        case .detectionFilter:
+            pass = state.count > t.count
+        }
+        if thresholdStates.count < DetectionEngine.maxThresholdEntries || thresholdStates[key] != nil {
+            thresholdStates[key] = state
+        }
+        if !pass { stats.thresholded &+= 1 }
+        return pass
+    }
+}
