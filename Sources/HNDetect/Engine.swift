@@ -371,13 +371,16 @@ public final class DetectionEngine {
             }
             return false
         case .pcre(let p):
-            let start = p.relative ? cursor : 0
-            let found = pcre.match(p.regex, buffer, from: min(start, buffer.count))
+            // A relative expression sees the buffer from the cursor on (so `^` anchors at the
+            // cursor), as Suricata passes it.
+            let start = p.relative ? min(cursor, buffer.count) : 0
+            let subject = buffer.suffix(from: start) ?? .empty
+            let found = pcre.match(p.regex, subject, from: 0)
             if p.negated {
                 return found == nil && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
             }
             guard let found else { return false }
-            return matchItems(items, index + 1, buffer, cursor: found.end, budget: &budget)
+            return matchItems(items, index + 1, buffer, cursor: start + found.end, budget: &budget)
         case .byteTest(let t):
             return t.matches(buffer, position: cursor) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
         case .byteJump(let j):

@@ -1,0 +1,158 @@
+import Testing
+@testable import HNDecode
+@testable import HNDetect
+
+/// For each keyword: a packet that matches and a near miss that must not.
+@Suite struct KeywordMatchTests {
+    let get = bytes("GET /index.php?id=1 HTTP/1.1\r\nHost: a\r\n\r\n")
+
+    @Test func contentWithDepthAndOffset() throws {
+        #expect(try alerts([#"alert tcp any any -> any any (content:"GET"; depth:3; sid:1;)"#], payload: get) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (content:"/index"; depth:5; sid:1;)"#], payload: get).isEmpty)
+        #expect(try alerts([#"alert tcp any any -> any any (content:"/index"; offset:4; depth:6; sid:1;)"#], payload: get) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (content:"/index"; offset:5; sid:1;)"#], payload: get).isEmpty)
+    }
+
+    @Test func nocaseMatchesAnyCase() throws {
+        #expect(try alerts([#"alert tcp any any -> any any (content:"host:"; nocase; sid:1;)"#], payload: get) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (content:"host:"; sid:1;)"#], payload: get).isEmpty)
+    }
+
+    @Test func distanceAndWithinAreRelativeToThePreviousMatch() throws {
+        let p = bytes("AllWorkAndNoPlayMakesWill A DullBoy")
+        #expect(try alerts([#"alert tcp any any -> any any (content:"AllWorkAndNoPlayMakesWill"; content:"DullBoy"; distance:3; within:7; sid:1;)"#], payload: p) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (content:"AllWorkAndNoPlayMakesWill"; content:"DullBoy"; distance:1; within:7; sid:1;)"#], payload: p).isEmpty)
+    }
+
+    @Test func backtrackingFindsALaterAnchor() throws {
+        // The first "ab" is not followed by "cd" within 2 bytes; the second one is.
+        let p = bytes("ab....abcd")
+        #expect(try alerts([#"alert tcp any any -> any any (content:"ab"; content:"cd"; distance:0; within:2; sid:1;)"#], payload: p) == [1])
+    }
+
+    @Test func negatedContent() throws {
+        #expect(try alerts([#"alert tcp any any -> any any (content:"GET"; content:!"POST"; sid:1;)"#], payload: get) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (content:"GET"; content:!"Host"; sid:1;)"#], payload: get).isEmpty)
+    }
+
+    @Test func startswithAndEndswith() throws {
+        #expect(try alerts([#"alert tcp any any -> any any (content:"GET /"; startswith; content:"|0d 0a 0d 0a|"; endswith; sid:1;)"#], payload: get) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (content:"index"; startswith; sid:1;)"#], payload: get).isEmpty)
+        #expect(try alerts([#"alert tcp any any -> any any (content:"Host"; endswith; sid:1;)"#], payload: get).isEmpty)
+    }
+
+    @Test func pcreWithRelativeAndCaseFlags() throws {
+        #expect(try alerts([#"alert tcp any any -> any any (content:"GET"; pcre:"/^\s+\/index\.php\?id=\d+/R"; sid:1;)"#], payload: get) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (pcre:"/HOST: A/i"; sid:1;)"#], payload: get) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (pcre:"/HOST: A/"; sid:1;)"#], payload: get).isEmpty)
+        #expect(try alerts([#"alert tcp any any -> any any (content:"GET"; pcre:!"/POST/"; sid:1;)"#], payload: get) == [1])
+    }
+
+    @Test func byteTestAndByteJump() throws {
+        // length(2, big endian) = 4, then 4 bytes, then "OK"
+        let p: [UInt8] = [0x00, 0x04, 0x41, 0x42, 0x43, 0x44, 0x4F, 0x4B]
+        #expect(try alerts(["alert tcp any any -> any any (byte_test:2,=,4,0; sid:1;)"], payload: p) == [1])
+        #expect(try alerts(["alert tcp any any -> any any (byte_test:2,>,4,0; sid:1;)"], payload: p).isEmpty)
+        #expect(try alerts([#"alert tcp any any -> any any (byte_jump:2,0; content:"OK"; within:2; sid:1;)"#], payload: p) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (byte_jump:2,0,post_offset 1; content:"OK"; within:2; sid:1;)"#], payload: p).isEmpty)
+        let ascii = bytes("len=123;")
+        #expect(try alerts(["alert tcp any any -> any any (byte_test:3,>,100,4,string,dec; sid:1;)"], payload: ascii) == [1])
+    }
+
+    @Test func isdataatAndDsize() throws {
+        #expect(try alerts([#"alert tcp any any -> any any (content:"GET"; isdataat:10,relative; sid:1;)"#], payload: get) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (content:"|0d 0a 0d 0a|"; isdataat:!1,relative; sid:1;)"#], payload: get) == [1])
+        #expect(try alerts(["alert tcp any any -> any any (dsize:>10; sid:1;)"], payload: get) == [1])
+        #expect(try alerts(["alert tcp any any -> any any (dsize:<10; sid:1;)"], payload: get).isEmpty)
+        #expect(try alerts(["alert tcp any any -> any any (dsize:30<>50; sid:1;)"], payload: get) == [1])
+    }
+
+    @Test func flowDirectionAndState() throws {
+        let r = #"alert tcp any any -> any any (flow:established,to_server; content:"GET"; sid:1;)"#
+        #expect(try alerts([r], payload: get) == [1])
+        #expect(try alerts([r], payload: get, established: false).isEmpty)
+        #expect(try alerts([r], payload: get, toServer: false).isEmpty)
+    }
+
+    @Test func tcpFlags() throws {
+        #expect(try alerts(["alert tcp any any -> any any (flags:S; sid:1;)"], payload: [], flags: 0x02) == [1])
+        #expect(try alerts(["alert tcp any any -> any any (flags:S; sid:1;)"], payload: [], flags: 0x12).isEmpty)
+        #expect(try alerts(["alert tcp any any -> any any (flags:S+; sid:1;)"], payload: [], flags: 0x12) == [1])
+        #expect(try alerts(["alert tcp any any -> any any (flags:!R; sid:1;)"], payload: [], flags: 0x12) == [1])
+    }
+
+    @Test func portsAndBidirectionalHeaders() throws {
+        #expect(try alerts(["alert tcp any any -> any 443 (sid:1;)"], payload: get).isEmpty)
+        #expect(try alerts(["alert tcp any 80 <> any any (sid:1;)"], payload: get) == [1])
+        #expect(try alerts(["alert tcp 10.0.0.2 any -> 10.0.0.1 any (sid:1;)"], payload: get).isEmpty)
+    }
+
+    @Test func flowbitsSetterRunsBeforeTheChecker() throws {
+        let rules = [
+            #"alert tcp any any -> any any (flowbits:isset,seen; content:"Host"; sid:2;)"#,
+            #"alert tcp any any -> any any (content:"GET"; flowbits:set,seen; flowbits:noalert; sid:1;)"#,
+        ]
+        #expect(try alerts(rules, payload: get) == [2])
+        #expect(try alerts([#"alert tcp any any -> any any (flowbits:isset,seen; sid:2;)"#], payload: get).isEmpty)
+        #expect(try alerts([#"alert tcp any any -> any any (flowbits:isnotset,seen; sid:3;)"#], payload: get) == [3])
+    }
+
+    @Test func passRuleSilencesLaterAlerts() throws {
+        let rules = [#"alert tcp any any -> any any (content:"GET"; sid:1;)"#, #"pass tcp any any -> any any (content:"Host"; sid:2;)"#]
+        #expect(try alerts(rules, payload: get).isEmpty)
+    }
+
+    @Test func vectorscanPrefilterFindsManyRules() throws {
+        // 500 rules, one of which matches: the prefilter must pick it from the group.
+        var rules = (0..<500).map { #"alert tcp any any -> any any (content:"needle-\#($0)-x"; sid:\#($0 + 1);)"# }
+        rules.append(#"alert tcp any any -> any any (content:"HTTP/1.1"; sid:9999;)"#)
+        #expect(try alerts(rules, payload: bytes("xx needle-417-x yy HTTP/1.1")).sorted() == [418, 9999])
+    }
+}
+
+@Suite struct ThresholdTests {
+    func run(_ rule: String, packets: Int, spacing: Double = 1) throws -> Int {
+        var set = RuleSet()
+        set.rules.append(try parseRule(rule))
+        let engine = try DetectionEngine(ruleSet: set)
+        var count = 0
+        for i in 0..<packets {
+            var p = Packet()
+            p.ipVersion = 4
+            p.ipProto = 1
+            p.hasTransport = true
+            p.icmpType = 8
+            p.source = .init(ipv4: 1)
+            p.destination = .init(ipv4: 2)
+            p.timestamp = Int64(Double(i) * spacing * 1e9)
+            _ = engine.inspect(p, packetNumber: UInt64(i + 1), flow: nil, flowKey: nil, toServer: true, buffers: InspectionBuffers()) { _ in count += 1 }
+        }
+        return count
+    }
+
+    @Test func limitThresholdBothAndDetectionFilter() throws {
+        #expect(try run("alert icmp any any -> any any (itype:8; threshold:type limit, track by_src, count 2, seconds 60; sid:1;)", packets: 10) == 2)
+        #expect(try run("alert icmp any any -> any any (itype:8; threshold:type threshold, track by_src, count 3, seconds 60; sid:1;)", packets: 10) == 3)
+        #expect(try run("alert icmp any any -> any any (itype:8; threshold:type both, track by_src, count 3, seconds 60; sid:1;)", packets: 10) == 1)
+        #expect(try run("alert icmp any any -> any any (itype:8; detection_filter:track by_src, count 3, seconds 60; sid:1;)", packets: 10) == 7)
+    }
+
+    @Test func windowsRestartAfterTheirSeconds() throws {
+        // One packet every 20 s; a 60 s window with limit 1 allows one alert per window.
+        #expect(try run("alert icmp any any -> any any (itype:8; threshold:type limit, track by_src, count 1, seconds 60; sid:1;)", packets: 9, spacing: 20) == 3)
+    }
+
+    @Test func suppressFromThresholdConfig() throws {
+        var set = RuleSet()
+        set.rules.append(try parseRule("alert icmp any any -> any any (itype:8; sid:7;)"))
+        set.thresholds.append(.suppress(gid: 1, sid: 7, track: .bySource, addresses: .block(CIDR("0.0.0.1/32")!)))
+        let engine = try DetectionEngine(ruleSet: set)
+        var p = Packet()
+        p.ipVersion = 4; p.ipProto = 1; p.hasTransport = true; p.icmpType = 8
+        p.source = .init(ipv4: 1); p.destination = .init(ipv4: 2)
+        var n = 0
+        _ = engine.inspect(p, packetNumber: 1, flow: nil, flowKey: nil, toServer: true, buffers: InspectionBuffers()) { _ in n += 1 }
+        #expect(n == 0)
+        #expect(engine.stats.suppressed == 1)
+    }
+}
