@@ -3,6 +3,8 @@ import HNDecode
 /// A rule address expression (`any`, CIDRs, lists, negation, variables), resolved.
 public indirect enum AddressMatcher: Sendable {
     case any
+    /// A flattened expression: membership by binary search.
+    case set(AddressIntervals)
     case block(CIDR)
     /// An inclusive range `first-last` (Suricata accepts them for IPv4 and IPv6).
     case range(IPAddress, IPAddress)
@@ -12,6 +14,7 @@ public indirect enum AddressMatcher: Sendable {
     public func matches(_ address: IPAddress) -> Bool {
         switch self {
         case .any: return true
+        case .set(let s): return s.contains(address)
         case .block(let c): return c.contains(address)
         case .range(let lo, let hi): return address >= lo && address <= hi
         case .list(let positive, let negative):
@@ -74,7 +77,15 @@ public struct RuleVariables: Sendable {
 
     enum ParseFailure: Error { case message(String) }
 
-    func address(_ text: Substring, depth: Int = 0) throws(ParseFailure) -> AddressMatcher {
+    /// Parses an address expression and flattens it into an interval set.
+    func address(_ text: Substring) throws(ParseFailure) -> AddressMatcher {
+        let m = try address(text, depth: 0)
+        if case .any = m { return .any }
+        let set = m.intervals
+        return set.isFull ? .any : .set(set)
+    }
+
+    func address(_ text: Substring, depth: Int) throws(ParseFailure) -> AddressMatcher {
         guard depth < 16 else { throw .message("address variables nest too deep (a cycle?)") }
         let t = text.trimmingSpaces
         if t == "any" { return .any }
@@ -178,4 +189,107 @@ extension Substring {
 
 extension String {
     var trimmingSpaces: String { String(Substring(self).trimmingSpaces) }
+}
+
+/// A set of addresses as sorted, disjoint, merged inclusive ranges: membership by binary
+/// search, so a rule listing thousands of addresses (ET's block lists) costs a few compares.
+public struct AddressIntervals: Sendable {
+    public var ranges: [(lo: IPAddress, hi: IPAddress)]
+
+    static let full = AddressIntervals(ranges: [(IPAddress(high: 0, low: 0), IPAddress(high: ~0, low: ~0))])
+
+    public var isFull: Bool {
+        ranges.count == 1 && ranges[0].lo == IPAddress(high: 0, low: 0) && ranges[0].hi == IPAddress(high: ~0, low: ~0)
+    }
+
+    @inlinable
+    public func contains(_ a: IPAddress) -> Bool {
+        var lo = 0, hi = ranges.count - 1
+        while lo <= hi {
+            let mid = (lo + hi) >> 1
+            if a < ranges[mid].lo { hi = mid - 1 } else if a > ranges[mid].hi { lo = mid + 1 } else { return true }
+        }
+        return false
+    }
+
+    static func normalized(_ input: [(lo: IPAddress, hi: IPAddress)]) -> AddressIntervals {
+        let sorted = input.sorted { $0.lo < $1.lo }
+        var out: [(lo: IPAddress, hi: IPAddress)] = []
+        for r in sorted {
+            if let last = out.last, !(last.hi < r.lo) || last.hi.next == r.lo {
+                if last.hi < r.hi { out[out.count - 1].hi = r.hi }
+            } else {
+                out.append(r)
+            }
+        }
+        return AddressIntervals(ranges: out)
+    }
+
+    func union(_ other: AddressIntervals) -> AddressIntervals { .normalized(ranges + other.ranges) }
+
+    /// Everything not in this set.
+    func complement() -> AddressIntervals {
+        var out: [(lo: IPAddress, hi: IPAddress)] = []
+        var start: IPAddress? = IPAddress(high: 0, low: 0)
+        for r in ranges {
+            if let s = start, s < r.lo, let end = r.lo.previous { out.append((s, end)) }
+            start = r.hi.next
+        }
+        if let s = start { out.append((s, IPAddress(high: ~0, low: ~0))) }
+        return AddressIntervals(ranges: out)
+    }
+
+    func subtracting(_ other: AddressIntervals) -> AddressIntervals {
+        intersection(other.complement())
+    }
+
+    func intersection(_ other: AddressIntervals) -> AddressIntervals {
+        var out: [(lo: IPAddress, hi: IPAddress)] = []
+        var i = 0, j = 0
+        while i < ranges.count && j < other.ranges.count {
+            let lo = max(ranges[i].lo, other.ranges[j].lo), hi = min(ranges[i].hi, other.ranges[j].hi)
+            if !(hi < lo) { out.append((lo, hi)) }
+            if ranges[i].hi < other.ranges[j].hi { i += 1 } else { j += 1 }
+        }
+        return AddressIntervals(ranges: out)
+    }
+}
+
+extension IPAddress {
+    /// The address after this one, or nil at the top of the space.
+    var next: IPAddress? {
+        if low == ~0 { return high == ~0 ? nil : IPAddress(high: high + 1, low: 0) }
+        return IPAddress(high: high, low: low + 1)
+    }
+
+    var previous: IPAddress? {
+        if low == 0 { return high == 0 ? nil : IPAddress(high: high - 1, low: ~0) }
+        return IPAddress(high: high, low: low - 1)
+    }
+}
+
+extension AddressMatcher {
+    /// The matcher as an interval set (every expression is one).
+    var intervals: AddressIntervals {
+        switch self {
+        case .any: return .full
+        case .set(let s): return s
+        case .block(let c):
+            let width = 128 - c.prefixLength
+            let hostMask: IPAddress
+            if width >= 64 {
+                hostMask = IPAddress(high: width == 128 ? ~0 : (1 << UInt64(width - 64)) - 1, low: ~0)
+            } else {
+                hostMask = IPAddress(high: 0, low: width == 0 ? 0 : (1 << UInt64(width)) - 1)
+            }
+            return AddressIntervals(ranges: [(c.network, IPAddress(high: c.network.high | hostMask.high, low: c.network.low | hostMask.low))])
+        case .range(let lo, let hi): return AddressIntervals(ranges: [(lo, hi)])
+        case .list(let positive, let negative):
+            var base = positive.isEmpty ? AddressIntervals.full : AddressIntervals(ranges: [])
+            for p in positive { base = base.union(p.intervals) }
+            var excluded = AddressIntervals(ranges: [])
+            for n in negative { excluded = excluded.union(n.intervals) }
+            return base.subtracting(excluded)
+        }
+    }
 }

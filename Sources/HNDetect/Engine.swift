@@ -35,10 +35,11 @@ public final class DetectionEngine {
     }
 
     let rules: [CompiledRule]
-    /// Rules that must be evaluated on every packet of a class (no fast pattern).
-    let always: [[Int32]]
-    /// The prefilter database per (class, buffer slot), if any rule needs it.
-    let databases: [[PrefilterDatabase?]]
+    /// Rule groups by protocol class and application protocol (slot 0: rules that name no
+    /// application protocol). A packet is matched against its class's slot 0 group and, once
+    /// its flow's protocol is known, that protocol's group: an HTTP rule is never a candidate
+    /// on an SSH flow.
+    let groups: [[RuleGroup?]]
     public let simulateIPS: Bool
     let scratch: PrefilterScratch
     let pcre = PCREScratch()
@@ -128,10 +129,8 @@ public final class DetectionEngine {
         flowintNames = intNames
         xbitNames = xNames
 
-        var always = [[Int32]](repeating: [], count: DetectionEngine.classes)
-        var literals = [[[(bytes: [UInt8], nocase: Bool, id: UInt32)]]](
-            repeating: [[(bytes: [UInt8], nocase: Bool, id: UInt32)]](repeating: [], count: InspectionBuffer.allCases.count),
-            count: DetectionEngine.classes)
+        let appSlots = AppProtocol.names.count + 1
+        var builders = [[GroupBuilder]](repeating: [GroupBuilder](repeating: GroupBuilder(), count: appSlots), count: DetectionEngine.classes)
         for (index, c) in compiled.enumerated() {
             let proto = c.rule.proto
             var classes: [Int] = []
@@ -143,37 +142,33 @@ public final class DetectionEngine {
             } else {
                 classes = Array(0..<DetectionEngine.classes)
             }
-            if let fp = c.rule.fastPattern {
-                for k in classes { literals[k][fp.buffer.slot].append((fp.content.pattern, fp.content.nocase, UInt32(index))) }
-            } else {
-                for k in classes { always[k].append(Int32(index)) }
-            }
+            let app = c.appProtoID.map { Int($0) < AppProtocol.names.count ? Int($0) : appSlots - 1 } ?? 0
+            for k in classes { builders[k][app].add(c.rule, index: Int32(index)) }
         }
-        var dbs: [[PrefilterDatabase?]] = []
         var all: [PrefilterDatabase] = []
+        var built: [[RuleGroup?]] = []
         for k in 0..<DetectionEngine.classes {
-            var row: [PrefilterDatabase?] = []
-            for slot in 0..<InspectionBuffer.allCases.count {
-                if literals[k][slot].isEmpty { row.append(nil); continue }
+            var row: [RuleGroup?] = []
+            for a in 0..<appSlots {
+                if builders[k][a].isEmpty { row.append(nil); continue }
                 do {
-                    let db = try PrefilterDatabase(literals: literals[k][slot])
-                    row.append(db)
-                    all.append(db)
+                    let g = try builders[k][a].build()
+                    all += g.databases.compactMap { $0 }
+                    row.append(g)
                 } catch {
                     throw BuildError(description: error.description)
                 }
             }
-            dbs.append(row)
+            built.append(row)
         }
-        databases = dbs
-        self.always = always
+        groups = built
         scratch = PrefilterScratch(databases: all)
         candidates = CandidateSet(ruleCount: compiled.count)
     }
 
     /// Prefilter databases and their total size, for `rules check` and benchmarks.
     public var databaseSummary: (count: Int, bytes: Int) {
-        let all = databases.flatMap { $0 }.compactMap { $0 }
+        let all = groups.flatMap { $0 }.compactMap { $0 }.flatMap(\.databases).compactMap { $0 }
         return (all.count, all.reduce(0) { $0 + $1.sizeInBytes })
     }
 
@@ -206,13 +201,11 @@ public final class DetectionEngine {
         if let flowKey, passedFlows.contains(flowKey) { return .passed }
         let k = DetectionEngine.protoClass(packet.ipProto)
         candidates.reset()
-        let row = databases[k]
-        for slot in 0..<row.count {
-            guard let db = row[slot], let view = buffers.get(InspectionBuffer.allCases[slot]) else { continue }
-            stats.prefilterScans &+= 1
-            db.scan(view, scratch: scratch, into: candidates)
+        if let g = groups[k][0] { collect(g, packet, buffers) }
+        if let app = flow?.appProto, app != 0 {
+            let slot = Int(app) < AppProtocol.names.count ? Int(app) : groups[k].count - 1
+            if let g = groups[k][slot] { collect(g, packet, buffers) }
         }
-        for index in always[k] { candidates.add(Int(index)) }
         stats.candidates &+= UInt64(candidates.list.count)
         candidates.list.sort()
         var verdict = Verdict.accepted
@@ -244,6 +237,27 @@ public final class DetectionEngine {
             if dropping { break }
         }
         return verdict
+    }
+
+    /// Adds a group's candidates for this packet: prefilter hits in each present buffer,
+    /// the address-indexed rules, and the rules checked on every packet.
+    func collect(_ g: RuleGroup, _ packet: Packet, _ buffers: InspectionBuffers) {
+        for slot in g.bufferSlots {
+            guard let db = g.databases[slot], let view = buffers.get(InspectionBuffer.allCases[slot]) else { continue }
+            stats.prefilterScans &+= 1
+            db.scan(view, scratch: scratch, into: candidates)
+        }
+        for index in g.always { candidates.add(Int(index)) }
+        // Address-indexed rules: both packet addresses are looked up, since a `<>` rule may
+        // match either way; evaluation checks the exact header.
+        if !g.bySource.isEmpty {
+            for index in g.bySource.lookup(packet.source) { candidates.add(Int(index)) }
+            for index in g.bySource.lookup(packet.destination) { candidates.add(Int(index)) }
+        }
+        if !g.byDestination.isEmpty {
+            for index in g.byDestination.lookup(packet.destination) { candidates.add(Int(index)) }
+            for index in g.byDestination.lookup(packet.source) { candidates.add(Int(index)) }
+        }
     }
 
     // MARK: Evaluation
@@ -535,5 +549,50 @@ public final class DetectionEngine {
         }
         if !pass { stats.thresholded &+= 1 }
         return pass
+    }
+}
+
+/// The rules of one (protocol class, application protocol) group, ready for prefiltering.
+struct RuleGroup {
+    /// Prefilter database per buffer slot.
+    var databases: [PrefilterDatabase?]
+    /// Slots that have a database, so a packet only visits those.
+    var bufferSlots: [Int]
+    var always: [Int32]
+    var bySource: AddressRuleIndex
+    var byDestination: AddressRuleIndex
+}
+
+struct GroupBuilder {
+    var literals = [[(bytes: [UInt8], nocase: Bool, id: UInt32)]](repeating: [], count: InspectionBuffer.allCases.count)
+    var always: [Int32] = []
+    var sourceEntries: [(set: AddressIntervals, rule: Int32)] = []
+    var destinationEntries: [(set: AddressIntervals, rule: Int32)] = []
+    var isEmpty = true
+
+    mutating func add(_ rule: Rule, index: Int32) {
+        isEmpty = false
+        if let fp = rule.fastPattern {
+            literals[fp.buffer.slot].append((fp.content.pattern, fp.content.nocase, UInt32(index)))
+        } else if case .set(let s) = rule.source {
+            sourceEntries.append((s, index))
+        } else if case .set(let s) = rule.destination {
+            destinationEntries.append((s, index))
+        } else {
+            always.append(index)
+        }
+    }
+
+    func build() throws(PrefilterDatabase.CompileError) -> RuleGroup {
+        var databases: [PrefilterDatabase?] = []
+        var slots: [Int] = []
+        for (slot, lits) in literals.enumerated() {
+            if lits.isEmpty { databases.append(nil); continue }
+            databases.append(try PrefilterDatabase(literals: lits))
+            slots.append(slot)
+        }
+        return RuleGroup(databases: databases, bufferSlots: slots, always: always,
+                         bySource: AddressRuleIndex(entries: sourceEntries),
+                         byDestination: AddressRuleIndex(entries: destinationEntries))
     }
 }

@@ -12,28 +12,33 @@ public final class PrefilterDatabase: @unchecked Sendable {
         public let description: String
     }
 
-    /// Compiles literals (`bytes`, case-insensitive or not) with their rule ids.
+    /// Compiles literals (`bytes`, case-insensitive or not) with their rule ids. Each literal
+    /// is written as a regular expression of `\xHH` escapes: Vectorscan's pure-literal API
+    /// refuses literals that begin with a NUL byte, which real rules contain.
     init(literals: [(bytes: [UInt8], nocase: Bool, id: UInt32)]) throws(CompileError) {
         precondition(!literals.isEmpty)
-        let pointers = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: literals.count)
-        var storage: [UnsafeMutablePointer<CChar>] = []
-        defer {
-            for s in storage { s.deallocate() }
-            pointers.deallocate()
-        }
-        var flags: [UInt32] = [], ids: [UInt32] = [], lengths: [Int] = []
-        for (i, lit) in literals.enumerated() {
-            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, lit.bytes.count))
-            for (j, b) in lit.bytes.enumerated() { buffer[j] = CChar(bitPattern: b) }
-            storage.append(buffer)
-            pointers[i] = UnsafePointer(buffer)
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var storage: [[CChar]] = []
+        storage.reserveCapacity(literals.count)
+        var flags: [UInt32] = [], ids: [UInt32] = []
+        for lit in literals {
+            var expression: [CChar] = []
+            expression.reserveCapacity(lit.bytes.count * 4 + 1)
+            for b in lit.bytes {
+                for c in [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(b >> 4)], hex[Int(b & 0xF)]] {
+                    expression.append(CChar(bitPattern: c))
+                }
+            }
+            expression.append(0)
+            storage.append(expression)
             flags.append(UInt32(HS_FLAG_SINGLEMATCH) | (lit.nocase ? UInt32(HS_FLAG_CASELESS) : 0))
             ids.append(lit.id)
-            lengths.append(lit.bytes.count)
         }
         var db: OpaquePointer? = nil
         var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
-        let status = hs_compile_lit_multi(pointers, flags, ids, lengths, UInt32(literals.count), UInt32(HS_MODE_BLOCK), nil, &db, &error)
+        let status: hs_error_t = withPointers(storage) { pointers in
+            hs_compile_multi(pointers, flags, ids, UInt32(literals.count), UInt32(HS_MODE_BLOCK), nil, &db, &error)
+        }
         guard status == HS_SUCCESS, let db else {
             let message = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "status \(status)"
             if let error { hs_free_compile_error(error) }
@@ -50,6 +55,20 @@ public final class PrefilterDatabase: @unchecked Sendable {
         hs_database_size(database, &size)
         return size
     }
+}
+
+/// Calls `body` with a C array of pointers to the NUL-terminated strings in `strings`.
+private func withPointers<R>(_ strings: [[CChar]], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafePointer<CChar>?] = []
+    var buffers: [UnsafeMutablePointer<CChar>] = []
+    for s in strings {
+        let b = UnsafeMutablePointer<CChar>.allocate(capacity: s.count)
+        b.initialize(from: s, count: s.count)
+        buffers.append(b)
+        pointers.append(UnsafePointer(b))
+    }
+    defer { for b in buffers { b.deallocate() } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
 /// Per-thread Vectorscan scratch, sized for every database of an engine.

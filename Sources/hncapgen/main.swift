@@ -41,6 +41,23 @@ if args.first == "bench" {
     exit(0)
 }
 
+if args.first == "rules" {
+    args.removeFirst()
+    var count = 2000, out: String? = nil
+    while !args.isEmpty {
+        let a = args.removeFirst()
+        switch a {
+        case "--count": guard let v = args.first.flatMap({ Int($0) }), v > 0 else { fail("--count takes a number") }; count = v; args.removeFirst()
+        case "--out": guard let v = args.first else { fail("--out takes a file") }; out = v; args.removeFirst()
+        default: fail("unknown argument '\(a)'")
+        }
+    }
+    guard let out else { fail("rules needs --out FILE") }
+    writeFile(out, Array(BenchRules.text(count: count).utf8))
+    print("\(out): \(count) rules")
+    exit(0)
+}
+
 var outDir = "Captures"
 var names: [String] = []
 while !args.isEmpty {
