@@ -2,7 +2,7 @@
 # Both first install the Debian packages the build needs (apt-get; root or sudo).
 
 SWIFT    ?= swift
-PACKAGES := libpcap-dev libvectorscan-dev libpcre2-dev libsqlite3-dev pkg-config tcpdump
+PACKAGES := libpcap-dev libvectorscan-dev libpcre2-dev libsqlite3-dev pkg-config tcpdump time
 RELEASE  := .build/release
 DEMO_DIR := .demo
 
@@ -39,6 +39,11 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test 2>&1 | tee .build/test.log
 	@grep -q "Test run with .* passed" .build/test.log
+
+# Whole-process benchmarks against the read floor (see BENCHMARKS.md).
+bench: build
+	$(SWIFT) build -c release --product hncapgen
+	Benchmarks/run.sh
 
 # Regenerates the labelled captures in Captures/ (commit the result).
 captures:

@@ -1,8 +1,9 @@
 import HNDecode
 import HNFlow
 
-/// A rule prepared for matching: the parsed rule plus ids resolved at compile time.
-struct CompiledRule {
+/// A rule prepared for matching: the parsed rule plus ids resolved at compile time. A class,
+/// so the per-packet path reads it by reference instead of copying its arrays.
+final class CompiledRule {
     var rule: Rule
     var flowbits: [(kind: FlowbitOperation.Kind, ids: [Int], any: Bool)]
     var xbits: [(kind: FlowbitOperation.Kind, id: Int, track: XbitOperation.Track, expire: Int64)]
@@ -12,6 +13,18 @@ struct CompiledRule {
     var appProtoID: UInt8?
     var severity: Int
     var category: String
+
+    init(rule: Rule, threshold: ThresholdSpec?, severity: Int, category: String) {
+        self.rule = rule
+        self.flowbits = []
+        self.xbits = []
+        self.flowints = []
+        self.threshold = threshold
+        self.suppressions = []
+        self.appProtoID = nil
+        self.severity = severity
+        self.category = category
+    }
 }
 
 /// The signature engine: rules grouped by protocol class and inspection buffer, one
@@ -103,8 +116,7 @@ public final class DetectionEngine {
         }
         var compiled: [CompiledRule] = []
         for r in ordered {
-            var c = CompiledRule(rule: r, flowbits: [], xbits: [], flowints: [], threshold: r.detectionFilter ?? r.threshold,
-                                 suppressions: [], appProtoID: nil, severity: priority(r),
+            let c = CompiledRule(rule: r, threshold: r.detectionFilter ?? r.threshold, severity: priority(r),
                                  category: r.classtype.flatMap { ruleSet.classifications[$0]?.description } ?? "")
             if r.detectionFilter != nil && r.threshold != nil { c.threshold = r.threshold }
             for op in r.flowbits { c.flowbits.append((op.kind, op.names.map { intern($0, &bitNames) }, op.any)) }
@@ -264,24 +276,23 @@ public final class DetectionEngine {
 
     func evaluate(_ i: Int, _ p: Packet, flow: Flow?, flowKey: Int?, toServer: Bool, buffers: InspectionBuffers) -> Bool {
         let c = rules[i]
-        let r = c.rule
-        guard r.proto.matchesTransport(p.ipProto) else { return false }
+        guard c.rule.proto.matchesTransport(p.ipProto) else { return false }
         if let app = c.appProtoID {
             guard let flow, flow.appProto == app else { return false }
         }
         // Addresses and ports, in either orientation for `<>`.
         let hasPorts = p.ipProto == 6 || p.ipProto == 17 || p.ipProto == 132
         func headerMatches(_ s: IPAddress, _ sp: UInt16, _ d: IPAddress, _ dp: UInt16) -> Bool {
-            guard r.source.matches(s), r.destination.matches(d) else { return false }
+            guard c.rule.source.matches(s), c.rule.destination.matches(d) else { return false }
             if hasPorts {
-                return r.sourcePorts.matches(sp) && r.destinationPorts.matches(dp)
+                return c.rule.sourcePorts.matches(sp) && c.rule.destinationPorts.matches(dp)
             }
             return true
         }
         if !headerMatches(p.source, p.sourcePort, p.destination, p.destinationPort) {
-            guard r.bidirectional, headerMatches(p.destination, p.destinationPort, p.source, p.sourcePort) else { return false }
+            guard c.rule.bidirectional, headerMatches(p.destination, p.destinationPort, p.source, p.sourcePort) else { return false }
         }
-        if let f = r.flow {
+        if let f = c.rule.flow {
             if f.toServer && !toServer { return false }
             if f.toClient && toServer { return false }
             if f.established || f.notEstablished {
@@ -293,10 +304,10 @@ public final class DetectionEngine {
             if f.onlyFragment && !p.reassembled { return false }
             if f.noFragment && p.reassembled { return false }
         }
-        for check in r.packetChecks where !check.matches(p) { return false }
-        if !r.appChecks.isEmpty {
+        for check in c.rule.packetChecks where !check.matches(p) { return false }
+        if !c.rule.appChecks.isEmpty {
             // Application-layer state is answered by the protocol parsers; none is known here.
-            for check in r.appChecks {
+            for check in c.rule.appChecks {
                 if case .appLayerProtocol(let name, let negated) = check {
                     let has = flow.flatMap { AppProtocol.name($0.appProto) } == name
                     if has == negated { return false }
@@ -325,7 +336,7 @@ public final class DetectionEngine {
         for f in c.flowints where !isModifier(f.op) {
             guard flowintCondition(f, flowKey: flowKey) else { return false }
         }
-        for b in r.buffers {
+        for b in c.rule.buffers {
             guard var view = buffers.get(b.buffer) else { return false }
             if b.dotPrefix {
                 dotScratch.removeAll(keepingCapacity: true)
