@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries. Linked now; Vectorscan and PCRE2 are used by the detection engine.
@@ -23,10 +24,11 @@ let package = Package(
         .target(name: "HNDecode"),
         .target(name: "HNFlow", dependencies: ["HNDecode"]),
         .target(name: "HNCapture", dependencies: ["CPcap"]),
-        .target(name: "HNDetect", dependencies: ["HNDecode", "HNFlow", "CVectorscan", "CPCRE2"]),
-        .target(name: "HNOutput", dependencies: ["HNDecode", "HNFlow", "HNDetect"]),
+        .target(name: "HNAppLayer", dependencies: ["HNDecode", "HNFlow", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "HNDetect", dependencies: ["HNDecode", "HNFlow", "HNAppLayer", "CVectorscan", "CPCRE2"]),
+        .target(name: "HNOutput", dependencies: ["HNDecode", "HNFlow", "HNAppLayer", "HNDetect"]),
         .target(name: "HNSensor", dependencies: [
-            "HNCapture", "HNDecode", "HNFlow", "HNDetect", "HNOutput",
+            "HNCapture", "HNDecode", "HNFlow", "HNAppLayer", "HNDetect", "HNOutput",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "HNCapGen"),
@@ -38,7 +40,8 @@ let package = Package(
 
         .testTarget(name: "HNDecodeTests", dependencies: ["HNDecode", "HNCapGen"]),
         .testTarget(name: "HNFlowTests", dependencies: ["HNFlow", "HNDecode"]),
-        .testTarget(name: "HNDetectTests", dependencies: ["HNDetect", "HNDecode", "HNFlow", "HNCapGen"]),
+        .testTarget(name: "HNDetectTests", dependencies: ["HNDetect", "HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
+        .testTarget(name: "HNAppLayerTests", dependencies: ["HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNCaptureTests", dependencies: ["HNCapture", "HNCapGen"]),
         .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNCapGen"]),
     ],

@@ -1,3 +1,4 @@
+import HNAppLayer
 import HNDecode
 import HNFlow
 
@@ -204,7 +205,8 @@ public final class DetectionEngine {
     /// Inspects one packet of a tracked flow (or an untracked packet, `flow` nil).
     /// `emit` is called for each alert, in rule order.
     public func inspect(_ packet: Packet, packetNumber: UInt64, flow: Flow?, flowKey: Int?, toServer: Bool,
-                        buffers: InspectionBuffers, ipOnly: Bool = false, emit: (Alert) -> Void) -> Verdict {
+                        buffers: InspectionBuffers, facts: AppFacts? = nil, ipOnly: Bool = false,
+                        emit: (Alert) -> Void) -> Verdict {
         stats.packetsInspected &+= 1
         if let flowKey, droppedFlows.contains(flowKey) {
             stats.dropped &+= 1
@@ -225,7 +227,7 @@ public final class DetectionEngine {
             let i = Int(index)
             stats.rulesEvaluated &+= 1
             if ipOnly && rules[i].rule.proto.ipProto != nil { continue }
-            guard evaluate(i, packet, flow: flow, flowKey: flowKey, toServer: toServer, buffers: buffers) else { continue }
+            guard evaluate(i, packet, flow: flow, flowKey: flowKey, toServer: toServer, buffers: buffers, facts: facts) else { continue }
             stats.matches &+= 1
             let r = rules[i]
             applyEffects(r, packet, flowKey: flowKey)
@@ -274,7 +276,7 @@ public final class DetectionEngine {
 
     // MARK: Evaluation
 
-    func evaluate(_ i: Int, _ p: Packet, flow: Flow?, flowKey: Int?, toServer: Bool, buffers: InspectionBuffers) -> Bool {
+    func evaluate(_ i: Int, _ p: Packet, flow: Flow?, flowKey: Int?, toServer: Bool, buffers: InspectionBuffers, facts: AppFacts?) -> Bool {
         let c = rules[i]
         guard c.rule.proto.matchesTransport(p.ipProto) else { return false }
         if let app = c.appProtoID {
@@ -308,10 +310,15 @@ public final class DetectionEngine {
         if !c.rule.appChecks.isEmpty {
             // Application-layer state is answered by the protocol parsers; none is known here.
             for check in c.rule.appChecks {
-                if case .appLayerProtocol(let name, let negated) = check {
+                switch check {
+                case .appLayerProtocol(let name, let negated):
                     let has = flow.flatMap { AppProtocol.name($0.appProto) } == name
                     if has == negated { return false }
-                } else {
+                case .tlsVersion(let v):
+                    guard facts?.tlsVersion == v else { return false }
+                case .sslVersion(let list):
+                    guard let v = facts?.tlsVersion, list.contains(v) else { return false }
+                default:
                     return false
                 }
             }

@@ -1,3 +1,4 @@
+import HNAppLayer
 import HNDecode
 
 /// What a matching rule does (Suricata's actions; drop and reject are logged as alerts with

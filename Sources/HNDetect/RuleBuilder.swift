@@ -1,3 +1,4 @@
+import HNAppLayer
 import HNDecode
 
 /// Why an option was refused.

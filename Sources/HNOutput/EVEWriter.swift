@@ -1,3 +1,4 @@
+import HNAppLayer
 import HNDecode
 import HNDetect
 import HNFlow
@@ -196,6 +197,42 @@ public final class EVEWriter {
             json.endObject()
         }
         try finish(type: "alert")
+    }
+
+    /// An application-layer record (`http`, `dns`, `tls`, `ssh`, …). DNS records take the
+    /// packet's direction for src/dest (as Suricata writes them); the others the flow's.
+    public func writeApp(_ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, packetToServer: Bool) throws(OutputFile.Failure) {
+        guard let record = event.record else { return }
+        header(timestamp, type: event.eventType, flowID: flow.id, segment: flow.segment)
+        if let packetNumber { json.field("pcap_cnt", packetNumber) }
+        let reversed = event.eventType == "dns" && !packetToServer
+        let ports = flow.proto == 6 || flow.proto == 17 || flow.proto == 132
+        json.field("src_ip", (reversed ? flow.server : flow.client).description)
+        if ports { json.field("src_port", Int(reversed ? flow.serverPort : flow.clientPort)) }
+        json.field("dest_ip", (reversed ? flow.client : flow.server).description)
+        if ports { json.field("dest_port", Int(reversed ? flow.clientPort : flow.serverPort)) }
+        json.field("ip_v", Int(flow.ipVersion))
+        json.field("proto", IPProto.name(flow.proto))
+        if event.eventType != "dns" { json.field("tx_id", event.transactionID) }
+        if let app = AppProtocol.name(flow.appProto), event.eventType == "http" { json.field("app_proto", app) }
+        writeValue(event.eventType, record)
+        try finish(type: event.eventType)
+    }
+
+    func writeValue(_ key: String?, _ value: JSONValue) {
+        switch value {
+        case .string(let s): if let key { json.field(key, s) } else { json.string(s) }
+        case .int(let i): if let key { json.field(key, i) } else { json.number(Int(i)) }
+        case .bool(let b): if let key { json.field(key, b) } else { json.bool(b) }
+        case .array(let items):
+            json.beginArray(key)
+            for item in items { writeValue(nil, item) }
+            json.endArray()
+        case .object(let pairs):
+            json.beginObject(key)
+            for (k, v) in pairs { writeValue(k, v) }
+            json.endObject()
+        }
     }
 
     public func commit() throws(OutputFile.Failure) { try file.commit() }

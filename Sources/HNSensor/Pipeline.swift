@@ -1,3 +1,5 @@
+import HNAppLayer
+import HNAppLayer
 import HNDecode
 import HNDetect
 import HNFlow
@@ -17,7 +19,12 @@ public final class Pipeline {
     public private(set) var outputFailure: OutputFile.Failure? = nil
     public private(set) var flowRecords: UInt64 = 0
     public let detection: DetectionEngine?
+    public let streams = StreamReassembler()
+    public let appLayer = AppLayer()
     var buffers = InspectionBuffers()
+    /// Application-layer events of the packet being processed (their buffers stay alive
+    /// until the next packet).
+    var events: [AppEvent] = []
     public private(set) var packetNumber: UInt64 = 0
     public private(set) var alerts: UInt64 = 0
     /// Packets dropped by a drop rule under simulated IPS.
@@ -54,13 +61,29 @@ public final class Pipeline {
             return
         }
         let tracked = flows.track(packet, onEnd: flowEnded)
+        events.removeAll(keepingCapacity: true)
+        if let tracked { applicationLayer(tracked) }
+        if let eve, outputFailure == nil, let tracked {
+            for event in events where event.record != nil {
+                do {
+                    try eve.writeApp(event, flow: flows[tracked.position], timestamp: timestamp, packetNumber: packetNumber,
+                                     packetToServer: tracked.direction == .toServer)
+                } catch {
+                    outputFailure = error
+                }
+            }
+        }
         guard let detection, packet.ipVersion != 0, !packet.isFragment else { return }
         buffers.clear()
         if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
+        for event in events {
+            for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
+        }
         let flow = tracked.map { flows[$0.position] }
         let toServer = tracked.map { $0.direction == .toServer } ?? true
+        let facts = flow.flatMap { $0.appProto == 0 ? nil : appLayer.facts($0.id) }
         let result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
-                                       toServer: toServer, buffers: buffers) { alert in
+                                       toServer: toServer, buffers: buffers, facts: facts) { alert in
             emitAlert(alert, detection, flow, tracked?.position)
         }
         switch result {
@@ -71,6 +94,30 @@ public final class Pipeline {
             if let position = tracked?.position, flows[position].action == 0 { flows[position].action = 1 }
         case .accepted:
             break
+        }
+    }
+
+    /// Stream reassembly and application-layer parsing of a tracked packet.
+    func applicationLayer(_ tracked: FlowTable.Tracked) {
+        let toServer = tracked.direction == .toServer
+        let position = tracked.position
+        if packet.ipProto == 6 {
+            let id = flows[position].id
+            streams.segment(flowID: id, toServer: toServer, packet: packet) { chunk in
+                appLayer.stream(chunk, toServer: toServer, flow: &flows[position], events: &events)
+            }
+            if !streams.pendingGaps.isEmpty {
+                let gaps = streams.pendingGaps
+                streams.pendingGaps.removeAll()
+                for gap in gaps {
+                    appLayer.stream(.gap(gap.bytes), toServer: gap.toServer, flow: &flows[position], events: &events)
+                    streams.drainAfterGap(flowID: id, toServer: gap.toServer) { chunk in
+                        appLayer.stream(chunk, toServer: gap.toServer, flow: &flows[position], events: &events)
+                    }
+                }
+            }
+        } else if packet.ipProto == 17, packet.payload.count > 0 {
+            appLayer.datagram(packet, toServer: toServer, flow: &flows[position], events: &events)
         }
     }
 
@@ -88,6 +135,18 @@ public final class Pipeline {
     func flowEnded(_ flow: Flow, _ reason: FlowEndReason) {
         flowRecords += 1
         detection?.flowEnded(flowKey: Int(flow.id))
+        streams.flowEnded(flow.id)
+        var ending: [AppEvent] = []
+        appLayer.flowEnded(flow.id, events: &ending)
+        if let eve, outputFailure == nil {
+            for event in ending where event.record != nil {
+                do {
+                    try eve.writeApp(event, flow: flow, timestamp: flow.last, packetNumber: nil, packetToServer: true)
+                } catch {
+                    outputFailure = error
+                }
+            }
+        }
         guard let eve, outputFailure == nil else { return }
         do {
             try eve.writeFlow(flow, reason: reason)
@@ -160,6 +219,20 @@ public final class Pipeline {
 
         var tree = StatsTree()
         tree.set("decoder", decoderTree)
+        let st = streams.stats
+        var stream = StatsTree()
+        let streamValues: [(String, UInt64)] = [
+            ("segments", st.segments), ("delivered_bytes", st.delivered), ("out_of_order", st.outOfOrder),
+            ("retransmissions", st.retransmissions), ("overlaps", st.overlaps), ("gaps", st.gaps),
+            ("depth_reached", st.depthReached), ("memcap_drops", st.memcapDrops),
+        ]
+        for (name, value) in streamValues { stream.set(name, value) }
+        tree.set("stream", stream)
+        var app = StatsTree()
+        for name in appLayer.stats.detected.keys.sorted() { app.set(name, appLayer.stats.detected[name] ?? 0) }
+        app.set("failed", appLayer.stats.failed)
+        app.set("transactions", appLayer.stats.transactions)
+        tree.set("app_layer", app)
         if let detection {
             let s = detection.stats
             var detect = StatsTree()

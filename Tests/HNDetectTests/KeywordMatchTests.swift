@@ -1,3 +1,4 @@
+import HNAppLayer
 import Testing
 @testable import HNDecode
 @testable import HNDetect

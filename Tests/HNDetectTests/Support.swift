@@ -1,3 +1,4 @@
+import HNAppLayer
 import HNCapGen
 @testable import HNDecode
 @testable import HNDetect

@@ -1,3 +1,4 @@
+import HNAppLayer
 import CPCRE2
 import HNDecode
 

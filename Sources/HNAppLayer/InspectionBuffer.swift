@@ -65,7 +65,7 @@ public enum InspectionBuffer: String, CaseIterable, Sendable {
     @inlinable public var slot: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
 
     /// Sticky-buffer keywords in older spellings, as ET Open still writes many rules.
-    static let legacySticky: [String: InspectionBuffer] = [
+    public static let legacySticky: [String: InspectionBuffer] = [
         "file_data": .fileData, "dns_query": .dnsQuery, "tls_sni": .tlsSNI,
         "tls_cert_subject": .tlsCertSubject, "tls_cert_issuer": .tlsCertIssuer,
         "tls_cert_serial": .tlsCertSerial, "tls_cert_fingerprint": .tlsCertFingerprint,
@@ -84,7 +84,7 @@ public enum InspectionBuffer: String, CaseIterable, Sendable {
     ]
 
     /// Content modifiers that move the preceding content into a buffer (Snort 2 style).
-    static let contentModifiers: [String: InspectionBuffer] = [
+    public static let contentModifiers: [String: InspectionBuffer] = [
         "http_uri": .httpURI, "http_raw_uri": .httpURIRaw, "http_method": .httpMethod,
         "http_header": .httpHeader, "http_raw_header": .httpHeaderRaw, "http_cookie": .httpCookie,
         "http_client_body": .httpRequestBody, "http_server_body": .httpResponseBody,
@@ -93,14 +93,14 @@ public enum InspectionBuffer: String, CaseIterable, Sendable {
     ]
 
     /// PCRE buffer flags (Suricata's `/…/U` and friends).
-    static let pcreFlags: [Character: InspectionBuffer] = [
+    public static let pcreFlags: [Character: InspectionBuffer] = [
         "U": .httpURI, "I": .httpURIRaw, "M": .httpMethod, "H": .httpHeader, "D": .httpHeaderRaw,
         "C": .httpCookie, "P": .httpRequestBody, "Q": .fileData, "S": .httpStatCode, "Y": .httpStatMsg,
         "V": .httpUserAgent, "W": .httpHost, "Z": .httpHostRaw,
     ]
 
     /// Looks a sticky-buffer keyword up by its current or legacy name.
-    static func sticky(_ name: String) -> InspectionBuffer? {
+    public static func sticky(_ name: String) -> InspectionBuffer? {
         if let b = InspectionBuffer(rawValue: name), b != .payload { return b }
         if name == "pkt_data" { return .payload }
         return legacySticky[name]

@@ -1,0 +1,139 @@
+import HNDecode
+import HNFlow
+
+/// Application-layer protocol detection and parsing for one worker. Detection is by content,
+/// not port: the first bytes of a stream (or datagram) decide the protocol, which is then set
+/// on the flow (`Flow.appProto`). Each packet's parsing produces `AppEvent`s: EVE records to
+/// write and inspection buffers for detection.
+public final class AppLayer {
+    /// Bytes of unrecognised data per direction after which detection gives up (Suricata
+    /// marks such flows `failed`).
+    static let detectionLimit = 4096
+
+    enum Parser {
+        case http(HTTPParser)
+        case tls(TLSParser)
+        case ssh(SSHParser)
+        case dnsTCP(DNSStream)
+        case none
+    }
+
+    final class FlowState {
+        var parser = Parser.none
+        var seen = [0, 0]
+        var failed = false
+        var dnsTransactions = 0
+    }
+
+    /// DNS over TCP: 2-byte length framing of messages in the stream.
+    final class DNSStream {
+        var buffers: [[UInt8]] = [[], []]
+        var transactions = 0
+    }
+
+    public struct Stats: Sendable {
+        public var detected: [String: UInt64] = [:]
+        public var failed: UInt64 = 0
+        public var transactions: UInt64 = 0
+    }
+
+    var flows: [UInt64: FlowState] = [:]
+    public private(set) var stats = Stats()
+
+    public init() {}
+
+    public func flowEnded(_ flowID: UInt64, events: inout [AppEvent]) {
+        guard let state = flows.removeValue(forKey: flowID) else { return }
+        switch state.parser {
+        case .http(let p): p.flush(&events)
+        case .tls(let p): if !p.logged && (p.sni != nil || p.serverVersion != nil) { events.append(p.logEvent()) }
+        case .ssh(let p): if !p.logged && (p.banner[0] != nil || p.banner[1] != nil) { events.append(p.logEvent()) }
+        default: break
+        }
+    }
+
+    /// Facts about the flow's protocol state that rules test directly.
+    public func facts(_ flowID: UInt64) -> AppFacts? {
+        guard let state = flows[flowID], case .tls(let p) = state.parser else { return nil }
+        return p.facts
+    }
+
+    func detect(_ data: ByteView, toServer: Bool, flow: Flow) -> (Parser, UInt8)? {
+        if HTTPParser.looksLikeRequest(data) && toServer || HTTPParser.looksLikeResponse(data) && !toServer {
+            return (.http(HTTPParser()), AppProtocol.id("http")!)
+        }
+        if TLSParser.looksLikeTLS(data) { return (.tls(TLSParser()), AppProtocol.id("tls")!) }
+        if SSHParser.looksLikeSSH(data) { return (.ssh(SSHParser()), AppProtocol.id("ssh")!) }
+        if (flow.serverPort == 53 || flow.clientPort == 53), let length = data.u16(0), length >= 12,
+           let message = data.slice(2, min(Int(length), data.count - 2)), DNSParser.parse(message) != nil || data.count < Int(length) + 2 {
+            return (.dnsTCP(DNSStream()), AppProtocol.id("dns")!)
+        }
+        return nil
+    }
+
+    /// In-order stream data of a TCP flow.
+    public func stream(_ chunk: StreamReassembler.Chunk, toServer: Bool, flow: inout Flow, events: inout [AppEvent]) {
+        let state = flows[flow.id] ?? { let s = FlowState(); flows[flow.id] = s; return s }()
+        guard case .data(let data) = chunk else {
+            if case .http(let p) = state.parser { p.gap(toServer: toServer) }
+            return
+        }
+        if case .none = state.parser {
+            guard !state.failed else { return }
+            if let (parser, id) = detect(data, toServer: toServer, flow: flow) {
+                state.parser = parser
+                flow.appProto = id
+                stats.detected[AppProtocol.names[Int(id)], default: 0] += 1
+            } else {
+                state.seen[toServer ? 0 : 1] += data.count
+                if state.seen[0] + state.seen[1] >= AppLayer.detectionLimit {
+                    state.failed = true
+                    flow.appProto = AppProtocol.id("failed")!
+                    stats.failed += 1
+                }
+                return
+            }
+        }
+        let before = events.count
+        switch state.parser {
+        case .http(let p): p.receive(data, toServer: toServer, events: &events)
+        case .tls(let p): p.receive(data, toServer: toServer, events: &events)
+        case .ssh(let p): p.receive(data, toServer: toServer, events: &events)
+        case .dnsTCP(let s): dnsStream(s, data, toServer: toServer, events: &events)
+        case .none: break
+        }
+        stats.transactions += UInt64(events[before...].filter { $0.record != nil }.count)
+    }
+
+    func dnsStream(_ s: DNSStream, _ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
+        let d = toServer ? 0 : 1
+        s.buffers[d].append(contentsOf: data.rawBuffer)
+        while s.buffers[d].count >= 2 {
+            let length = Int(s.buffers[d][0]) << 8 | Int(s.buffers[d][1])
+            guard s.buffers[d].count >= 2 + length else { return }
+            let message = Array(s.buffers[d][2..<(2 + length)])
+            s.buffers[d].removeFirst(2 + length)
+            message.withUnsafeBytes { raw in
+                if let m = DNSParser.parse(ByteView(raw)) {
+                    events.append(DNSParser.event(m, transactionID: m.isResponse ? max(0, s.transactions - 1) : s.transactions))
+                    if !m.isResponse { s.transactions += 1 }
+                }
+            }
+        }
+    }
+
+    /// A UDP datagram: DNS is recognised on port 53 by its structure.
+    public func datagram(_ packet: Packet, toServer: Bool, flow: inout Flow, events: inout [AppEvent]) {
+        guard flow.serverPort == 53 || flow.clientPort == 53 || flow.appProto == AppProtocol.id("dns") else { return }
+        guard let m = DNSParser.parse(packet.payload) else { return }
+        let state = flows[flow.id] ?? { let s = FlowState(); flows[flow.id] = s; return s }()
+        if flow.appProto == 0 {
+            flow.appProto = AppProtocol.id("dns")!
+            stats.detected["dns", default: 0] += 1
+        }
+        let id = m.isResponse ? max(0, state.dnsTransactions - 1) : state.dnsTransactions
+        if !m.isResponse { state.dnsTransactions += 1 }
+        events.append(DNSParser.event(m, transactionID: id))
+        stats.transactions += 1
+    }
+}

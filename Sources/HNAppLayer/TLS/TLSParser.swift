@@ -1,0 +1,201 @@
+import Crypto
+import HNDecode
+
+/// TLS handshake parser for one flow: ClientHello (SNI, versions, ALPN, JA3), ServerHello
+/// (negotiated version, JA3S) and the server certificate of TLS 1.2 and earlier. Records are
+/// reassembled from the stream and handshake messages across records, each within a bound.
+final class TLSParser {
+    /// Largest TLS record (2^14 plus the expansion RFC 8446 allows).
+    static let maxRecord = (1 << 14) + 2048
+    /// Largest handshake message kept (certificate chains are the big ones).
+    static let maxHandshake = 128 << 10
+
+    var recordBuffer: [[UInt8]] = [[], []]
+    var handshakeBuffer: [[UInt8]] = [[], []]
+    var failed = [false, false]
+    var sni: [UInt8]? = nil
+    var clientVersion: UInt16 = 0
+    var serverVersion: UInt16? = nil
+    var ja3: String? = nil
+    var ja3s: String? = nil
+    var certificate: X509Summary? = nil
+    var fingerprint: String? = nil
+    var logged = false
+    var encrypted = false
+    var facts = AppFacts()
+
+    static func looksLikeTLS(_ d: ByteView) -> Bool {
+        guard let t = d.u8(0), let major = d.u8(1), let minor = d.u8(2) else { return false }
+        return (t == 0x16 || t == 0x15) && major == 3 && minor <= 4
+    }
+
+    func receive(_ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
+        let d = toServer ? 0 : 1
+        guard !failed[d] else { return }
+        recordBuffer[d].append(contentsOf: data.rawBuffer)
+        var consumed = 0
+        let buffer = recordBuffer[d]
+        while buffer.count - consumed >= 5 {
+            let type = buffer[consumed]
+            let length = Int(buffer[consumed + 3]) << 8 | Int(buffer[consumed + 4])
+            guard buffer[consumed + 1] == 3 || buffer[consumed + 1] == 2, length <= TLSParser.maxRecord, type >= 20, type <= 24 else {
+                failed[d] = true
+                recordBuffer[d] = []
+                return
+            }
+            guard buffer.count - consumed >= 5 + length else { break }
+            let body = Array(buffer[(consumed + 5)..<(consumed + 5 + length)])
+            consumed += 5 + length
+            switch type {
+            case 22 where !(encrypted && serverVersion == 0x0304):
+                handshake(body, d, toServer: toServer, events: &events)
+            case 20, 23:
+                if !toServer || type == 23 { encrypted = true }
+                if !toServer && serverVersion != nil && !logged { events.append(logEvent()) }
+            default:
+                break
+            }
+        }
+        recordBuffer[d].removeFirst(min(consumed, recordBuffer[d].count))
+    }
+
+    func handshake(_ body: [UInt8], _ d: Int, toServer: Bool, events: inout [AppEvent]) {
+        handshakeBuffer[d] += body
+        while handshakeBuffer[d].count >= 4 {
+            let h = handshakeBuffer[d]
+            let length = Int(h[1]) << 16 | Int(h[2]) << 8 | Int(h[3])
+            guard length <= TLSParser.maxHandshake else { failed[d] = true; handshakeBuffer[d] = []; return }
+            guard h.count >= 4 + length else { return }
+            let message = Array(h[4..<(4 + length)])
+            handshakeBuffer[d].removeFirst(4 + length)
+            message.withUnsafeBytes { raw in
+                let m = ByteView(raw)
+                switch h[0] {
+                case 1: clientHello(m, events: &events)
+                case 2: serverHello(m, events: &events)
+                case 11: certificateMessage(m, events: &events)
+                default: break
+                }
+            }
+        }
+    }
+
+    static func isGREASE(_ v: UInt16) -> Bool { v & 0x0F0F == 0x0A0A && v >> 8 == v & 0xFF }
+
+    static func md5(_ text: String) -> String {
+        Insecure.MD5.hash(data: Array(text.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
+    }
+
+    func clientHello(_ m: ByteView, events: inout [AppEvent]) {
+        guard let version = m.u16(0), let sidLength = m.u8(34) else { return }
+        clientVersion = version
+        var offset = 35 + Int(sidLength)
+        guard let cipherLength = m.u16(offset), let ciphers = m.slice(offset + 2, Int(cipherLength)) else { return }
+        offset += 2 + Int(cipherLength)
+        guard let compLength = m.u8(offset) else { return }
+        offset += 1 + Int(compLength)
+        var cipherList: [UInt16] = []
+        var i = 0
+        while let c = ciphers.u16(i) { if !TLSParser.isGREASE(c) { cipherList.append(c) }; i += 2 }
+        var extensions: [UInt16] = [], groups: [UInt16] = [], formats: [UInt8] = []
+        if let extLength = m.u16(offset), let exts = m.slice(offset + 2, Int(extLength)) {
+            var e = 0
+            while let type = exts.u16(e), let length = exts.u16(e + 2), let body = exts.slice(e + 4, Int(length)) {
+                if !TLSParser.isGREASE(type) { extensions.append(type) }
+                switch type {
+                case 0:  // server_name: list length, type 0, name length, name
+                    if let nameLength = body.u16(3), let name = body.slice(5, Int(nameLength)) { sni = name.toArray() }
+                case 10:
+                    var g = 2
+                    while g < Int(body.u16(0) ?? 0) + 2, let v = body.u16(g) { if !TLSParser.isGREASE(v) { groups.append(v) }; g += 2 }
+                case 11:
+                    if let n = body.u8(0) { for k in 0..<Int(n) { if let f = body.u8(1 + k) { formats.append(f) } } }
+                default: break
+                }
+                e += 4 + Int(length)
+            }
+        }
+        let ja3String = "\(version)," + cipherList.map(String.init).joined(separator: "-") + "," + extensions.map(String.init).joined(separator: "-")
+            + "," + groups.map(String.init).joined(separator: "-") + "," + formats.map(String.init).joined(separator: "-")
+        ja3 = ja3String
+        var buffers: [(InspectionBuffer, OwnedBytes)] = [(.ja3String, OwnedBytes(Array(ja3String.utf8))),
+                                                         (.ja3Hash, OwnedBytes(Array(TLSParser.md5(ja3String).utf8)))]
+        if let sni { buffers.append((.tlsSNI, OwnedBytes(sni))) }
+        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: buffers, toServer: true))
+    }
+
+    func serverHello(_ m: ByteView, events: inout [AppEvent]) {
+        guard var version = m.u16(0), let sidLength = m.u8(34) else { return }
+        var offset = 35 + Int(sidLength)
+        guard let cipher = m.u16(offset) else { return }
+        offset += 3
+        var extensions: [UInt16] = []
+        if let extLength = m.u16(offset), let exts = m.slice(offset + 2, Int(extLength)) {
+            var e = 0
+            while let type = exts.u16(e), let length = exts.u16(e + 2), let body = exts.slice(e + 4, Int(length)) {
+                extensions.append(type)
+                if type == 43, let v = body.u16(0) { version = v }  // supported_versions: the real version
+                e += 4 + Int(length)
+            }
+        }
+        serverVersion = version
+        facts.tlsVersion = version
+        let s = "\(m.u16(0) ?? 0),\(cipher)," + extensions.map(String.init).joined(separator: "-")
+        ja3s = s
+        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0,
+                               buffers: [(.ja3sString, OwnedBytes(Array(s.utf8))), (.ja3sHash, OwnedBytes(Array(TLSParser.md5(s).utf8)))],
+                               toServer: false))
+    }
+
+    func certificateMessage(_ m: ByteView, events: inout [AppEvent]) {
+        // TLS 1.2: certificate_list length (3), then length (3) + DER per certificate.
+        guard certificate == nil, let l0 = m.u8(3), let l1 = m.u8(4), let l2 = m.u8(5) else { return }
+        let length = Int(l0) << 16 | Int(l1) << 8 | Int(l2)
+        guard let der = m.slice(6, length), let summary = X509Summary.parse(der) else { return }
+        certificate = summary
+        fingerprint = Insecure.SHA1.hash(data: Array(der.rawBuffer)).map { String($0, radix: 16).leftPadded(2) }.joined(separator: ":")
+        var buffers: [(InspectionBuffer, OwnedBytes)] = [
+            (.tlsCertSubject, OwnedBytes(Array(summary.subject.utf8))), (.tlsCertIssuer, OwnedBytes(Array(summary.issuer.utf8))),
+            (.tlsCertSerial, OwnedBytes(Array(summary.serial.utf8))), (.tlsCerts, OwnedBytes(der.toArray())),
+        ]
+        if let fingerprint { buffers.append((.tlsCertFingerprint, OwnedBytes(Array(fingerprint.utf8)))) }
+        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: buffers, toServer: false))
+    }
+
+    static func versionName(_ v: UInt16) -> String {
+        switch v {
+        case 0x0200: "SSLv2"
+        case 0x0300: "SSLv3"
+        case 0x0301: "TLSv1"
+        case 0x0302: "TLS 1.1"
+        case 0x0303: "TLS 1.2"
+        case 0x0304: "TLS 1.3"
+        default: "UNDETERMINED"
+        }
+    }
+
+    /// The EVE `tls` record, in Suricata's field order.
+    func logEvent() -> AppEvent {
+        logged = true
+        var fields: [(String, JSONValue)] = []
+        if let c = certificate {
+            fields.append(("subject", .string(c.subject)))
+            fields.append(("issuerdn", .string(c.issuer)))
+            fields.append(("serial", .string(c.serial)))
+        }
+        if let fingerprint { fields.append(("fingerprint", .string(fingerprint))) }
+        if let sni { fields.append(("sni", .string(printable(sni)))) }
+        fields.append(("version", .string(TLSParser.versionName(serverVersion ?? clientVersion))))
+        if let c = certificate {
+            fields.append(("notbefore", .string(c.notBefore)))
+            fields.append(("notafter", .string(c.notAfter)))
+        }
+        if let ja3 { fields.append(("ja3", .object([("hash", .string(TLSParser.md5(ja3))), ("string", .string(ja3))]))) }
+        if let ja3s { fields.append(("ja3s", .object([("hash", .string(TLSParser.md5(ja3s))), ("string", .string(ja3s))]))) }
+        return AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}

@@ -1,0 +1,49 @@
+import HNDecode
+
+/// Bytes owned by a transaction, at a stable address so inspection buffers can point into them.
+public final class OwnedBytes: @unchecked Sendable {
+    public let buffer: UnsafeMutableRawBufferPointer
+
+    public init(_ bytes: [UInt8]) {
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
+        bytes.withUnsafeBytes { if $0.count > 0 { b.copyMemory(from: $0) } }
+        buffer = b
+        count = bytes.count
+    }
+
+    public let count: Int
+
+    deinit { buffer.deallocate() }
+
+    /// A view of the bytes, valid while this object lives.
+    public var view: ByteView { ByteView(base: UnsafeRawPointer(buffer.baseAddress), count: count) }
+}
+
+/// What an application-layer parser produced from one packet: an EVE record to write, and
+/// the inspection buffers of the transaction, which stay valid until the next packet.
+public struct AppEvent {
+    /// EVE `event_type` ("http", "dns", "tls", "ssh", …).
+    public var eventType: String
+    /// The body of the record under the `event_type` key.
+    public var record: JSONValue?
+    /// Transaction number within the flow (EVE `tx_id`).
+    public var transactionID: Int
+    /// Buffers for detection, with their bytes.
+    public var buffers: [(InspectionBuffer, OwnedBytes)]
+    /// True when the transaction was produced by the client's side.
+    public var toServer: Bool
+
+    public init(eventType: String, record: JSONValue?, transactionID: Int, buffers: [(InspectionBuffer, OwnedBytes)], toServer: Bool) {
+        self.eventType = eventType
+        self.record = record
+        self.transactionID = transactionID
+        self.buffers = buffers
+        self.toServer = toServer
+    }
+}
+
+/// State facts that rules test without a byte buffer (`tls.version`, …).
+public struct AppFacts: Sendable {
+    public var tlsVersion: UInt16? = nil
+    public init() {}
+}

@@ -1,0 +1,242 @@
+import HNDecode
+
+/// Reassembles the two byte streams of TCP flows and delivers them in order.
+///
+/// - In-order data is delivered straight from the packet (no copy); out-of-order segments are
+///   copied and held until the gap before them fills, within a per-flow and a global cap.
+/// - Overlaps: the first data received for a sequence number wins (the policy of Linux
+///   targets and of Suricata's default "first"); later overlapping bytes are dropped and
+///   counted. Pure retransmissions are ignored.
+/// - Depth: after `depth` bytes per direction, data is no longer delivered; the flow is still
+///   tracked.
+/// - Gaps: when the peer acknowledges data that was never seen (lost in capture), the stream
+///   skips ahead and the consumer is told, so a parser can resynchronise or stop.
+public final class StreamReassembler {
+    public struct Limits: Sendable {
+        /// Bytes delivered per direction at most (Suricata's `stream.reassembly.depth`).
+        public var depth = 1 << 20
+        /// Out-of-order bytes held per direction.
+        public var perFlowMemcap = 256 << 10
+        /// Out-of-order bytes held over all flows.
+        public var memcap = 64 << 20
+        public init() {}
+    }
+
+    public struct Stats: Sendable {
+        public var segments: UInt64 = 0
+        public var delivered: UInt64 = 0
+        public var outOfOrder: UInt64 = 0
+        public var retransmissions: UInt64 = 0
+        public var overlaps: UInt64 = 0
+        public var gaps: UInt64 = 0
+        public var depthReached: UInt64 = 0
+        public var memcapDrops: UInt64 = 0
+        public init() {}
+    }
+
+    /// What the consumer is handed.
+    public enum Chunk {
+        case data(ByteView)
+        /// Bytes were lost before the next data.
+        case gap(Int)
+    }
+
+    struct Held {
+        var seq: UInt32
+        var bytes: [UInt8]
+    }
+
+    struct Direction {
+        var started = false
+        /// Sequence number of the next byte to deliver.
+        var next: UInt32 = 0
+        var delivered = 0
+        var held: [Held] = []
+        var heldBytes = 0
+        var depthReached = false
+    }
+
+    struct State {
+        var toServer = Direction()
+        var toClient = Direction()
+    }
+
+    public let limits: Limits
+    public private(set) var stats = Stats()
+    public private(set) var memoryUsed = 0
+    var states: [UInt64: State] = [:]
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    /// Forgets a flow's streams (call when the flow ends).
+    public func flowEnded(_ flowID: UInt64) {
+        if let s = states.removeValue(forKey: flowID) {
+            memoryUsed -= s.toServer.heldBytes + s.toClient.heldBytes
+        }
+    }
+
+    /// Feeds one TCP segment of flow `flowID`. `deliver` receives in-order chunks of the
+    /// segment's direction.
+    public func segment(flowID: UInt64, toServer: Bool, packet: Packet, deliver: (Chunk) -> Void) {
+        var state = states[flowID] ?? State()
+        let flags = packet.tcpFlags
+        // The peer's acknowledgement can reveal bytes lost in this direction's opposite stream.
+        if flags & TCPFlags.ack != 0 {
+            checkGap(&state, ackedDirectionIsToServer: !toServer, ack: packet.tcpAck)
+        }
+        var dir = toServer ? state.toServer : state.toClient
+        if flags & TCPFlags.syn != 0 {
+            dir.started = true
+            dir.next = packet.tcpSeq &+ 1
+            store(&state, dir, toServer)
+            states[flowID] = state
+            return
+        }
+        let payload = packet.payload
+        guard payload.count > 0 else {
+            store(&state, dir, toServer)
+            states[flowID] = state
+            return
+        }
+        stats.segments &+= 1
+        if !dir.started {
+            // Picked up midstream (or the SYN was missed): start at this segment.
+            dir.started = true
+            dir.next = packet.tcpSeq
+        }
+        accept(&dir, seq: packet.tcpSeq, payload: payload, deliver: deliver)
+        store(&state, dir, toServer)
+        states[flowID] = state
+    }
+
+    func store(_ state: inout State, _ dir: Direction, _ toServer: Bool) {
+        if toServer { state.toServer = dir } else { state.toClient = dir }
+    }
+
+    /// Signed distance from `a` to `b` in sequence space.
+    @inline(__always)
+    static func distance(_ a: UInt32, _ b: UInt32) -> Int { Int(Int32(bitPattern: b &- a)) }
+
+    func accept(_ dir: inout Direction, seq: UInt32, payload: ByteView, deliver: (Chunk) -> Void) {
+        var offset = StreamReassembler.distance(dir.next, seq)
+        var data = payload
+        if offset + data.count <= 0 {
+            stats.retransmissions &+= 1
+            return
+        }
+        if offset < 0 {
+            // The start overlaps bytes already delivered: keep the first copy.
+            stats.overlaps &+= 1
+            data = data.suffix(from: -offset) ?? .empty
+            offset = 0
+        }
+        if offset > 0 {
+            hold(&dir, seq: dir.next &+ UInt32(offset), data: data)
+            return
+        }
+        emit(&dir, data, deliver: deliver)
+        drain(&dir, deliver: deliver)
+    }
+
+    func emit(_ dir: inout Direction, _ data: ByteView, deliver: (Chunk) -> Void) {
+        dir.next = dir.next &+ UInt32(data.count)
+        guard !dir.depthReached else { return }
+        let room = limits.depth - dir.delivered
+        let part = data.prefix(room)
+        if part.count > 0 {
+            dir.delivered += part.count
+            stats.delivered &+= UInt64(part.count)
+            deliver(.data(part))
+        }
+        if dir.delivered >= limits.depth {
+            dir.depthReached = true
+            stats.depthReached &+= 1
+            releaseHeld(&dir)
+        }
+    }
+
+    /// Copies an out-of-order segment, trimming bytes that overlap what is already held.
+    func hold(_ dir: inout Direction, seq: UInt32, data: ByteView) {
+        stats.outOfOrder &+= 1
+        guard !dir.depthReached else { return }
+        var start = StreamReassembler.distance(dir.next, seq)
+        var bytes = data.toArray()
+        // First wins against held segments.
+        for h in dir.held {
+            let hs = StreamReassembler.distance(dir.next, h.seq), he = hs + h.bytes.count
+            let e = start + bytes.count
+            if e <= hs || start >= he { continue }
+            stats.overlaps &+= 1
+            if start >= hs && e <= he { return }
+            if start < hs && e > he {
+                bytes = Array(bytes[0..<(hs - start)])  // keep the part before; the tail is dropped
+            } else if start < hs {
+                bytes = Array(bytes[0..<(hs - start)])
+            } else {
+                bytes = Array(bytes[(he - start)...])
+                start = he
+            }
+            if bytes.isEmpty { return }
+        }
+        guard dir.heldBytes + bytes.count <= limits.perFlowMemcap, memoryUsed + bytes.count <= limits.memcap else {
+            stats.memcapDrops &+= 1
+            return
+        }
+        dir.held.append(Held(seq: dir.next &+ UInt32(start), bytes: bytes))
+        dir.held.sort { StreamReassembler.distance(dir.next, $0.seq) < StreamReassembler.distance(dir.next, $1.seq) }
+        dir.heldBytes += bytes.count
+        memoryUsed += bytes.count
+    }
+
+    /// Delivers held segments that are now in order.
+    func drain(_ dir: inout Direction, deliver: (Chunk) -> Void) {
+        while let first = dir.held.first {
+            let offset = StreamReassembler.distance(dir.next, first.seq)
+            if offset > 0 { return }
+            dir.held.removeFirst()
+            dir.heldBytes -= first.bytes.count
+            memoryUsed -= first.bytes.count
+            let skip = -offset
+            if skip >= first.bytes.count { stats.retransmissions &+= 1; continue }
+            first.bytes.withUnsafeBytes { raw in
+                let view = ByteView(raw).suffix(from: skip) ?? .empty
+                emit(&dir, view, deliver: deliver)
+            }
+        }
+    }
+
+    func releaseHeld(_ dir: inout Direction) {
+        memoryUsed -= dir.heldBytes
+        dir.heldBytes = 0
+        dir.held.removeAll()
+    }
+
+    /// If the other side acknowledged bytes this side never delivered, skip the gap.
+    func checkGap(_ state: inout State, ackedDirectionIsToServer: Bool, ack: UInt32) {
+        var dir = ackedDirectionIsToServer ? state.toServer : state.toClient
+        guard dir.started, StreamReassembler.distance(dir.next, ack) > 0, !dir.depthReached else { return }
+        // Data up to `ack` was received by the peer but not seen here. Held data past the gap
+        // stays; delivery resumes at the first held byte or at `ack`.
+        let target = dir.held.first.map { StreamReassembler.distance(dir.next, $0.seq) <= StreamReassembler.distance(dir.next, ack) ? $0.seq : ack } ?? ack
+        let missing = StreamReassembler.distance(dir.next, target)
+        guard missing > 0 else { return }
+        stats.gaps &+= 1
+        dir.next = target
+        pendingGaps.append((ackedDirectionIsToServer, missing))
+        if ackedDirectionIsToServer { state.toServer = dir } else { state.toClient = dir }
+    }
+
+    /// Gaps found while handling the last segment, for the caller to pass on.
+    public var pendingGaps: [(toServer: Bool, bytes: Int)] = []
+
+    /// Delivers what held segments became deliverable after a gap skip.
+    public func drainAfterGap(flowID: UInt64, toServer: Bool, deliver: (Chunk) -> Void) {
+        guard var state = states[flowID] else { return }
+        var dir = toServer ? state.toServer : state.toClient
+        drain(&dir, deliver: deliver)
+        store(&state, dir, toServer)
+        states[flowID] = state
+    }
+}
