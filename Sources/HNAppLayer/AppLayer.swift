@@ -46,7 +46,7 @@ public final class AppLayer {
         guard let state = flows.removeValue(forKey: flowID) else { return }
         switch state.parser {
         case .http(let p): p.flush(&events)
-        case .tls(let p): if !p.logged && (p.sni != nil || p.serverVersion != nil) { events.append(p.logEvent()) }
+        case .tls(let p): if !p.logged && (p.sni != nil || p.serverVersion != nil || p.clientVersion != 0) { events.append(p.logEvent()) }
         case .ssh(let p): if !p.logged && (p.banner[0] != nil || p.banner[1] != nil) { events.append(p.logEvent()) }
         default: break
         }

@@ -12,6 +12,7 @@ public enum DecodeEvent: String, CaseIterable, Sendable {
     case vlanTooManyLayers = "vlan.too_many_layers"
     case sllPacketTooSmall = "sll.pkt_too_small"
     case sll2PacketTooSmall = "sll2.pkt_too_small"
+    case chdlcPacketTooSmall = "chdlc.pkt_too_small"
     case nullPacketTooSmall = "null.pkt_too_small"
     case nullUnsupportedFamily = "null.unsupported_type"
     case rawInvalidIPVersion = "raw.invalid_ip_version"

@@ -15,6 +15,7 @@ public struct DecodeStats: Sendable {
     public var null: UInt64 = 0
     public var raw: UInt64 = 0
     public var nsh: UInt64 = 0
+    public var chdlc: UInt64 = 0
     /// Frames with no IP layer (ARP, LLDP, 802.2 and other ethertypes).
     public var nonIP: UInt64 = 0
     public var ipv4: UInt64 = 0
@@ -55,7 +56,7 @@ public struct DecodeStats: Sendable {
         packets += other.packets; bytes += other.bytes
         decoded += other.decoded; rejected += other.rejected
         ethernet += other.ethernet; vlan += other.vlan; sll += other.sll; sll2 += other.sll2
-        null += other.null; raw += other.raw; nsh += other.nsh; nonIP += other.nonIP
+        null += other.null; raw += other.raw; nsh += other.nsh; chdlc += other.chdlc; nonIP += other.nonIP
         ipv4 += other.ipv4; ipv6 += other.ipv6; tcp += other.tcp; udp += other.udp
         sctp += other.sctp; icmpv4 += other.icmpv4; icmpv6 += other.icmpv6; gre += other.gre
         ipip += other.ipip; ipv6InIP += other.ipv6InIP; esp += other.esp; ah += other.ah

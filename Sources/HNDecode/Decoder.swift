@@ -63,6 +63,11 @@ public struct Decoder {
             }
             stats.sll2 &+= 1
             return decodeEthertype(proto, rest, &p)
+        case LinkType.ciscoHDLC:
+            // address(1) control(1) protocol(2), the protocol an ethertype
+            guard let proto = frame.u16(2), let rest = frame.suffix(from: 4) else { return .rejected(.chdlcPacketTooSmall) }
+            stats.chdlc &+= 1
+            return decodeEthertype(proto, rest, &p)
         case LinkType.null, LinkType.loop:
             // A 4-byte address family: host byte order of the writer for NULL, network for LOOP.
             guard var family = linkType == LinkType.loop ? frame.u32(0) : frame.u32host(0),

@@ -10,10 +10,11 @@ public enum LinkType {
     public static let ipv4: Int32 = 228
     public static let ipv6: Int32 = 229
     public static let linuxSLL2: Int32 = 276
+    public static let ciscoHDLC: Int32 = 104
 
     public static func isSupported(_ type: Int32) -> Bool {
         switch type {
-        case null, ethernet, raw, rawOpenBSD, loop, linuxSLL, linktypeRaw, ipv4, ipv6, linuxSLL2: true
+        case null, ethernet, raw, rawOpenBSD, loop, linuxSLL, linktypeRaw, ipv4, ipv6, linuxSLL2, ciscoHDLC: true
         default: false
         }
     }

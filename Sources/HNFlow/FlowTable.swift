@@ -211,7 +211,12 @@ public final class FlowTable {
         if active >= maxFlows { evictOne(onEnd: onEnd) }
         var f = Flow()
         // A first SYN-ACK means we missed the SYN: the sender is the server.
-        let reversed = packet.ipProto == 6 && packet.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == (TCPFlags.syn | TCPFlags.ack)
+        let synAck = packet.ipProto == 6 && packet.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == (TCPFlags.syn | TCPFlags.ack)
+        // A connection picked up midstream: a well-known source port talking to an ephemeral
+        // one is the server answering.
+        let midstreamServer = midstream && packet.ipProto == 6 && packet.tcpFlags & TCPFlags.syn == 0
+            && sport < 1024 && dport >= 1024
+        let reversed = synAck || midstreamServer
         f.client = reversed ? packet.destination : packet.source
         f.server = reversed ? packet.source : packet.destination
         f.clientPort = reversed ? dport : sport

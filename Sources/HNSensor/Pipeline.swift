@@ -179,7 +179,7 @@ public final class Pipeline {
         let values: [(String, UInt64)] = [
             ("pkts", d.packets), ("bytes", d.bytes), ("decoded", d.decoded), ("invalid", d.rejected),
             ("ethernet", d.ethernet), ("vlan", d.vlan), ("sll", d.sll), ("sll2", d.sll2), ("null", d.null),
-            ("raw", d.raw), ("nsh", d.nsh), ("non_ip", d.nonIP), ("ipv4", d.ipv4), ("ipv6", d.ipv6), ("tcp", d.tcp),
+            ("raw", d.raw), ("nsh", d.nsh), ("chdlc", d.chdlc), ("non_ip", d.nonIP), ("ipv4", d.ipv4), ("ipv6", d.ipv6), ("tcp", d.tcp),
             ("udp", d.udp), ("sctp", d.sctp), ("icmpv4", d.icmpv4), ("icmpv6", d.icmpv6), ("gre", d.gre),
             ("ipv4_in_ip", d.ipip), ("ipv6_in_ip", d.ipv6InIP), ("esp", d.esp), ("ah", d.ah),
             ("other_ip_proto", d.otherIPProto),

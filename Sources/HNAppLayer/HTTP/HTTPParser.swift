@@ -365,6 +365,21 @@ final class HTTPParser {
 
     /// At flow end: log transactions never completed (request without response, body until close).
     func flush(_ events: inout [AppEvent]) {
+        // A request line cut off by the end of the connection is still logged (as libhtp does).
+        if case .head = requestPhase, !requestBuffer.isEmpty, requestBuffer.count <= HTTPParser.maxHeadBytes {
+            let line = HTTPParser.lines(requestBuffer[...]).first ?? []
+            let parts = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
+            if parts.count >= 2, HTTPParser.methods.contains(String(decoding: parts[0], as: UTF8.self)) {
+                var tx = HTTPTransaction(id: nextID)
+                nextID += 1
+                tx.method = Array(parts[0])
+                tx.uri = Array(parts[1])
+                tx.requestProtocol = parts.count > 2 ? Array(parts[2]) : []
+                tx.requestLine = line
+                transactions.append(tx)
+            }
+            requestBuffer = []
+        }
         if case .untilClose = responsePhase, nextResponse < transactions.count {
             events.append(responseBodyEvent(nextResponse))
         }

@@ -74,6 +74,8 @@ final class TLSParser {
                 case 1: clientHello(m, events: &events)
                 case 2: serverHello(m, events: &events)
                 case 11: certificateMessage(m, events: &events)
+                case 14:  // ServerHelloDone: the handshake is as complete as a passive observer sees it
+                    if !logged { events.append(logEvent()) }
                 default: break
                 }
             }
@@ -140,6 +142,7 @@ final class TLSParser {
         }
         serverVersion = version
         facts.tlsVersion = version
+        defer { if version == 0x0304 && !logged { events.append(logEvent()) } }  // the rest of a 1.3 handshake is encrypted
         let s = "\(m.u16(0) ?? 0),\(cipher)," + extensions.map(String.init).joined(separator: "-")
         ja3s = s
         events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0,
