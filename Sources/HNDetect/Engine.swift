@@ -14,6 +14,8 @@ final class CompiledRule {
     var appProtoID: UInt8?
     var severity: Int
     var category: String
+    /// The rule inspects application-layer buffers or state (not only the packet).
+    var usesAppLayer: Bool
 
     init(rule: Rule, threshold: ThresholdSpec?, severity: Int, category: String) {
         self.rule = rule
@@ -25,6 +27,7 @@ final class CompiledRule {
         self.appProtoID = nil
         self.severity = severity
         self.category = category
+        self.usesAppLayer = rule.buffers.contains { $0.buffer != .payload } || !rule.appChecks.isEmpty
     }
 }
 
@@ -206,7 +209,7 @@ public final class DetectionEngine {
     /// `emit` is called for each alert, in rule order.
     public func inspect(_ packet: Packet, packetNumber: UInt64, flow: Flow?, flowKey: Int?, toServer: Bool,
                         buffers: InspectionBuffers, facts: AppFacts? = nil, ipOnly: Bool = false,
-                        emit: (Alert) -> Void) -> Verdict {
+                        appOnly: Bool = false, emit: (Alert) -> Void) -> Verdict {
         stats.packetsInspected &+= 1
         if let flowKey, droppedFlows.contains(flowKey) {
             stats.dropped &+= 1
@@ -227,6 +230,7 @@ public final class DetectionEngine {
             let i = Int(index)
             stats.rulesEvaluated &+= 1
             if ipOnly && rules[i].rule.proto.ipProto != nil { continue }
+            if appOnly && !rules[i].usesAppLayer { continue }
             guard evaluate(i, packet, flow: flow, flowKey: flowKey, toServer: toServer, buffers: buffers, facts: facts) else { continue }
             stats.matches &+= 1
             let r = rules[i]

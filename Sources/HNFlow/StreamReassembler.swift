@@ -11,6 +11,9 @@ import HNDecode
 ///   tracked.
 /// - Gaps: when the peer acknowledges data that was never seen (lost in capture), the stream
 ///   skips ahead and the consumer is told, so a parser can resynchronise or stop.
+/// - Delivery: in IDS mode (the default, as Suricata's `stream.inline: false`) in-order data
+///   is handed on when the receiver acknowledges it, so the application layer sees what the
+///   receiver really got; in inline mode it is handed on as it arrives.
 public final class StreamReassembler {
     public struct Limits: Sendable {
         /// Bytes delivered per direction at most (Suricata's `stream.reassembly.depth`).
@@ -19,6 +22,8 @@ public final class StreamReassembler {
         public var perFlowMemcap = 256 << 10
         /// Out-of-order bytes held over all flows.
         public var memcap = 64 << 20
+        /// Deliver data as it arrives instead of when acknowledged.
+        public var inline = false
         public init() {}
     }
 
@@ -48,6 +53,10 @@ public final class StreamReassembler {
 
     struct Direction {
         var started = false
+        /// In-order bytes waiting for the peer's acknowledgement (IDS mode), and the sequence
+        /// number of the first of them.
+        var unacked: [UInt8] = []
+        var unackedSeq: UInt32 = 0
         /// Sequence number of the next byte to deliver.
         var next: UInt32 = 0
         var delivered = 0
@@ -70,21 +79,55 @@ public final class StreamReassembler {
         self.limits = limits
     }
 
-    /// Forgets a flow's streams (call when the flow ends).
-    public func flowEnded(_ flowID: UInt64) {
-        if let s = states.removeValue(forKey: flowID) {
+    /// Delivers what is still waiting for acknowledgement and forgets the flow's streams
+    /// (call when the flow ends). `deliver` gets each chunk with its direction.
+    public func flowEnded(_ flowID: UInt64, deliver: (Chunk, Bool) -> Void = { _, _ in }) {
+        if var s = states.removeValue(forKey: flowID) {
             memoryUsed -= s.toServer.heldBytes + s.toClient.heldBytes
+            flushUnacked(&s.toServer, toServer: true, deliver: deliver)
+            flushUnacked(&s.toClient, toServer: false, deliver: deliver)
         }
     }
 
-    /// Feeds one TCP segment of flow `flowID`. `deliver` receives in-order chunks of the
-    /// segment's direction.
-    public func segment(flowID: UInt64, toServer: Bool, packet: Packet, deliver: (Chunk) -> Void) {
+    func flushUnacked(_ dir: inout Direction, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
+        guard !dir.unacked.isEmpty else { return }
+        let bytes = dir.unacked
+        dir.unacked = []
+        dir.unackedSeq = dir.unackedSeq &+ UInt32(bytes.count)
+        bytes.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
+    }
+
+    /// Hands on the bytes of `dir` that `ack` acknowledges.
+    func deliverAcked(_ dir: inout Direction, ack: UInt32, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
+        guard !dir.unacked.isEmpty else { return }
+        let covered = min(dir.unacked.count, StreamReassembler.distance(dir.unackedSeq, ack))
+        guard covered > 0 else { return }
+        let bytes = Array(dir.unacked[0..<covered])
+        dir.unacked.removeFirst(covered)
+        dir.unackedSeq = dir.unackedSeq &+ UInt32(covered)
+        bytes.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
+    }
+
+    /// Feeds one TCP segment of flow `flowID`. `deliver` receives in-order chunks with the
+    /// direction they belong to (acknowledged data of the other direction comes first).
+    public func segment(flowID: UInt64, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
         var state = states[flowID] ?? State()
         let flags = packet.tcpFlags
-        // The peer's acknowledgement can reveal bytes lost in this direction's opposite stream.
+        // The peer's acknowledgement can reveal bytes lost in this direction's opposite stream,
+        // and releases the opposite stream's acknowledged bytes.
         if flags & TCPFlags.ack != 0 {
             checkGap(&state, ackedDirectionIsToServer: !toServer, ack: packet.tcpAck)
+            var other = toServer ? state.toClient : state.toServer
+            deliverAcked(&other, ack: packet.tcpAck, toServer: !toServer, deliver: deliver)
+            if toServer { state.toClient = other } else { state.toServer = other }
+        }
+        defer {
+            // A reset ends both streams: whatever was in flight is handed on.
+            if flags & TCPFlags.rst != 0, var s = states[flowID] {
+                flushUnacked(&s.toServer, toServer: true, deliver: deliver)
+                flushUnacked(&s.toClient, toServer: false, deliver: deliver)
+                states[flowID] = s
+            }
         }
         var dir = toServer ? state.toServer : state.toClient
         if flags & TCPFlags.syn != 0 {
@@ -106,7 +149,19 @@ public final class StreamReassembler {
             dir.started = true
             dir.next = packet.tcpSeq
         }
-        accept(&dir, seq: packet.tcpSeq, payload: payload, deliver: deliver)
+        var collected: [UInt8] = []
+        accept(&dir, seq: packet.tcpSeq, payload: payload) { chunk in
+            if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
+        }
+        if !collected.isEmpty {
+            if limits.inline {
+                collected.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
+            } else {
+                // The collected bytes end where the stream now stands.
+                if dir.unacked.isEmpty { dir.unackedSeq = dir.next &- UInt32(collected.count) }
+                dir.unacked.append(contentsOf: collected)
+            }
+        }
         store(&state, dir, toServer)
         states[flowID] = state
     }
@@ -223,20 +278,33 @@ public final class StreamReassembler {
         let missing = StreamReassembler.distance(dir.next, target)
         guard missing > 0 else { return }
         stats.gaps &+= 1
+        // Bytes still waiting for acknowledgement come before the gap: they go on as they are.
+        if !dir.unacked.isEmpty {
+            gapFlush.append((ackedDirectionIsToServer, dir.unacked))
+            dir.unackedSeq = dir.unackedSeq &+ UInt32(dir.unacked.count)
+            dir.unacked = []
+        }
         dir.next = target
         pendingGaps.append((ackedDirectionIsToServer, missing))
         if ackedDirectionIsToServer { state.toServer = dir } else { state.toClient = dir }
     }
 
+    /// Unacknowledged bytes released by a gap, for the caller to pass on before the gap.
+    public var gapFlush: [(toServer: Bool, bytes: [UInt8])] = []
+
     /// Gaps found while handling the last segment, for the caller to pass on.
     public var pendingGaps: [(toServer: Bool, bytes: Int)] = []
 
     /// Delivers what held segments became deliverable after a gap skip.
-    public func drainAfterGap(flowID: UInt64, toServer: Bool, deliver: (Chunk) -> Void) {
+    public func drainAfterGap(flowID: UInt64, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
         guard var state = states[flowID] else { return }
         var dir = toServer ? state.toServer : state.toClient
-        drain(&dir, deliver: deliver)
+        var collected: [UInt8] = []
+        drain(&dir) { chunk in
+            if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
+        }
         store(&state, dir, toServer)
         states[flowID] = state
+        if !collected.isEmpty { collected.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) } }
     }
 }

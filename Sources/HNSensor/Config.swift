@@ -46,6 +46,11 @@ public struct SensorConfig: Sendable {
     /// Pick up TCP connections already open when capture started (Suricata's
     /// `stream.midstream`; off by default as there).
     public var streamMidstream = false
+    /// Hand stream data to the parsers as it arrives (inline IPS) instead of when the
+    /// receiver acknowledges it (Suricata's `stream.inline`, off by default).
+    public var streamInline = false
+    /// Bytes reassembled per direction (Suricata's `stream.reassembly.depth`, 1 MiB).
+    public var streamDepth = 1 << 20
     public var defrag = Defragmenter.Limits()
     public var storePath: String? = nil
     public var evePath: String? = nil
@@ -192,8 +197,12 @@ struct Reader {
             case "flow":
                 try flow(value, &config)
             case "stream":
-                for (_, _, v) in try mapping(value, "stream", allowed: ["midstream"]) {
-                    config.streamMidstream = try bool(v, "stream.midstream")
+                for (k, _, v) in try mapping(value, "stream", allowed: ["midstream", "inline", "depth"]) {
+                    switch k {
+                    case "midstream": config.streamMidstream = try bool(v, "stream.midstream")
+                    case "inline": config.streamInline = try bool(v, "stream.inline")
+                    default: config.streamDepth = try size(v, "stream.depth")
+                    }
                 }
             case "defrag":
                 for (k, _, v) in try mapping(value, "defrag", allowed: ["memcap", "timeout", "max_fragments"]) {

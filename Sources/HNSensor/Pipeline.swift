@@ -19,7 +19,7 @@ public final class Pipeline {
     public private(set) var outputFailure: OutputFile.Failure? = nil
     public private(set) var flowRecords: UInt64 = 0
     public let detection: DetectionEngine?
-    public let streams = StreamReassembler()
+    public let streams: StreamReassembler
     public let appLayer = AppLayer()
     var buffers = InspectionBuffers()
     /// Application-layer events of the packet being processed (their buffers stay alive
@@ -35,6 +35,10 @@ public final class Pipeline {
         self.flows = FlowTable(timeouts: config.flowTimeouts, memcap: config.flowMemcap, midstream: config.streamMidstream)
         self.eve = eve
         self.detection = detection
+        var limits = StreamReassembler.Limits()
+        limits.inline = config.streamInline
+        limits.depth = config.streamDepth
+        self.streams = StreamReassembler(limits: limits)
     }
 
     /// Processes one captured frame. `bytes` is only borrowed for the call.
@@ -74,17 +78,36 @@ public final class Pipeline {
             }
         }
         guard let detection, packet.ipVersion != 0, !packet.isFragment else { return }
+        let toServer = tracked.map { $0.direction == .toServer } ?? true
         buffers.clear()
         if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
+        var opposite = false
         for event in events {
+            if event.toServer != toServer { opposite = true; continue }
             for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
         }
         let flow = tracked.map { flows[$0.position] }
-        let toServer = tracked.map { $0.direction == .toServer } ?? true
         let facts = flow.flatMap { $0.appProto == 0 ? nil : appLayer.facts($0.id) }
-        let result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
+        var result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                        toServer: toServer, buffers: buffers, facts: facts) { alert in
             emitAlert(alert, detection, flow, tracked?.position)
+        }
+        if opposite, result != .dropped {
+            // Data of the other direction became available on this packet (it was
+            // acknowledged): its transactions are inspected in their own direction.
+            buffers.clear()
+            for event in events where event.toServer != toServer {
+                for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
+            }
+            var reverse = packet
+            swap(&reverse.source, &reverse.destination)
+            swap(&reverse.sourcePort, &reverse.destinationPort)
+            reverse.payload = .empty
+            let second = detection.inspect(reverse, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
+                                           toServer: !toServer, buffers: buffers, facts: facts, appOnly: true) { alert in
+                emitAlert(alert, detection, flow, tracked?.position)
+            }
+            if second != .accepted { result = second }
         }
         switch result {
         case .dropped:
@@ -103,16 +126,22 @@ public final class Pipeline {
         let position = tracked.position
         if packet.ipProto == 6 {
             let id = flows[position].id
-            streams.segment(flowID: id, toServer: toServer, packet: packet) { chunk in
-                appLayer.stream(chunk, toServer: toServer, flow: &flows[position], events: &events)
+            streams.segment(flowID: id, toServer: toServer, packet: packet) { chunk, direction in
+                appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
             }
             if !streams.pendingGaps.isEmpty {
-                let gaps = streams.pendingGaps
+                let gaps = streams.pendingGaps, flushed = streams.gapFlush
                 streams.pendingGaps.removeAll()
+                streams.gapFlush.removeAll()
+                for (direction, bytes) in flushed {
+                    bytes.withUnsafeBytes { raw in
+                        appLayer.stream(.data(ByteView(raw)), toServer: direction, flow: &flows[position], events: &events)
+                    }
+                }
                 for gap in gaps {
                     appLayer.stream(.gap(gap.bytes), toServer: gap.toServer, flow: &flows[position], events: &events)
-                    streams.drainAfterGap(flowID: id, toServer: gap.toServer) { chunk in
-                        appLayer.stream(chunk, toServer: gap.toServer, flow: &flows[position], events: &events)
+                    streams.drainAfterGap(flowID: id, toServer: gap.toServer) { chunk, direction in
+                        appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
                     }
                 }
             }
@@ -134,14 +163,42 @@ public final class Pipeline {
 
     func flowEnded(_ flow: Flow, _ reason: FlowEndReason) {
         flowRecords += 1
-        detection?.flowEnded(flowKey: Int(flow.id))
-        streams.flowEnded(flow.id)
+        defer { detection?.flowEnded(flowKey: Int(flow.id)) }
         var ending: [AppEvent] = []
+        var ended = flow
+        streams.flowEnded(flow.id) { chunk, direction in
+            appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
+        }
         appLayer.flowEnded(flow.id, events: &ending)
+        if let detection, ending.contains(where: { !$0.buffers.isEmpty }) {
+            // Data handed on only at the end of the flow is still inspected, in its own
+            // direction, on a pseudo packet carrying the flow's tuple (as Suricata does).
+            for direction in [true, false] where ending.contains(where: { $0.toServer == direction && !$0.buffers.isEmpty }) {
+                buffers.clear()
+                for event in ending where event.toServer == direction {
+                    for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
+                }
+                var pseudo = Packet()
+                pseudo.timestamp = flow.last
+                pseudo.ipVersion = flow.ipVersion
+                pseudo.ipProto = flow.proto
+                pseudo.hasTransport = true
+                pseudo.source = direction ? flow.client : flow.server
+                pseudo.destination = direction ? flow.server : flow.client
+                pseudo.sourcePort = direction ? flow.clientPort : flow.serverPort
+                pseudo.destinationPort = direction ? flow.serverPort : flow.clientPort
+                let facts = appLayer.facts(flow.id)
+                _ = detection.inspect(pseudo, packetNumber: packetNumber, flow: ended, flowKey: Int(flow.id), toServer: direction,
+                                      buffers: buffers, facts: facts, appOnly: true) { alert in
+                    ended.alerted = true
+                    emitAlert(alert, detection, ended, nil)
+                }
+            }
+        }
         if let eve, outputFailure == nil {
             for event in ending where event.record != nil {
                 do {
-                    try eve.writeApp(event, flow: flow, timestamp: flow.last, packetNumber: nil, packetToServer: true)
+                    try eve.writeApp(event, flow: ended, timestamp: flow.last, packetNumber: nil, packetToServer: true)
                 } catch {
                     outputFailure = error
                 }
@@ -149,7 +206,7 @@ public final class Pipeline {
         }
         guard let eve, outputFailure == nil else { return }
         do {
-            try eve.writeFlow(flow, reason: reason)
+            try eve.writeFlow(ended, reason: reason)
         } catch {
             outputFailure = error
         }
