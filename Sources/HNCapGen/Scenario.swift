@@ -271,7 +271,7 @@ public final class TCPConversation {
     public func reset(fromClient: Bool) {
         segment(fromClient: fromClient, flags: 0x14)
         label.state = "closed"
-        label.tcpState = "reset"
+        label.tcpState = "closed"
         finish()
     }
 
@@ -281,7 +281,7 @@ public final class TCPConversation {
         time += rtt / 2
         segment(fromClient: false, flags: 0x14)
         label.state = "closed"
-        label.tcpState = "reset"
+        label.tcpState = "closed"
         finish()
     }
 

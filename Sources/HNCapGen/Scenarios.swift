@@ -109,7 +109,7 @@ extension TCPConversation {
         time += rtt / 2
         segment(fromClient: true, flags: 0x04)
         label.state = "closed"
-        label.tcpState = "reset"
+        label.tcpState = "closed"
         finish()
     }
 }

@@ -302,7 +302,7 @@ public final class DetectionEngine {
             if f.toServer && !toServer { return false }
             if f.toClient && toServer { return false }
             if f.established || f.notEstablished {
-                let established = flow.map { $0.state == .established || ($0.proto == 6 && $0.tcpState == .closing) } ?? false
+                let established = flow.map { $0.state == .established } ?? false
                 if f.established && !established { return false }
                 if f.notEstablished && established { return false }
             }

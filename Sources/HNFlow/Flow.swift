@@ -28,8 +28,8 @@ public struct Flow: Sendable {
     public var tcpState = TCPState.none
     public var tcpFlagsToServer: UInt8 = 0
     public var tcpFlagsToClient: UInt8 = 0
-    public var finToServer = false
-    public var finToClient = false
+    /// The connection ended with a RST.
+    public var reset = false
     /// True when the flow was picked up without seeing its TCP handshake.
     public var midstream = false
     public var icmpType: UInt8 = 0

@@ -157,11 +157,9 @@ public final class FlowTable {
         let toServer = direction == .toServer
         if packet.ipProto == 6 {
             var f = slab[position]
-            let action = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream,
-                                              finToServer: &f.finToServer, finToClient: &f.finToClient)
+            let action = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream, reset: &f.reset)
             slab[position].tcpState = f.tcpState
-            slab[position].finToServer = f.finToServer
-            slab[position].finToClient = f.finToClient
+            slab[position].reset = f.reset
             if action == .reuse {
                 stats.reused &+= 1
                 end(position, reason: .tcpReuse, onEnd: onEnd)
@@ -196,10 +194,10 @@ public final class FlowTable {
     @usableFromInline
     static func flowState(_ f: Flow) -> FlowState {
         if f.proto == 6 {
+            if f.tcpState.isFinished { return .closed }
             switch f.tcpState {
-            case .closed, .reset: return .closed
-            case .established, .closing: return .established
             case .none, .synSent, .synReceived: return .new
+            default: return .established
             }
         }
         return f.packetsToClient > 0 && f.packetsToServer > 0 ? .established : .new
@@ -237,8 +235,7 @@ public final class FlowTable {
         }
         let toServer = !reversed
         if packet.ipProto == 6 {
-            _ = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream,
-                                     finToServer: &f.finToServer, finToClient: &f.finToClient)
+            _ = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream, reset: &f.reset)
             f.midstream = midstream && packet.tcpFlags & TCPFlags.syn == 0
         }
         let length = UInt64(packet.captureLength)

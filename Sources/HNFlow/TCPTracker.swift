@@ -1,21 +1,26 @@
 import HNDecode
 
-/// TCP connection state of a flow, driven by the segments seen in each direction. A state
-/// machine that returns what the flow should do; the flow table performs it.
+/// TCP connection state of a flow, following the RFC 793 states as Suricata reports them in
+/// EVE `tcp.state`. A state machine that returns what the flow should do; the flow table
+/// performs it.
 public enum TCPState: UInt8, Sendable {
     case none
-    /// SYN seen from the client.
     case synSent
-    /// SYN-ACK seen from the server.
     case synReceived
-    /// Handshake completed (or data seen on a connection picked up midstream).
     case established
-    /// A FIN has been seen in at least one direction.
+    /// The client sent FIN.
+    case finWait1
+    /// The server acknowledged the client's FIN.
+    case finWait2
+    /// Both sent FIN before either was acknowledged.
     case closing
-    /// FINs seen in both directions.
+    /// The server sent FIN first.
+    case closeWait
+    /// The client answered the server's FIN with its own.
+    case lastAck
+    /// The server answered the client's FIN with its own.
+    case timeWait
     case closed
-    /// A RST was seen.
-    case reset
 
     /// The name EVE writes in `tcp.state`.
     public var name: String {
@@ -24,9 +29,21 @@ public enum TCPState: UInt8, Sendable {
         case .synSent: "syn_sent"
         case .synReceived: "syn_recv"
         case .established: "established"
+        case .finWait1: "fin_wait1"
+        case .finWait2: "fin_wait2"
         case .closing: "closing"
+        case .closeWait: "close_wait"
+        case .lastAck: "last_ack"
+        case .timeWait: "time_wait"
         case .closed: "closed"
-        case .reset: "reset"
+        }
+    }
+
+    /// The connection finished: both sides closed, or it was reset.
+    public var isFinished: Bool {
+        switch self {
+        case .closing, .lastAck, .timeWait, .closed: true
+        default: false
         }
     }
 
@@ -36,18 +53,19 @@ public enum TCPState: UInt8, Sendable {
         case reuse
     }
 
-    /// Advances the state for a segment with `flags` travelling `toServer`. `finToServer` and
-    /// `finToClient` remember which directions have sent a FIN.
-    public mutating func onSegment(flags: UInt8, toServer: Bool, midstream: Bool = true, finToServer: inout Bool,
-                                   finToClient: inout Bool) -> Action {
+    /// Advances the state for a segment with `flags` travelling `toServer`. `reset` is set
+    /// when a RST closed the connection.
+    public mutating func onSegment(flags: UInt8, toServer: Bool, midstream: Bool = true, reset: inout Bool) -> Action {
         let syn = flags & TCPFlags.syn != 0
         let ack = flags & TCPFlags.ack != 0
-        if flags & TCPFlags.rst != 0 {
-            self = .reset
-            return .none
-        }
-        if syn && !ack && toServer && (self == .closed || self == .reset) {
+        let fin = flags & TCPFlags.fin != 0
+        if syn && !ack && toServer && self == .closed {
             return .reuse
+        }
+        if flags & TCPFlags.rst != 0 {
+            self = .closed
+            reset = true
+            return .none
         }
         switch self {
         case .none:
@@ -65,13 +83,31 @@ public enum TCPState: UInt8, Sendable {
             if syn && ack && !toServer { self = .synReceived }
         case .synReceived:
             if ack && !syn && toServer { self = .established }
-        case .established, .closing, .closed, .reset:
+        case .established:
             break
+        case .finWait1:
+            if !toServer { self = fin ? (ack ? .timeWait : .closing) : (ack ? .finWait2 : self) }
+            return .none
+        case .finWait2:
+            if !toServer && fin { self = .timeWait }
+            return .none
+        case .closing:
+            if ack { self = .timeWait }
+            return .none
+        case .closeWait:
+            if toServer && fin { self = .lastAck }
+            return .none
+        case .lastAck:
+            if !toServer && ack { self = .closed }
+            return .none
+        case .timeWait:
+            if toServer && ack { self = .closed }
+            return .none
+        case .closed:
+            return .none
         }
-        if flags & TCPFlags.fin != 0 {
-            if toServer { finToServer = true } else { finToClient = true }
-            if self == .established || self == .synReceived || self == .synSent { self = .closing }
-            if finToServer && finToClient { self = .closed }
+        if fin && (self == .established || self == .synReceived || self == .synSent) {
+            self = toServer ? .finWait1 : .closeWait
         }
         return .none
     }

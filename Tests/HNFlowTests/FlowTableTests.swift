@@ -62,13 +62,14 @@ let syn = TCPFlags.syn, ack = TCPFlags.ack, fin = TCPFlags.fin, rst = TCPFlags.r
         for (i, (toServer, flags)) in seq.enumerated() {
             let p = toServer ? packet("10.0.0.1", 1, "10.0.0.2", 2, flags: flags, at: Double(i)) : packet("10.0.0.2", 2, "10.0.0.1", 1, flags: flags, at: Double(i))
             position = table.track(p, onEnd: ended.callAsFunction)!.position
-            if i == 4 { #expect(table[position].tcpState == .closing) }
+            if i == 4 { #expect(table[position].tcpState == .finWait1) }
+            if i == 5 { #expect(table[position].tcpState == .timeWait) }
         }
         #expect(table[position].tcpState == .closed && table[position].state == .closed)
 
         let r = table.track(packet("10.0.0.3", 5, "10.0.0.4", 6, flags: syn, at: 10), onEnd: ended.callAsFunction)!
         _ = table.track(packet("10.0.0.4", 6, "10.0.0.3", 5, flags: rst | ack, at: 10.1), onEnd: ended.callAsFunction)
-        #expect(table[r.position].tcpState == .reset && table[r.position].state == .closed)
+        #expect(table[r.position].tcpState == .closed && table[r.position].reset && table[r.position].state == .closed)
     }
 
     @Test func midstreamPickupIsOffByDefault() {
