@@ -138,6 +138,17 @@ public final class StreamReassembler {
             return
         }
         let payload = packet.payload
+        // A FIN takes one sequence number after the data: count it so the peer's ACK of the
+        // FIN is not mistaken for lost data.
+        let finEnd = flags & TCPFlags.fin != 0 ? packet.tcpSeq &+ UInt32(payload.count) : nil
+        defer {
+            if let finEnd, var s = states[flowID] {
+                var d = toServer ? s.toServer : s.toClient
+                if d.started && StreamReassembler.distance(d.next, finEnd) == 0 { d.next = d.next &+ 1 }
+                if toServer { s.toServer = d } else { s.toClient = d }
+                states[flowID] = s
+            }
+        }
         guard payload.count > 0 else {
             store(&state, dir, toServer)
             states[flowID] = state

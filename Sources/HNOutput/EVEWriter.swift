@@ -205,7 +205,7 @@ public final class EVEWriter {
         guard let record = event.record else { return }
         header(timestamp, type: event.eventType, flowID: flow.id, segment: flow.segment)
         if let packetNumber { json.field("pcap_cnt", packetNumber) }
-        let reversed = event.eventType == "dns" && !packetToServer
+        let reversed = event.eventType == "dns" && !event.toServer
         let ports = flow.proto == 6 || flow.proto == 17 || flow.proto == 132
         json.field("src_ip", (reversed ? flow.server : flow.client).description)
         if ports { json.field("src_port", Int(reversed ? flow.serverPort : flow.clientPort)) }

@@ -79,35 +79,40 @@ public final class Pipeline {
         }
         guard let detection, packet.ipVersion != 0, !packet.isFragment else { return }
         let toServer = tracked.map { $0.direction == .toServer } ?? true
-        buffers.clear()
-        if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
-        var opposite = false
-        for event in events {
-            if event.toServer != toServer { opposite = true; continue }
-            for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
-        }
         let flow = tracked.map { flows[$0.position] }
         let facts = flow.flatMap { $0.appProto == 0 ? nil : appLayer.facts($0.id) }
+        // Transactions that gained buffers on this packet, in order; each is inspected on its
+        // own, in its own direction (the first one of the packet's direction together with
+        // the packet payload).
+        var groups: [(toServer: Bool, tx: Int)] = []
+        for event in events where !event.buffers.isEmpty {
+            let key = (event.toServer, event.transactionID)
+            if !groups.contains(where: { $0.toServer == key.0 && $0.tx == key.1 }) { groups.append(key) }
+        }
+        let firstIndex = groups.firstIndex { $0.toServer == toServer }
+        buffers.clear()
+        if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
+        if let firstIndex { setBuffers(groups[firstIndex]) }
         var result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                        toServer: toServer, buffers: buffers, facts: facts) { alert in
             emitAlert(alert, detection, flow, tracked?.position)
         }
-        if opposite, result != .dropped {
-            // Data of the other direction became available on this packet (it was
-            // acknowledged): its transactions are inspected in their own direction.
+        for (index, group) in groups.enumerated() where index != firstIndex && result != .dropped {
             buffers.clear()
-            for event in events where event.toServer != toServer {
-                for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
+            setBuffers(group)
+            var view = packet
+            if group.toServer != toServer {
+                // Data of the other direction became available on this packet (it was
+                // acknowledged): its transaction is inspected in its own direction.
+                swap(&view.source, &view.destination)
+                swap(&view.sourcePort, &view.destinationPort)
             }
-            var reverse = packet
-            swap(&reverse.source, &reverse.destination)
-            swap(&reverse.sourcePort, &reverse.destinationPort)
-            reverse.payload = .empty
-            let second = detection.inspect(reverse, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
-                                           toServer: !toServer, buffers: buffers, facts: facts, appOnly: true) { alert in
+            view.payload = .empty
+            let next = detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
+                                         toServer: group.toServer, buffers: buffers, facts: facts, appOnly: true) { alert in
                 emitAlert(alert, detection, flow, tracked?.position)
             }
-            if second != .accepted { result = second }
+            if next != .accepted { result = next }
         }
         switch result {
         case .dropped:
@@ -117,6 +122,13 @@ public final class Pipeline {
             if let position = tracked?.position, flows[position].action == 0 { flows[position].action = 1 }
         case .accepted:
             break
+        }
+    }
+
+    /// Registers the buffers of one transaction's events of this packet.
+    func setBuffers(_ group: (toServer: Bool, tx: Int)) {
+        for event in events where event.toServer == group.toServer && event.transactionID == group.tx {
+            for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
         }
     }
 
