@@ -376,7 +376,10 @@ final class HTTPParser {
                 tx.uri = Array(parts[1])
                 tx.requestProtocol = parts.count > 2 ? Array(parts[2]) : []
                 tx.requestLine = line
+                tx.requestHeaders = HTTPParser.headers(HTTPParser.lines(requestBuffer[...]).dropFirst())
+                tx.requestHead = requestBuffer
                 transactions.append(tx)
+                events.append(requestHeadEvent(transactions.count - 1))
             }
             requestBuffer = []
         }
