@@ -37,7 +37,7 @@ demo: build
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test 2>&1 | tee .build/test.log
+	timeout 1800 $(SWIFT) test 2>&1 | tee .build/test.log
 	@grep -q "Test run with .* passed" .build/test.log
 
 # Whole-process benchmarks against the read floor (see BENCHMARKS.md).

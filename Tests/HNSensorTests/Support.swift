@@ -27,7 +27,7 @@ func readEVE(_ path: String) throws -> [[String: Any]] {
 struct FlowFacts: Hashable, CustomStringConvertible {
     var srcIP: String, srcPort: Int, destIP: String, destPort: Int, proto: String
     var pktsToServer: Int, pktsToClient: Int, bytesToServer: Int, bytesToClient: Int
-    var state: String, tcpState: String?
+    var state: String, tcpState: String?, appProto: String?
 
     init(eve r: [String: Any]) {
         let flow = r["flow"] as? [String: Any] ?? [:]
@@ -42,6 +42,7 @@ struct FlowFacts: Hashable, CustomStringConvertible {
         bytesToClient = flow["bytes_toclient"] as? Int ?? -1
         state = flow["state"] as? String ?? ""
         tcpState = (r["tcp"] as? [String: Any])?["state"] as? String
+        appProto = r["app_proto"] as? String
     }
 
     init(label r: [String: Any]) {
@@ -56,9 +57,10 @@ struct FlowFacts: Hashable, CustomStringConvertible {
         bytesToClient = r["bytes_toclient"] as? Int ?? -1
         state = r["state"] as? String ?? ""
         tcpState = r["tcp_state"] as? String
+        appProto = r["app_proto"] as? String
     }
 
     var description: String {
-        "\(proto) \(srcIP):\(srcPort) -> \(destIP):\(destPort) \(pktsToServer)/\(pktsToClient) pkts \(bytesToServer)/\(bytesToClient) B \(state) \(tcpState ?? "-")"
+        "\(proto) \(srcIP):\(srcPort) -> \(destIP):\(destPort) \(pktsToServer)/\(pktsToClient) pkts \(bytesToServer)/\(bytesToClient) B \(state) \(tcpState ?? "-") \(appProto ?? "-")"
     }
 }

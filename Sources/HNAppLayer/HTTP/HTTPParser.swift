@@ -218,10 +218,9 @@ final class HTTPParser {
                 var phase = requestPhase
                 let done = parseChunked(&phase, &consumed, buffer: requestBuffer, request: true)
                 requestPhase = phase
-                if done { events.append(requestBodyEvent()) }
-                if case .chunkSize = phase, done == false, consumed >= requestBuffer.count { break loop }
-                if !done, case .failed = phase { break loop }
-                if !done && consumed >= requestBuffer.count { break loop }
+                // Not done means parseChunked used all it could: wait for more data.
+                guard done else { break loop }
+                events.append(requestBodyEvent())
             case .untilClose, .failed:
                 consumed = requestBuffer.count
             }
@@ -342,9 +341,8 @@ final class HTTPParser {
                 var phase = responsePhase
                 let done = parseChunked(&phase, &consumed, buffer: responseBuffer, request: false)
                 responsePhase = phase
-                if done { finishResponse(&events) }
-                if !done && consumed >= responseBuffer.count { break loop }
-                if !done, case .failed = phase { break loop }
+                guard done else { break loop }
+                finishResponse(&events)
             case .untilClose:
                 appendBody(responseBuffer[consumed...], request: false)
                 consumed = responseBuffer.count

@@ -1,0 +1,53 @@
+import HNCapGen
+import Testing
+@testable import HNAppLayer
+@testable import HNDecode
+
+@Suite struct DNSParserTests {
+    @Test func queryAndCompressedAnswersParse() throws {
+        let response = Payloads.dnsResponse(id: 7, name: "portal.healthnet.lu", addresses: [[10, 20, 2, 43], Frames.ipv6("2001:db8::1")])
+        try response.withUnsafeBytes { raw in
+            let m = try #require(DNSParser.parse(ByteView(raw)))
+            #expect(m.id == 7 && m.isResponse && m.rcode == 0)
+            #expect(m.questions.map { String(decoding: $0.name, as: UTF8.self) } == ["portal.healthnet.lu"])
+            #expect(m.answers.count == 2)
+            #expect(String(decoding: m.answers[0].name, as: UTF8.self) == "portal.healthnet.lu")
+            guard case .string(let a)? = m.answers[0].data, case .string(let aaaa)? = m.answers[1].data else {
+                Issue.record("no rdata")
+                return
+            }
+            #expect(a == "10.20.2.43" && aaaa == "2001:db8::1")
+        }
+    }
+
+    @Test func compressionLoopIsRefused() {
+        // Header, then a question whose name is a pointer to itself.
+        let message: [UInt8] = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1]
+        message.withUnsafeBytes { #expect(DNSParser.parse(ByteView($0)) == nil) }
+    }
+
+    @Test func overlongNameIsRefused() {
+        var message: [UInt8] = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+        for _ in 0..<20 { message += [63] + [UInt8](repeating: 0x61, count: 63) }
+        message += [0, 0, 1, 0, 1]
+        message.withUnsafeBytes { #expect(DNSParser.parse(ByteView($0)) == nil) }
+    }
+
+    @Test func everyTruncationIsSafe() {
+        let response = Payloads.dnsResponse(id: 9, name: "a.b.example", addresses: [[1, 2, 3, 4]])
+        for n in 0...response.count {
+            Array(response.prefix(n)).withUnsafeBytes { _ = DNSParser.parse(ByteView($0)) }
+        }
+    }
+
+    @Test func eventHasSuricataVersion3Layout() {
+        let query = Payloads.dnsQuery(id: 0x1234, name: "lab.healthnet.lu", type: 28)
+        query.withUnsafeBytes { raw in
+            guard let m = DNSParser.parse(ByteView(raw)) else { Issue.record("no parse"); return }
+            let e = DNSParser.event(m, transactionID: 0)
+            guard case .int(let v)? = e.record?["version"], case .string(let t)? = e.record?["type"] else { Issue.record("fields"); return }
+            #expect(v == 3 && t == "request")
+            #expect(buffer([e], .dnsQuery) == "lab.healthnet.lu")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import HNCapGen
+import Testing
+@testable import HNAppLayer
+
+@Suite struct HTTPParserTests {
+    let request = Array("GET /a%20b/index.php?id=1 HTTP/1.1\r\nHost: Portal.HealthNet.lu:8080\r\nUser-Agent: curl/8.0\r\nX-Long: part1\r\n part2\r\nCookie: s=1\r\n\r\n".utf8)
+    let response = Array("HTTP/1.1 200 OK\r\nServer: Apache\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 5\r\n\r\nhello".utf8)
+
+    @Test func requestBuffersAreRegisteredWhateverTheSplit() {
+        for chunks in splits(request) {
+            let p = HTTPParser()
+            var events: [AppEvent] = []
+            feed(chunks) { p.receive($0, toServer: true, events: &events) }
+            #expect(buffer(events, .httpMethod) == "GET")
+            #expect(buffer(events, .httpURI) == "/a b/index.php?id=1")
+            #expect(buffer(events, .httpURIRaw) == "/a%20b/index.php?id=1")
+            #expect(buffer(events, .httpHost) == "portal.healthnet.lu")
+            #expect(buffer(events, .httpUserAgent) == "curl/8.0")
+            #expect(buffer(events, .httpCookie) == "s=1")
+            #expect(buffer(events, .httpHeader)?.contains("X-Long: part1 part2\r\n") == true)
+            #expect(buffer(events, .httpHeaderNames) == "\r\nHost\r\nUser-Agent\r\nX-Long\r\nCookie\r\n\r\n")
+        }
+    }
+
+    @Test func responseCompletesTheTransactionAndLogsIt() throws {
+        for chunks in splits(response) {
+            let p = HTTPParser()
+            var events: [AppEvent] = []
+            feed([request]) { p.receive($0, toServer: true, events: &events) }
+            feed(chunks) { p.receive($0, toServer: false, events: &events) }
+            #expect(buffer(events, .httpStatCode) == "200")
+            #expect(buffer(events, .httpStatMsg) == "OK")
+            #expect(buffer(events, .httpResponseBody) == "hello")
+            let log = try #require(records(events).first)
+            guard case .string(let host)? = log["hostname"], case .int(let port)? = log["http_port"],
+                  case .int(let status)? = log["status"], case .int(let length)? = log["length"],
+                  case .string(let type)? = log["http_content_type"] else {
+                Issue.record("missing fields in \(log)")
+                return
+            }
+            #expect(host == "Portal.HealthNet.lu" && port == 8080 && status == 200 && length == 5 && type == "text/html")
+        }
+    }
+
+    @Test func chunkedBodyAndPipelinedRequests() {
+        let two = Array("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
+        for chunks in splits(two) {
+            let p = HTTPParser()
+            var events: [AppEvent] = []
+            feed(chunks) { p.receive($0, toServer: true, events: &events) }
+            #expect(buffer(events, .httpRequestBody) == "abcdefg")
+            #expect(p.transactions.count == 2)
+            #expect(p.transactions.map { String(decoding: $0.uri, as: UTF8.self) } == ["/up", "/next"])
+        }
+    }
+
+    @Test func headWithoutAnEndIsBoundedAndStopsTheDirection() {
+        let p = HTTPParser()
+        var events: [AppEvent] = []
+        let huge = Array("GET / HTTP/1.1\r\nX: ".utf8) + [UInt8](repeating: 0x41, count: HTTPParser.maxHeadBytes + 10)
+        feed([huge]) { p.receive($0, toServer: true, events: &events) }
+        #expect(p.requestBuffer.isEmpty || p.requestBuffer.count <= HTTPParser.maxHeadBytes + 100)
+        #expect(p.anomalies.contains("request head too long"))
+        feed([request]) { p.receive($0, toServer: true, events: &events) }
+        #expect(p.transactions.isEmpty)
+    }
+
+    @Test func everyTruncationOfARequestIsSafe() {
+        for n in 0...request.count {
+            let p = HTTPParser()
+            var events: [AppEvent] = []
+            feed([Array(request.prefix(n))]) { p.receive($0, toServer: true, events: &events) }
+            p.flush(&events)
+        }
+    }
+
+    @Test func headRequestsAndNoContentResponsesHaveNoBody() {
+        let p = HTTPParser()
+        var events: [AppEvent] = []
+        feed([Array("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n".utf8)]) { p.receive($0, toServer: true, events: &events) }
+        feed([Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n".utf8)]) { p.receive($0, toServer: false, events: &events) }
+        #expect(p.nextResponse == 2)
+    }
+}
