@@ -43,6 +43,7 @@ public struct RuleSet: Sendable {
         }
         if (info.st_mode & S_IFMT) != S_IFDIR {
             try set.loadRules(file: path, parser: parser)
+            set.classifications = DefaultClassifications.table
             return set
         }
         let signatures = path + "/signatures"
@@ -56,6 +57,7 @@ public struct RuleSet: Sendable {
             try set.loadClassifications(file: candidate)
             break
         }
+        if set.classifications.isEmpty { set.classifications = DefaultClassifications.table }
         for candidate in [path + "/threshold.config", signatures + "/threshold.config"] where exists(candidate) {
             try set.loadThresholds(file: candidate, variables: variables)
             break
