@@ -25,6 +25,9 @@ public final class Pipeline {
     /// Application-layer events of the packet being processed (their buffers stay alive
     /// until the next packet).
     var events: [AppEvent] = []
+    /// Stream bytes handed to the parsers on this packet, per direction (to server, to
+    /// client): the reassembled data a transaction of the other direction is inspected with.
+    var streamData: [[UInt8]] = [[], []]
     public private(set) var packetNumber: UInt64 = 0
     public private(set) var alerts: UInt64 = 0
     /// Packets dropped by a drop rule under simulated IPS.
@@ -100,6 +103,7 @@ public final class Pipeline {
         for (index, group) in groups.enumerated() where index != firstIndex && result != .dropped {
             buffers.clear()
             setBuffers(group)
+            let stream = streamData[group.toServer ? 0 : 1]
             var view = packet
             if group.toServer != toServer {
                 // Data of the other direction became available on this packet (it was
@@ -108,9 +112,13 @@ public final class Pipeline {
                 swap(&view.sourcePort, &view.destinationPort)
             }
             view.payload = .empty
-            let next = detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
+            let next = stream.withUnsafeBytes { raw -> DetectionEngine.Verdict in
+                // The transaction's own stream bytes stand in for the packet payload.
+                if group.toServer != toServer && !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
+                return detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                          toServer: group.toServer, buffers: buffers, facts: facts, appOnly: true) { alert in
-                emitAlert(alert, detection, flow, tracked?.position)
+                    emitAlert(alert, detection, flow, tracked?.position)
+                }
             }
             if next != .accepted { result = next }
         }
@@ -138,7 +146,10 @@ public final class Pipeline {
         let position = tracked.position
         if packet.ipProto == 6 {
             let id = flows[position].id
+            streamData[0].removeAll(keepingCapacity: true)
+            streamData[1].removeAll(keepingCapacity: true)
             streams.segment(flowID: id, toServer: toServer, packet: packet) { chunk, direction in
+                if direction != toServer, case .data(let bytes) = chunk { streamData[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
                 appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
             }
             if !streams.pendingGaps.isEmpty {
