@@ -15,6 +15,12 @@ public final class AppLayer {
         case tls(TLSParser)
         case ssh(SSHParser)
         case dnsTCP(DNSStream)
+        case smtp(SMTPParser)
+        case ftp(FTPParser)
+        case rdp(RDPParser)
+        case smb(SMBParser)
+        /// A "220" greeting was seen: SMTP or FTP, decided by the client's first command.
+        case greeting([UInt8])
         case none
     }
 
@@ -38,6 +44,11 @@ public final class AppLayer {
     }
 
     var flows: [UInt64: FlowState] = [:]
+    /// Data connections announced on FTP control flows: server endpoint → control flow id.
+    struct Endpoint: Hashable { var address: IPAddress; var port: UInt16 }
+    var expectedFTPData: [Endpoint: UInt64] = [:]
+    /// Announcements kept at most (a hostile control connection cannot grow this).
+    static let maxExpectedFTPData = 4096
     public private(set) var stats = Stats()
 
     public init() {}
@@ -48,7 +59,21 @@ public final class AppLayer {
         case .http(let p): p.flush(&events)
         case .tls(let p): if !p.logged && (p.sni != nil || p.serverVersion != nil || p.clientVersion != 0) { events.append(p.logEvent()) }
         case .ssh(let p): if !p.logged && (p.banner[0] != nil || p.banner[1] != nil) { events.append(p.logEvent()) }
+        case .smtp(let p): p.flush(&events)
+        case .ftp(let p): p.flush(&events)
+        case .smb(let p): p.flush(&events)
         default: break
+        }
+    }
+
+    /// A new TCP flow to an endpoint an FTP control connection announced is FTP data.
+    public func flowStarted(_ flow: inout Flow) {
+        guard !expectedFTPData.isEmpty, flow.proto == 6 else { return }
+        let keys = [Endpoint(address: flow.server, port: flow.serverPort), Endpoint(address: flow.client, port: flow.clientPort)]
+        for key in keys where expectedFTPData.removeValue(forKey: key) != nil {
+            flow.appProto = AppProtocol.id("ftp-data")!
+            stats.detected["ftp-data", default: 0] += 1
+            return
         }
     }
 
@@ -64,6 +89,12 @@ public final class AppLayer {
         }
         if TLSParser.looksLikeTLS(data) { return (.tls(TLSParser()), AppProtocol.id("tls")!) }
         if SSHParser.looksLikeSSH(data) { return (.ssh(SSHParser()), AppProtocol.id("ssh")!) }
+        if toServer && RDPParser.looksLikeRDP(data) { return (.rdp(RDPParser()), AppProtocol.id("rdp")!) }
+        if SMBParser.looksLikeSMB(data) { return (.smb(SMBParser()), AppProtocol.id("smb")!) }
+        if toServer, let verb = Optional(data.prefix(16).toArray().commandAndArgument.0) {
+            if ["EHLO", "HELO"].contains(verb) { return (.smtp(SMTPParser()), AppProtocol.id("smtp")!) }
+            if ["USER", "FEAT", "SYST", "AUTH"].contains(verb) && flow.serverPort == 21 { return (.ftp(FTPParser()), AppProtocol.id("ftp")!) }
+        }
         if (flow.serverPort == 53 || flow.clientPort == 53), let length = data.u16(0), length >= 12,
            let message = data.slice(2, min(Int(length), data.count - 2)), DNSParser.parse(message) != nil || data.count < Int(length) + 2 {
             return (.dnsTCP(DNSStream()), AppProtocol.id("dns")!)
@@ -78,8 +109,29 @@ public final class AppLayer {
             if case .http(let p) = state.parser { p.gap(toServer: toServer) }
             return
         }
+        if case .greeting(let banner) = state.parser {
+            guard toServer else { return }
+            // The client's first command tells SMTP from FTP; the parser gets the greeting too.
+            let verb = data.prefix(16).toArray().commandAndArgument.0
+            if ["EHLO", "HELO"].contains(verb) {
+                state.parser = .smtp(SMTPParser())
+                flow.appProto = AppProtocol.id("smtp")!
+                stats.detected["smtp", default: 0] += 1
+            } else {
+                let p = FTPParser()
+                banner.withUnsafeBytes { p.receive(ByteView($0), toServer: false, events: &events) }
+                state.parser = .ftp(p)
+                flow.appProto = AppProtocol.id("ftp")!
+                stats.detected["ftp", default: 0] += 1
+            }
+        }
         if case .none = state.parser {
             guard !state.failed else { return }
+            if !toServer, data.count >= 4, data.u8(0) == UInt8(ascii: "2"), data.u8(1) == UInt8(ascii: "2"),
+               data.u8(2) == UInt8(ascii: "0"), data.u8(3) == 0x20 || data.u8(3) == UInt8(ascii: "-") {
+                state.parser = .greeting(data.prefix(1024).toArray())
+                return
+            }
             if let (parser, id) = detect(data, toServer: toServer, flow: flow) {
                 state.parser = parser
                 flow.appProto = id
@@ -100,7 +152,19 @@ public final class AppLayer {
         case .tls(let p): p.receive(data, toServer: toServer, events: &events)
         case .ssh(let p): p.receive(data, toServer: toServer, events: &events)
         case .dnsTCP(let s): dnsStream(s, data, toServer: toServer, events: &events)
-        case .none: break
+        case .smtp(let p): p.receive(data, toServer: toServer, events: &events)
+        case .ftp(let p):
+            p.receive(data, toServer: toServer, events: &events)
+            for a in p.announcedData where expectedFTPData.count < AppLayer.maxExpectedFTPData {
+                // Passive: the server listens (on its own address unless told otherwise);
+                // active: the client does.
+                let address = a.address ?? (a.passive ? flow.server : flow.client)
+                expectedFTPData[Endpoint(address: address, port: a.port)] = flow.id
+            }
+            p.announcedData.removeAll()
+        case .rdp(let p): p.receive(data, toServer: toServer, events: &events)
+        case .smb(let p): p.receive(data, toServer: toServer, events: &events)
+        case .greeting, .none: break
         }
         stats.transactions += UInt64(events[before...].filter { $0.record != nil }.count)
     }

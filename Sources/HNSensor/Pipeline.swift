@@ -68,6 +68,7 @@ public final class Pipeline {
             return
         }
         let tracked = flows.track(packet, onEnd: flowEnded)
+        if let tracked, tracked.created { appLayer.flowStarted(&flows[tracked.position]) }
         events.removeAll(keepingCapacity: true)
         if let tracked { applicationLayer(tracked) }
         if let eve, outputFailure == nil, let tracked {

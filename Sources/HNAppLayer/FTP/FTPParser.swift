@@ -1,0 +1,108 @@
+import HNDecode
+
+/// FTP control connections (RFC 959, 2428): commands and replies, one transaction per
+/// command. The argument of PASS is never stored or logged: only that a password went in
+/// clear. PORT/EPRT and the 227/229 replies announce data connections, which the application
+/// layer links back to this flow.
+final class FTPParser {
+    static let maxLine = 4096
+
+    var client = LineReader(maxLine: FTPParser.maxLine)
+    var server = LineReader(maxLine: FTPParser.maxLine)
+    var pending: [(command: String, argument: [UInt8]?, id: Int)] = []
+    var nextID = 0
+    var user: [UInt8]? = nil
+    var passwordInClear = false
+    /// Data connections announced: (address or nil for "the server", port, passive).
+    var announcedData: [(address: IPAddress?, port: UInt16, passive: Bool)] = []
+    var replies: [Int: [String]] = [:]
+
+    func receive(_ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
+        if toServer {
+            for line in client.lines(data.rawBuffer) {
+                let (verb, argument) = line.commandAndArgument
+                let id = nextID
+                nextID += 1
+                var buffers: [(InspectionBuffer, OwnedBytes)] = [(.ftpCommand, OwnedBytes(Array(verb.utf8)))]
+                if verb == "PASS" {
+                    passwordInClear = true
+                    pending.append((verb, nil, id))
+                } else {
+                    if verb == "USER" { user = argument }
+                    if verb == "PORT", let endpoint = FTPParser.hostPort(argument) { announcedData.append((endpoint.0, endpoint.1, false)) }
+                    if verb == "EPRT", let endpoint = FTPParser.extendedPort(argument) { announcedData.append((endpoint.0, endpoint.1, false)) }
+                    buffers.append((.ftpCommandData, OwnedBytes(argument)))
+                    pending.append((verb, argument, id))
+                }
+                events.append(AppEvent(eventType: "ftp", record: nil, transactionID: id, buffers: buffers, toServer: true))
+            }
+        } else {
+            for line in server.lines(data.rawBuffer) {
+                let text = printable(line)
+                guard line.count >= 3, let code = Int(String(decoding: line.prefix(3), as: UTF8.self)) else { continue }
+                if code == 227, let open = line.firstIndex(of: UInt8(ascii: "(")), let endpoint = FTPParser.hostPort(Array(line[(open + 1)...])) {
+                    announcedData.append((endpoint.0, endpoint.1, true))
+                }
+                if code == 229, let endpoint = FTPParser.extendedPassive(line) { announcedData.append((nil, endpoint, true)) }
+                guard let first = pending.first else { continue }
+                replies[first.id, default: []].append(text)
+                // A final reply (not "123-" continuation, not 1xx preliminary) ends the command.
+                let continuation = line.count > 3 && line[3] == UInt8(ascii: "-")
+                if !continuation && code >= 200 {
+                    pending.removeFirst()
+                    events.append(logEvent(first))
+                }
+            }
+        }
+    }
+
+    /// `h1,h2,h3,h4,p1,p2`
+    static func hostPort(_ text: [UInt8]) -> (IPAddress, UInt16)? {
+        let digits = String(decoding: text.prefix { $0 != UInt8(ascii: ")") && $0 != 0x0D }, as: UTF8.self)
+        let parts = digits.split(separator: ",").compactMap { UInt32($0.trimmingCharacters(in: " ")) }
+        guard parts.count == 6, parts.allSatisfy({ $0 <= 255 }) else { return nil }
+        return (IPAddress(ipv4: parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]), UInt16(parts[4] << 8 | parts[5]))
+    }
+
+    /// `|1|10.0.0.1|5282|`
+    static func extendedPort(_ text: [UInt8]) -> (IPAddress?, UInt16)? {
+        let s = String(decoding: text, as: UTF8.self)
+        guard let d = s.first else { return nil }
+        let parts = s.split(separator: d, omittingEmptySubsequences: false)
+        guard parts.count >= 4, let port = UInt16(parts[3]) else { return nil }
+        return (IPAddress(parts[2]), port)
+    }
+
+    /// `229 Entering Extended Passive Mode (|||6446|)`
+    static func extendedPassive(_ line: [UInt8]) -> UInt16? {
+        guard let open = line.firstIndex(of: UInt8(ascii: "(")) else { return nil }
+        let inner = String(decoding: line[(open + 1)...].prefix { $0 != UInt8(ascii: ")") }, as: UTF8.self)
+        return inner.split(separator: "|").compactMap { UInt16($0) }.first
+    }
+
+    func logEvent(_ command: (command: String, argument: [UInt8]?, id: Int)) -> AppEvent {
+        var fields: [(String, JSONValue)] = [("command", .string(command.command))]
+        if let argument = command.argument, !argument.isEmpty { fields.append(("command_data", .string(printable(argument)))) }
+        if command.command == "PASS" { fields.append(("credentials_in_clear", .bool(true))) }
+        let lines = replies.removeValue(forKey: command.id) ?? []
+        if !lines.isEmpty {
+            fields.append(("reply", .array(lines.map { .string(String($0.dropFirst(4))) })))
+            fields.append(("completion_code", .array(lines.map { .string(String($0.prefix(3))) })))
+        }
+        return AppEvent(eventType: "ftp", record: .object(fields), transactionID: command.id, buffers: [], toServer: true)
+    }
+
+    func flush(_ events: inout [AppEvent]) {
+        for p in pending { events.append(logEvent(p)) }
+        pending = []
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,34 @@
+/// Splits a byte stream into CRLF- or LF-terminated lines, holding at most `maxLine` bytes of
+/// an unfinished line (a longer one is cut and flagged, never buffered without bound).
+struct LineReader {
+    var pending: [UInt8] = []
+    let maxLine: Int
+    var overlong = false
+
+    init(maxLine: Int) { self.maxLine = maxLine }
+
+    mutating func lines(_ data: UnsafeRawBufferPointer) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for b in data {
+            if b == 0x0A {
+                if pending.last == 0x0D { pending.removeLast() }
+                out.append(pending)
+                pending.removeAll(keepingCapacity: true)
+            } else if pending.count < maxLine {
+                pending.append(b)
+            } else {
+                overlong = true
+            }
+        }
+        return out
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// The line's first word, upper-cased (a command verb), and the rest after one space.
+    var commandAndArgument: (String, [UInt8]) {
+        let verbBytes = prefix { $0 != 0x20 }
+        let rest = dropFirst(verbBytes.count).drop { $0 == 0x20 }
+        return (String(decoding: verbBytes, as: UTF8.self).uppercased(), Array(rest))
+    }
+}

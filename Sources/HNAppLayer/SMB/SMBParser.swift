@@ -1,0 +1,139 @@
+import HNDecode
+
+/// SMB over TCP 445 (NetBIOS session framing): SMB1 and SMB2/3 negotiation (offered and
+/// chosen dialects) and the NTLMSSP user, domain and host of session setup. Message bodies
+/// beyond these are not parsed.
+final class SMBParser {
+    /// Largest SMB message looked at (larger ones, file transfers, are skipped over).
+    static let maxMessage = 1 << 20
+
+    var buffers: [[UInt8]] = [[], []]
+    var skip = [0, 0]
+    var dialects: [String] = []
+    var dialect: String? = nil
+    var user: String? = nil
+    var domain: String? = nil
+    var host: String? = nil
+    var logged = false
+    var messages = 0
+
+    static func looksLikeSMB(_ d: ByteView) -> Bool {
+        guard d.u8(0) == 0, let m = d.u8(4), d.u8(5) == UInt8(ascii: "S"), d.u8(6) == UInt8(ascii: "M"), d.u8(7) == UInt8(ascii: "B") else { return false }
+        return m == 0xFF || m == 0xFE
+    }
+
+    static func dialectName(_ v: UInt16) -> String {
+        switch v {
+        case 0x0202: "2.02"
+        case 0x0210: "2.10"
+        case 0x0222: "2.22"
+        case 0x0224: "2.24"
+        case 0x0300: "3.00"
+        case 0x0302: "3.02"
+        case 0x0310: "3.10"
+        case 0x0311: "3.11"
+        case 0x02FF: "2.??"
+        default: "unknown"
+        }
+    }
+
+    func receive(_ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
+        let d = toServer ? 0 : 1
+        var input = data
+        if skip[d] > 0 {
+            let n = min(skip[d], input.count)
+            skip[d] -= n
+            input = input.suffix(from: n) ?? .empty
+        }
+        buffers[d].append(contentsOf: input.rawBuffer)
+        while buffers[d].count >= 4 {
+            let b = buffers[d]
+            let length = Int(b[1]) << 16 | Int(b[2]) << 8 | Int(b[3])
+            if length > SMBParser.maxMessage {
+                skip[d] = length - (b.count - 4)
+                buffers[d] = []
+                return
+            }
+            guard b.count >= 4 + length else { return }
+            let message = Array(b[4..<(4 + length)])
+            buffers[d].removeFirst(4 + length)
+            messages += 1
+            message.withUnsafeBytes { parse(ByteView($0), toServer: toServer, events: &events) }
+        }
+    }
+
+    func parse(_ m: ByteView, toServer: Bool, events: inout [AppEvent]) {
+        guard let protocolByte = m.u8(0) else { return }
+        if protocolByte == 0xFF {  // SMB1
+            guard m.u8(4) == 0x72 else { return }  // negotiate
+            if toServer, let wordCount = m.u8(32), let byteCount = m.u16le(33 + Int(wordCount) * 2),
+               let names = m.slice(35 + Int(wordCount) * 2, Int(byteCount)) {
+                for part in names.toArray().split(separator: 0x02) {
+                    let name = String(decoding: part.prefix { $0 != 0 }, as: UTF8.self)
+                    if !name.isEmpty { dialects.append(name) }
+                }
+            } else if !toServer, let index = m.u16le(33), Int(index) < dialects.count {
+                dialect = dialects[Int(index)]
+            }
+            return
+        }
+        guard protocolByte == 0xFE, let command = m.u16le(12) else { return }
+        let body = m.suffix(from: 64) ?? .empty
+        switch command {
+        case 0x0000:  // NEGOTIATE
+            if toServer, let count = body.u16le(2) {
+                for i in 0..<min(Int(count), 32) { if let v = body.u16le(36 + 2 * i) { dialects.append(SMBParser.dialectName(v)) } }
+            } else if !toServer, let v = body.u16le(4) {
+                dialect = SMBParser.dialectName(v)
+            }
+        case 0x0001 where toServer:  // SESSION_SETUP: security buffer at its offset from the header
+            if let offset = body.u16le(12), let length = body.u16le(14), let blob = m.slice(Int(offset), Int(length)) {
+                ntlmssp(blob)
+            }
+        default:
+            break
+        }
+        if !logged && dialect != nil && (user != nil || messages > 8) { events.append(logEvent()) }
+    }
+
+    /// Finds an NTLMSSP AUTHENTICATE message in a security blob and reads its names.
+    func ntlmssp(_ blob: ByteView) {
+        let bytes = blob.toArray()
+        let signature = Array("NTLMSSP\0".utf8)
+        guard bytes.count > signature.count,
+              let start = (0...(bytes.count - signature.count)).first(where: { Array(bytes[$0..<($0 + signature.count)]) == signature }) else { return }
+        bytes.withUnsafeBytes { raw in
+            // Message type 3 (AUTHENTICATE), a little-endian 32-bit field after the signature.
+            guard let n = ByteView(raw).suffix(from: start), n.u8(8) == 3 else { return }
+            func field(_ at: Int) -> String? {
+                guard let length = n.u16le(at), let offset = n.u16le(at + 4), let f = n.slice(Int(offset), Int(length)) else { return nil }
+                var units: [UInt16] = []
+                var i = 0
+                while let u = f.u16le(i) { units.append(u); i += 2 }
+                return String(decoding: units, as: UTF16.self)
+            }
+            domain = field(28)
+            user = field(36)
+            host = field(44)
+        }
+    }
+
+    func logEvent() -> AppEvent {
+        logged = true
+        var fields: [(String, JSONValue)] = []
+        if let dialect { fields.append(("dialect", .string(dialect))) }
+        if !dialects.isEmpty { fields.append(("client_dialects", .array(dialects.map { .string($0) }))) }
+        if user != nil || domain != nil {
+            var n: [(String, JSONValue)] = []
+            if let domain { n.append(("domain", .string(domain))) }
+            if let user { n.append(("user", .string(user))) }
+            if let host { n.append(("host", .string(host))) }
+            fields.append(("ntlmssp", .object(n)))
+        }
+        return AppEvent(eventType: "smb", record: .object(fields), transactionID: 0, buffers: [], toServer: true)
+    }
+
+    func flush(_ events: inout [AppEvent]) {
+        if !logged && (dialect != nil || !dialects.isEmpty) { events.append(logEvent()) }
+    }
+}
