@@ -1,7 +1,7 @@
 /// Application messages the generator puts on the wire: structurally valid DNS, HTTP/1.1,
 /// TLS 1.3 handshake records and SSH banners, so the parsers see what real stacks send.
 public enum Payloads {
-    static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+    public static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
     // MARK: DNS (RFC 1035)
 

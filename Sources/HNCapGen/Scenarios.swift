@@ -4,6 +4,7 @@ public enum Scenarios {
     public static let all: [String: @Sendable () -> Scenario] = [
         "benign-small": benignSmall,
         "demo": demo,
+        "protocols": protocols,
     ]
 
     static let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
@@ -61,6 +62,83 @@ public enum Scenarios {
             }
             ts += 20_000_000
         }
+        return s
+    }
+
+    /// One session of each application protocol the parsers know beyond web and DNS: SMTP
+    /// with STARTTLS-less AUTH, FTP with a passive data connection, RDP connection setup, SMB2
+    /// negotiation, DNS over TCP and a chunked HTTP upload.
+    public static func protocols() -> Scenario {
+        let s = Scenario(name: "protocols", summary: "One session per protocol: SMTP, FTP and FTP data, RDP, SMB, DNS over TCP, chunked HTTP.", seed: 0x484E_0003)
+        var t = Scenario.baseTime
+        let mail = Host("10.20.2.25", mac: 0x25)
+        let smtp = s.tcp(workstation, mail, sport: 52_025, dport: 25, at: t, appProto: "smtp").handshake()
+        smtp.send(fromClient: false, Payloads.bytes("220 mail.healthnet.lu ESMTP\r\n"))
+        smtp.send(fromClient: true, Payloads.bytes("EHLO ws15.chl.lu\r\n"))
+        smtp.send(fromClient: false, Payloads.bytes("250-mail.healthnet.lu\r\n250 AUTH PLAIN LOGIN\r\n"))
+        smtp.send(fromClient: true, Payloads.bytes("AUTH PLAIN AGFubmEAc2VjcmV0\r\n"))
+        smtp.send(fromClient: false, Payloads.bytes("235 2.7.0 Authentication successful\r\n"))
+        smtp.send(fromClient: true, Payloads.bytes("MAIL FROM:<anna@chl.lu>\r\nRCPT TO:<lab@lns.lu>\r\nDATA\r\n"))
+        smtp.send(fromClient: false, Payloads.bytes("250 OK\r\n250 OK\r\n354 Go ahead\r\n"))
+        smtp.send(fromClient: true, Payloads.bytes("Subject: appointment\r\n\r\nSee you Monday.\r\n.\r\nQUIT\r\n"))
+        smtp.send(fromClient: false, Payloads.bytes("250 Queued\r\n221 Bye\r\n"))
+        smtp.close()
+        t = smtp.time + 100_000_000
+        let files = Host("10.20.2.21", mac: 0x21)
+        let ftp = s.tcp(admin, files, sport: 52_021, dport: 21, at: t, appProto: "ftp").handshake()
+        ftp.send(fromClient: false, Payloads.bytes("220 FTP ready\r\n"))
+        ftp.send(fromClient: true, Payloads.bytes("USER backup\r\n"))
+        ftp.send(fromClient: false, Payloads.bytes("331 Password required\r\n"))
+        ftp.send(fromClient: true, Payloads.bytes("PASS backup-2026\r\n"))
+        ftp.send(fromClient: false, Payloads.bytes("230 Logged in\r\n"))
+        ftp.send(fromClient: true, Payloads.bytes("PASV\r\n"))
+        ftp.send(fromClient: false, Payloads.bytes("227 Entering Passive Mode (10,20,2,21,195,80).\r\n"))
+        ftp.send(fromClient: true, Payloads.bytes("RETR report.csv\r\n"))
+        let data = s.tcp(admin, files, sport: 52_022, dport: 50_000, at: ftp.time, appProto: "ftp-data").handshake()
+        data.send(fromClient: false, s.random.bytes(3000))
+        data.close()
+        ftp.time = data.time
+        ftp.send(fromClient: false, Payloads.bytes("150 Opening data connection\r\n226 Transfer complete\r\n"))
+        ftp.send(fromClient: true, Payloads.bytes("QUIT\r\n"))
+        ftp.send(fromClient: false, Payloads.bytes("221 Goodbye\r\n"))
+        ftp.close()
+        t = ftp.time + 100_000_000
+        let terminal = Host("10.20.2.33", mac: 0x33)
+        let rdp = s.tcp(admin, terminal, sport: 52_389, dport: 3389, at: t, appProto: "rdp").handshake()
+        let cookie = Payloads.bytes("Cookie: mstshash=admin\r\n")
+        let neg: [UInt8] = [0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00]
+        let cr: [UInt8] = [UInt8(6 + cookie.count + neg.count), 0xE0, 0, 0, 0, 0, 0] + cookie + neg
+        rdp.send(fromClient: true, [3, 0, 0, UInt8(4 + cr.count)] + cr)
+        let cc: [UInt8] = [14, 0xD0, 0, 0, 0x12, 0x34, 0, 0x02, 0x00, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00]
+        rdp.send(fromClient: false, [3, 0, 0, UInt8(4 + cc.count)] + cc)
+        rdp.send(fromClient: true, s.random.bytes(400))
+        rdp.close()
+        t = rdp.time + 100_000_000
+        let fileServer = Host("10.20.0.45", mac: 0x45)
+        let smb = s.tcp(workstation, fileServer, sport: 52_445, dport: 445, at: t, appProto: "smb").handshake()
+        var header = [UInt8](repeating: 0, count: 64)
+        header[0] = 0xFE; header[1] = 0x53; header[2] = 0x4D; header[3] = 0x42; header[4] = 64
+        var negotiate = [UInt8](repeating: 0, count: 36)
+        negotiate[0] = 36; negotiate[2] = 3
+        let request = header + negotiate + [0x02, 0x02, 0x10, 0x03, 0x11, 0x03]
+        smb.send(fromClient: true, [0, 0, UInt8(request.count >> 8), UInt8(request.count & 0xFF)] + request)
+        var responseHeader = header
+        responseHeader[16] = 1  // server-to-redirector flag
+        let response = responseHeader + [65, 0, 1, 0, 0x11, 0x03] + [UInt8](repeating: 0, count: 58)
+        smb.send(fromClient: false, [0, 0, UInt8(response.count >> 8), UInt8(response.count & 0xFF)] + response)
+        smb.close()
+        t = smb.time + 100_000_000
+        let dnsTCP = s.tcp(workstation, resolver, sport: 52_053, dport: 53, at: t, appProto: "dns").handshake()
+        let query = Payloads.dnsQuery(id: 77, name: "records.healthnet.lu")
+        dnsTCP.send(fromClient: true, Frames.be16(UInt16(query.count)) + query)
+        let answer = Payloads.dnsResponse(id: 77, name: "records.healthnet.lu", addresses: [proxy.ip])
+        dnsTCP.send(fromClient: false, Frames.be16(UInt16(answer.count)) + answer)
+        dnsTCP.close()
+        t = dnsTCP.time + 100_000_000
+        let upload = s.tcp(workstation, web, sport: 52_080, dport: 80, at: t, appProto: "http").handshake()
+        upload.send(fromClient: true, Payloads.bytes("POST /upload HTTP/1.1\r\nHost: portal.healthnet.lu\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+        upload.send(fromClient: false, Payloads.httpResponse(status: 201, reason: "Created", body: Payloads.bytes("ok")))
+        upload.close()
         return s
     }
 
