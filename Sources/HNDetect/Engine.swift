@@ -182,6 +182,20 @@ public final class DetectionEngine {
         candidates = CandidateSet(ruleCount: compiled.count)
     }
 
+    /// Rule groups with more than `minimum` rules checked on every packet (no fast pattern,
+    /// no address to index by): where per-packet cost hides. (class, app protocol, count).
+    public func alwaysCheckedGroups(minimum: Int = 0) -> [(String, String, Int)] {
+        let classNames = ["tcp", "udp", "icmp", "other"]
+        var out: [(String, String, Int)] = []
+        for (k, row) in groups.enumerated() {
+            for (a, g) in row.enumerated() {
+                guard let g, g.always.count > minimum else { continue }
+                out.append((classNames[k], a == 0 ? "any" : (a < AppProtocol.names.count ? AppProtocol.names[a] : "other"), g.always.count))
+            }
+        }
+        return out
+    }
+
     /// Prefilter databases and their total size, for `rules check` and benchmarks.
     public var databaseSummary: (count: Int, bytes: Int) {
         let all = groups.flatMap { $0 }.compactMap { $0 }.flatMap(\.databases).compactMap { $0 }

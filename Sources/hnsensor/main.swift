@@ -86,6 +86,14 @@ struct Rules: ParsableCommand {
             let set: RuleSet
             do { set = try RulesLoading.load(path: path, config: settings) } catch { throw RuntimeFailure(message: error.description) }
             print(RulesLoading.report(set))
+            if let engine = try? DetectionEngine(ruleSet: set) {
+                let dbs = engine.databaseSummary
+                print("prefilter: \(dbs.count) Vectorscan databases, \(dbs.bytes / 1024) KiB")
+                let heavy = engine.alwaysCheckedGroups(minimum: 0)
+                if !heavy.isEmpty {
+                    print("rules checked on every packet of their group: " + heavy.map { "\($0.0)/\($0.1) \($0.2)" }.joined(separator: ", "))
+                }
+            }
             if !set.errors.isEmpty { throw ExitCode(1) }
         }
     }
