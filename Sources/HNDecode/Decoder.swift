@@ -291,25 +291,18 @@ public struct Decoder {
         switch proto {
         case IPProto.tcp: return decodeTCP(data, &p)
         case IPProto.udp: return decodeUDP(data, &p)
-        case IPProto.icmp:
-            guard data.count >= 8 else { return .rejected(.icmpv4PacketTooSmall) }
+        case IPProto.icmp, IPProto.icmpv6:
+            // type(1) code(1) checksum(2) and 4 bytes whose meaning depends on the type
+            // (identifier and sequence for echo): 8 bytes before any body.
+            let v6 = proto == IPProto.icmpv6
+            guard data.count >= 8 else { return .rejected(v6 ? .icmpv6PacketTooSmall : .icmpv4PacketTooSmall) }
             p.icmpType = data.u8(0) ?? 0
             p.icmpCode = data.u8(1) ?? 0
             p.icmpID = data.u16(4) ?? 0
             p.icmpSeq = data.u16(6) ?? 0
             p.payload = data.suffix(from: 8) ?? .empty
             p.hasTransport = true
-            stats.icmpv4 &+= 1
-            return .decoded
-        case IPProto.icmpv6:
-            guard data.count >= 8 else { return .rejected(.icmpv6PacketTooSmall) }
-            p.icmpType = data.u8(0) ?? 0
-            p.icmpCode = data.u8(1) ?? 0
-            p.icmpID = data.u16(4) ?? 0
-            p.icmpSeq = data.u16(6) ?? 0
-            p.payload = data.suffix(from: 8) ?? .empty
-            p.hasTransport = true
-            stats.icmpv6 &+= 1
+            if v6 { stats.icmpv6 &+= 1 } else { stats.icmpv4 &+= 1 }
             return .decoded
         case IPProto.sctp:
             guard data.count >= 12 else { return .rejected(.sctpPacketTooSmall) }
