@@ -52,6 +52,11 @@ public enum IPProto {
         case sctp: "SCTP"
         case ipip: "IP-in-IP"
         case ipv6: "IPv6"
+        case 2: "IGMP"
+        case 89: "OSPF"
+        case 103: "PIM"
+        case 112: "VRRP"
+        case 115: "L2TP"
         default: "\(proto)"
         }
     }

@@ -316,7 +316,17 @@ public final class DetectionEngine {
             if f.toServer && !toServer { return false }
             if f.toClient && toServer { return false }
             if f.established || f.notEstablished {
-                let established = flow.map { $0.state == .established } ?? false
+                // For TCP, as Suricata: established from the end of the handshake on, through
+                // the closing states.
+                let established = flow.map { f -> Bool in
+                    if f.proto == 6 {
+                        switch f.tcpState {
+                        case .none, .synSent, .synReceived: return false
+                        default: return !f.reset
+                        }
+                    }
+                    return f.state == .established
+                } ?? false
                 if f.established && !established { return false }
                 if f.notEstablished && established { return false }
             }

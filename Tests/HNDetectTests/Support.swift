@@ -40,6 +40,7 @@ func alerts(_ rules: [String], payload: [UInt8], flags: UInt8 = 0x18, dport: UIn
     _ = frame.withUnsafeBytes { decoder.decode(ByteView($0), linkType: 1, into: &packet) }
     var flow = Flow()
     flow.state = established ? .established : .new
+    flow.tcpState = established ? .established : .synSent
     flow.proto = 6
     flow.id = 1
     var sids: [UInt32] = []

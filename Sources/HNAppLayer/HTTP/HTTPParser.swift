@@ -363,6 +363,11 @@ final class HTTPParser {
 
     /// At flow end: log transactions never completed (request without response, body until close).
     func flush(_ events: inout [AppEvent]) {
+        // A response head cut off by the connection closing is taken as complete (as libhtp).
+        if case .head = responsePhase, responseBuffer.starts(with: Array("HTTP/".utf8)), responseBuffer.count <= HTTPParser.maxHeadBytes {
+            responseBuffer += [0x0D, 0x0A, 0x0D, 0x0A]
+            parseResponses(&events)
+        }
         // A request line cut off by the end of the connection is still logged (as libhtp does).
         if case .head = requestPhase, !requestBuffer.isEmpty, requestBuffer.count <= HTTPParser.maxHeadBytes {
             let line = HTTPParser.lines(requestBuffer[...]).first ?? []
@@ -516,7 +521,11 @@ final class HTTPParser {
         if let ref = tx.header("referer") { fields.append(("http_refer", .string(printable(ref)))) }
         if !tx.method.isEmpty { fields.append(("http_method", .string(printable(tx.method)))) }
         if !tx.requestProtocol.isEmpty { fields.append(("protocol", .string(printable(tx.requestProtocol)))) }
-        if let code = tx.statusCode { fields.append(("status", .int(Int64(code)))) }
+        if let code = tx.statusCode {
+            fields.append(("status", .int(Int64(code))))
+        } else if !tx.statusCodeText.isEmpty {
+            fields.append(("status_string", .string(printable(tx.statusCodeText))))
+        }
         if let loc = tx.header("location", response: true) { fields.append(("redirect", .string(printable(loc)))) }
         fields.append(("length", .int(Int64(tx.responseBodyLength))))
         return AppEvent(eventType: "http", record: .object(fields), transactionID: tx.id, buffers: [], toServer: true)
