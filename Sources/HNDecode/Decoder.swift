@@ -412,6 +412,12 @@ public struct Decoder {
 
     mutating func enterTunnel(_ p: inout Packet) -> Bool {
         guard p.tunnelDepth < Decoder.maxTunnelDepth else { return false }
+        if p.tunnelDepth == 0 {
+            p.outerSource = p.source
+            p.outerDestination = p.destination
+            p.outerProto = p.ipProto
+            p.outerVersion = p.ipVersion
+        }
         p.tunnelDepth += 1
         return true
     }

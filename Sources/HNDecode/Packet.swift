@@ -109,6 +109,12 @@ public struct Packet {
     public var isFragment = false
     /// Number of tunnel layers (IP-in-IP, GRE) around the innermost IP layer.
     public var tunnelDepth: UInt8 = 0
+    /// The outermost IP layer of a tunnelled packet: its addresses and the tunnel protocol
+    /// (4, 41, 47), so the tunnel itself is tracked as a flow, as Suricata does.
+    public var outerSource = IPAddress.zero
+    public var outerDestination = IPAddress.zero
+    public var outerProto: UInt8 = 0
+    public var outerVersion: UInt8 = 0
 
     public var sourcePort: UInt16 = 0
     public var destinationPort: UInt16 = 0

@@ -67,6 +67,7 @@ public final class Pipeline {
             }
             return
         }
+        if packet.tunnelDepth > 0 && packet.outerVersion != 0 { trackTunnel() }
         let tracked = flows.track(packet, onEnd: flowEnded)
         if let tracked, tracked.created { appLayer.flowStarted(&flows[tracked.position]) }
         events.removeAll(keepingCapacity: true)
@@ -114,8 +115,13 @@ public final class Pipeline {
             }
             view.payload = .empty
             let next = stream.withUnsafeBytes { raw -> DetectionEngine.Verdict in
-                // The transaction's own stream bytes stand in for the packet payload.
-                if group.toServer != toServer && !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
+                // The transaction's own stream bytes stand in for the packet payload; a later
+                // transaction of the packet's own direction sees the packet payload.
+                if group.toServer != toServer {
+                    if !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
+                } else if packet.payload.count > 0 {
+                    buffers.set(.payload, packet.payload)
+                }
                 return detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                          toServer: group.toServer, buffers: buffers, facts: facts, appOnly: true) { alert in
                     emitAlert(alert, detection, flow, tracked?.position)
@@ -132,6 +138,23 @@ public final class Pipeline {
         case .accepted:
             break
         }
+    }
+
+    /// Tracks the outer layer of a tunnelled packet as a flow of its own (IP-in-IP, GRE).
+    func trackTunnel() {
+        var outer = Packet()
+        outer.timestamp = packet.timestamp
+        outer.captureLength = packet.captureLength
+        outer.wireLength = packet.wireLength
+        outer.segment = packet.segment
+        outer.vlanCount = packet.vlanCount
+        outer.vlan0 = packet.vlan0
+        outer.vlan1 = packet.vlan1
+        outer.ipVersion = packet.outerVersion
+        outer.source = packet.outerSource
+        outer.destination = packet.outerDestination
+        outer.ipProto = packet.outerProto
+        _ = flows.track(outer, onEnd: flowEnded)
     }
 
     /// Registers the buffers of one transaction's events of this packet.
