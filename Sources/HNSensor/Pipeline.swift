@@ -28,6 +28,20 @@ public final class Pipeline {
     /// Stream bytes handed to the parsers on this packet, per direction (to server, to
     /// client): the reassembled data a transaction of the other direction is inspected with.
     var streamData: [[UInt8]] = [[], []]
+
+    /// A transaction's inspection buffers waiting for a packet of its own direction.
+    struct PendingTransaction {
+        var tx: Int
+        var events: [AppEvent]
+        /// The reassembled stream bytes that completed it, inspected as its payload.
+        var stream: OwnedBytes?
+        var fromThisPacket: Bool
+    }
+    /// Per flow id: waiting transactions to the server (0) and to the client (1).
+    var pendingTransactions: [UInt64: [[PendingTransaction]]] = [:]
+    /// Bounds so a flood of half-open transactions cannot grow memory.
+    static let maxPendingFlows = 1 << 16
+    static let maxPendingTransactions = 64
     public private(set) var packetNumber: UInt64 = 0
     public private(set) var alerts: UInt64 = 0
     /// Packets dropped by a drop rule under simulated IPS.
@@ -86,15 +100,37 @@ public final class Pipeline {
         let toServer = tracked.map { $0.direction == .toServer } ?? true
         let flow = tracked.map { flows[$0.position] }
         let facts = flow.flatMap { $0.appProto == 0 ? nil : appLayer.facts($0.id) }
-        // Transactions that gained buffers on this packet, in order; each is inspected on its
-        // own, in its own direction (the first one of the packet's direction together with
-        // the packet payload).
-        var groups: [(toServer: Bool, tx: Int)] = []
-        for event in events where !event.buffers.isEmpty {
-            let key = (event.toServer, event.transactionID)
-            if !groups.contains(where: { $0.toServer == key.0 && $0.tx == key.1 }) { groups.append(key) }
+        // Transactions inspected on this packet, each on its own, in order: those of this
+        // direction left from earlier packets (their data was acknowledged by the peer), then
+        // those this packet completed. Transactions of the other direction that this packet
+        // made available wait for the next packet of their own direction, as in Suricata.
+        var groups: [PendingTransaction] = []
+        if let flow, let waiting = pendingTransactions[flow.id]?[toServer ? 0 : 1], !waiting.isEmpty {
+            groups = waiting
+            pendingTransactions[flow.id]?[toServer ? 0 : 1] = []
         }
-        let firstIndex = groups.firstIndex { $0.toServer == toServer }
+        var deferred: [PendingTransaction] = []
+        for event in events where !event.buffers.isEmpty {
+            if event.toServer == toServer {
+                if let i = groups.firstIndex(where: { $0.fromThisPacket && $0.tx == event.transactionID }) {
+                    groups[i].events.append(event)
+                } else {
+                    groups.append(PendingTransaction(tx: event.transactionID, events: [event], stream: nil, fromThisPacket: true))
+                }
+            } else if let i = deferred.firstIndex(where: { $0.tx == event.transactionID }) {
+                deferred[i].events.append(event)
+            } else {
+                let bytes = streamData[event.toServer ? 0 : 1]
+                deferred.append(PendingTransaction(tx: event.transactionID, events: [event], stream: bytes.isEmpty ? nil : OwnedBytes(bytes),
+                                                   fromThisPacket: false))
+            }
+        }
+        if let flow, !deferred.isEmpty, pendingTransactions.count < Pipeline.maxPendingFlows {
+            var slots = pendingTransactions[flow.id] ?? [[], []]
+            slots[toServer ? 1 : 0] += deferred.prefix(Pipeline.maxPendingTransactions - slots[toServer ? 1 : 0].count)
+            pendingTransactions[flow.id] = slots
+        }
+        let firstIndex = groups.firstIndex { $0.fromThisPacket }
         buffers.clear()
         if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
         if let firstIndex { setBuffers(groups[firstIndex]) }
@@ -105,27 +141,14 @@ public final class Pipeline {
         for (index, group) in groups.enumerated() where index != firstIndex && result != .dropped {
             buffers.clear()
             setBuffers(group)
-            let stream = streamData[group.toServer ? 0 : 1]
-            var view = packet
-            if group.toServer != toServer {
-                // Data of the other direction became available on this packet (it was
-                // acknowledged): its transaction is inspected in its own direction.
-                swap(&view.source, &view.destination)
-                swap(&view.sourcePort, &view.destinationPort)
+            // A transaction's own stream bytes stand in for the payload; one completed by
+            // this packet sees the packet payload.
+            if let stream = group.stream { buffers.set(.payload, stream.view) } else if group.fromThisPacket, packet.payload.count > 0 {
+                buffers.set(.payload, packet.payload)
             }
-            view.payload = .empty
-            let next = stream.withUnsafeBytes { raw -> DetectionEngine.Verdict in
-                // The transaction's own stream bytes stand in for the packet payload; a later
-                // transaction of the packet's own direction sees the packet payload.
-                if group.toServer != toServer {
-                    if !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
-                } else if packet.payload.count > 0 {
-                    buffers.set(.payload, packet.payload)
-                }
-                return detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
-                                         toServer: group.toServer, buffers: buffers, facts: facts, appOnly: true) { alert in
-                    emitAlert(alert, detection, flow, tracked?.position)
-                }
+            let next = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
+                                         toServer: toServer, buffers: buffers, facts: facts, appOnly: true) { alert in
+                emitAlert(alert, detection, flow, tracked?.position)
             }
             if next != .accepted { result = next }
         }
@@ -157,9 +180,9 @@ public final class Pipeline {
         _ = flows.track(outer, onEnd: flowEnded)
     }
 
-    /// Registers the buffers of one transaction's events of this packet.
-    func setBuffers(_ group: (toServer: Bool, tx: Int)) {
-        for event in events where event.toServer == group.toServer && event.transactionID == group.tx {
+    /// Registers the buffers of one transaction.
+    func setBuffers(_ group: PendingTransaction) {
+        for event in group.events {
             for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
         }
     }
@@ -217,6 +240,14 @@ public final class Pipeline {
             appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
         }
         appLayer.flowEnded(flow.id, events: &ending)
+        let waiting = pendingTransactions.removeValue(forKey: flow.id) ?? [[], []]
+        // Their records were written when they were produced: only the buffers are left to inspect.
+        let leftover = (waiting[0] + waiting[1]).flatMap(\.events).map { e -> AppEvent in
+            var copy = e
+            copy.record = nil
+            return copy
+        }
+        ending = leftover + ending
         if let detection, ending.contains(where: { !$0.buffers.isEmpty }) {
             // Data handed on only at the end of the flow is still inspected, in its own
             // direction, on a pseudo packet carrying the flow's tuple (as Suricata does).
