@@ -236,7 +236,9 @@ public final class Pipeline {
         defer { detection?.flowEnded(flowKey: Int(flow.id)) }
         var ending: [AppEvent] = []
         var ended = flow
+        var flushed: [[UInt8]] = [[], []]
         streams.flowEnded(flow.id) { chunk, direction in
+            if case .data(let bytes) = chunk { flushed[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
             appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
         }
         appLayer.flowEnded(flow.id, events: &ending)
@@ -251,9 +253,16 @@ public final class Pipeline {
         if let detection, ending.contains(where: { !$0.buffers.isEmpty }) {
             // Data handed on only at the end of the flow is still inspected, in its own
             // direction, on a pseudo packet carrying the flow's tuple (as Suricata does).
-            for direction in [true, false] where ending.contains(where: { $0.toServer == direction && !$0.buffers.isEmpty }) {
+            // One inspection per transaction, with the stream bytes flushed for its direction
+            // as payload (as Suricata inspects the reassembled stream at the end of a flow).
+            var groups: [(toServer: Bool, tx: Int)] = []
+            for event in ending where !event.buffers.isEmpty && !groups.contains(where: { $0.toServer == event.toServer && $0.tx == event.transactionID }) {
+                groups.append((event.toServer, event.transactionID))
+            }
+            for group in groups {
+                let direction = group.toServer
                 buffers.clear()
-                for event in ending where event.toServer == direction {
+                for event in ending where event.toServer == direction && event.transactionID == group.tx {
                     for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
                 }
                 var pseudo = Packet()
@@ -266,10 +275,14 @@ public final class Pipeline {
                 pseudo.sourcePort = direction ? flow.clientPort : flow.serverPort
                 pseudo.destinationPort = direction ? flow.serverPort : flow.clientPort
                 let facts = appLayer.facts(flow.id)
-                _ = detection.inspect(pseudo, packetNumber: packetNumber, flow: ended, flowKey: Int(flow.id), toServer: direction,
-                                      buffers: buffers, facts: facts, appOnly: true) { alert in
-                    ended.alerted = true
-                    emitAlert(alert, detection, ended, nil)
+                let stream = flushed[direction ? 0 : 1]
+                stream.withUnsafeBytes { raw in
+                    if !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
+                    _ = detection.inspect(pseudo, packetNumber: packetNumber, flow: ended, flowKey: Int(flow.id), toServer: direction,
+                                          buffers: buffers, facts: facts, appOnly: true) { alert in
+                        ended.alerted = true
+                        emitAlert(alert, detection, ended, nil)
+                    }
                 }
             }
         }
