@@ -14,6 +14,9 @@ public final class EVEWriter {
     public let sensorName: String?
     /// Names of the segments by index, written as `in_iface`.
     public let segmentNames: [String]
+    /// Write the packet payload in alerts (`payload`, base64, and `payload_printable`). Off by
+    /// default: on HealthNet a payload may carry health data.
+    public var includePayload = false
 
     public init(file: OutputFile, sensorName: String? = nil, segmentNames: [String] = []) {
         self.file = file
@@ -131,7 +134,8 @@ public final class EVEWriter {
     }
 
     /// An `event_type: alert` record in Suricata's layout.
-    public func writeAlert(_ alert: Alert, engine: DetectionEngine, flow: Flow?, appProto: String?) throws(OutputFile.Failure) {
+    public func writeAlert(_ alert: Alert, engine: DetectionEngine, flow: Flow?, appProto: String?,
+                           payload: ByteView = .empty) throws(OutputFile.Failure) {
         let rule = engine.rule(alert.ruleIndex)
         header(alert.timestamp, type: "alert", flowID: flow?.id, segment: flow?.segment)
         json.field("pcap_cnt", alert.packetNumber)
@@ -195,6 +199,10 @@ public final class EVEWriter {
                 json.field("dest_port", Int(flow.serverPort))
             }
             json.endObject()
+        }
+        if includePayload && payload.count > 0 {
+            json.field("payload", Base64.encode(payload.rawBuffer))
+            json.field("payload_printable", String(decoding: payload.rawBuffer.map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: ".") }, as: UTF8.self))
         }
         try finish(type: "alert")
     }
@@ -266,5 +274,26 @@ public struct StatsTree: Sendable {
         }
         if case .value(let v) = node { return v }
         return nil
+    }
+}
+
+/// Standard base64 (RFC 4648), for payloads in alerts.
+enum Base64 {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i < bytes.count {
+            let b0 = UInt32(bytes[i]), b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0, b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
+            let n = b0 << 16 | b1 << 8 | b2
+            out.append(alphabet[Int(n >> 18 & 63)])
+            out.append(alphabet[Int(n >> 12 & 63)])
+            out.append(i + 1 < bytes.count ? alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(i + 2 < bytes.count ? alphabet[Int(n & 63)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

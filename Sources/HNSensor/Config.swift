@@ -54,6 +54,8 @@ public struct SensorConfig: Sendable {
     public var defrag = Defragmenter.Limits()
     public var storePath: String? = nil
     public var evePath: String? = nil
+    /// Include packet payloads in EVE alerts (off: payloads may carry health data).
+    public var evePayload = false
     public var rulesPath: String? = nil
     /// The file the configuration came from ("built-in defaults" when none).
     public var source = "built-in defaults"
@@ -219,7 +221,9 @@ struct Reader {
             case "store":
                 for (_, _, v) in try mapping(value, "store", allowed: ["path"]) { config.storePath = try string(v, "store.path") }
             case "eve":
-                for (_, _, v) in try mapping(value, "eve", allowed: ["path"]) { config.evePath = try string(v, "eve.path") }
+                for (k, _, v) in try mapping(value, "eve", allowed: ["path", "payload"]) {
+                    if k == "path" { config.evePath = try string(v, "eve.path") } else { config.evePayload = try bool(v, "eve.payload") }
+                }
             default:
                 for (_, _, v) in try mapping(value, "rules", allowed: ["path"]) { config.rulesPath = try string(v, "rules.path") }
             }

@@ -225,7 +225,8 @@ public final class Pipeline {
         if let position { flows[position].alerted = true }
         guard let eve, outputFailure == nil else { return }
         do throws(OutputFile.Failure) {
-            try eve.writeAlert(alert, engine: detection, flow: flow, appProto: flow.flatMap { AppProtocol.name($0.appProto) })
+            try eve.writeAlert(alert, engine: detection, flow: flow, appProto: flow.flatMap { AppProtocol.name($0.appProto) },
+                               payload: alert.packetNumber == packetNumber ? packet.payload : .empty)
         } catch {
             outputFailure = error
         }

@@ -72,6 +72,7 @@ public enum Replay {
             do {
                 eve = EVEWriter(file: try OutputFile(path: evePath), sensorName: nil,
                                 segmentNames: [])
+                eve?.includePayload = config.evePayload
             } catch {
                 throw ReplayError(description: error.description)
             }

@@ -2,6 +2,7 @@ import HNAppLayer
 import Testing
 @testable import HNDecode
 @testable import HNDetect
+@testable import HNFlow
 
 /// For each keyword: a packet that matches and a near miss that must not.
 @Suite struct KeywordMatchTests {
@@ -101,6 +102,32 @@ import Testing
     @Test func passRuleSilencesLaterAlerts() throws {
         let rules = [#"alert tcp any any -> any any (content:"GET"; sid:1;)"#, #"pass tcp any any -> any any (content:"Host"; sid:2;)"#]
         #expect(try alerts(rules, payload: get).isEmpty)
+    }
+
+    /// An HTTP rule is only a candidate on a flow whose protocol is HTTP.
+    @Test func applicationProtocolGroupsSelectRules() throws {
+        var set = RuleSet()
+        set.rules.append(try parseRule(#"alert http any any -> any any (content:"GET"; sid:1;)"#))
+        set.rules.append(try parseRule(#"alert tcp any any -> any any (content:"GET"; sid:2;)"#))
+        let engine = try DetectionEngine(ruleSet: set)
+        let (_, frame) = tcpPacket(bytes("GET / HTTP/1.1\r\n\r\n"))
+        var decoder = Decoder()
+        var packet = Packet()
+        packet.captureLength = frame.count
+        _ = frame.withUnsafeBytes { decoder.decode(ByteView($0), linkType: 1, into: &packet) }
+        for (app, expected) in [(UInt8(0), [UInt32(2)]), (AppProtocol.id("http")!, [1, 2]), (AppProtocol.id("ssh")!, [2])] {
+            var flow = Flow()
+            flow.proto = 6
+            flow.state = .established
+            flow.appProto = app
+            var sids: [UInt32] = []
+            frame.withUnsafeBytes { _ in
+                var buffers = InspectionBuffers()
+                buffers.set(.payload, packet.payload)
+                _ = engine.inspect(packet, packetNumber: 1, flow: flow, flowKey: 1, toServer: true, buffers: buffers) { sids.append(engine.rule($0.ruleIndex).sid) }
+            }
+            #expect(sids.sorted() == expected, "app_proto \(app)")
+        }
     }
 
     @Test func vectorscanPrefilterFindsManyRules() throws {

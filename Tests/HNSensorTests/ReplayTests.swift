@@ -97,6 +97,24 @@ import Testing
         #expect(two.files == 2)
     }
 
+    /// Alerts carry no payload unless `eve.payload` is set (health data stays out of logs).
+    @Test func alertPayloadIsOffByDefaultAndOnWhenConfigured() throws {
+        let dir = try scratchFolder()
+        let pcap = capturesFolder.appendingPathComponent("demo.pcap").path
+        let rules = repositoryRoot.appendingPathComponent("Rules").path
+        let quiet = dir.appendingPathComponent("quiet.json").path, loud = dir.appendingPathComponent("loud.json").path
+        let summary = try Replay.run(files: [pcap], config: SensorConfig(), evePath: quiet, rulesPath: rules)
+        #expect(summary.alerts > 0)
+        #expect(try readEVE(quiet).filter { $0["event_type"] as? String == "alert" }.allSatisfy { $0["payload"] == nil })
+        var config = SensorConfig()
+        config.evePayload = true
+        _ = try Replay.run(files: [pcap], config: config, evePath: loud, rulesPath: rules)
+        let withPayload = try readEVE(loud).filter { $0["event_type"] as? String == "alert" && $0["payload"] != nil }
+        #expect(!withPayload.isEmpty)
+        let first = try #require(withPayload.first?["payload"] as? String)
+        #expect(Data(base64Encoded: first) != nil)
+    }
+
     @Test func flowMemcapIsHonouredAndEvictionsCounted() throws {
         var config = SensorConfig()
         config.flowMemcap = 64 * 200  // room for a few dozen flows
