@@ -108,73 +108,68 @@ public final class StreamReassembler {
         bytes.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
     }
 
+    /// Runs `body` on one direction of `state` in place (no copy of its buffers).
+    @inline(__always)
+    func withDirection<R>(_ state: inout State, _ toServer: Bool, _ body: (inout Direction) -> R) -> R {
+        toServer ? body(&state.toServer) : body(&state.toClient)
+    }
+
     /// Feeds one TCP segment of flow `flowID`. `deliver` receives in-order chunks with the
     /// direction they belong to (acknowledged data of the other direction comes first).
     public func segment(flowID: UInt64, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
-        var state = states[flowID] ?? State()
+        // Taken out of the table while it is worked on, so its buffers are never copied.
+        var state = states.removeValue(forKey: flowID) ?? State()
+        defer { states[flowID] = state }
         let flags = packet.tcpFlags
         // The peer's acknowledgement can reveal bytes lost in this direction's opposite stream,
         // and releases the opposite stream's acknowledged bytes.
         if flags & TCPFlags.ack != 0 {
             checkGap(&state, ackedDirectionIsToServer: !toServer, ack: packet.tcpAck)
-            var other = toServer ? state.toClient : state.toServer
-            deliverAcked(&other, ack: packet.tcpAck, toServer: !toServer, deliver: deliver)
-            if toServer { state.toClient = other } else { state.toServer = other }
+            withDirection(&state, !toServer) { deliverAcked(&$0, ack: packet.tcpAck, toServer: !toServer, deliver: deliver) }
         }
-        defer {
-            // A reset ends both streams: whatever was in flight is handed on.
-            if flags & TCPFlags.rst != 0, var s = states[flowID] {
-                flushUnacked(&s.toServer, toServer: true, deliver: deliver)
-                flushUnacked(&s.toClient, toServer: false, deliver: deliver)
-                states[flowID] = s
-            }
-        }
-        var dir = toServer ? state.toServer : state.toClient
         if flags & TCPFlags.syn != 0 {
-            dir.started = true
-            dir.next = packet.tcpSeq &+ 1
-            store(&state, dir, toServer)
-            states[flowID] = state
+            withDirection(&state, toServer) { dir in
+                dir.started = true
+                dir.next = packet.tcpSeq &+ 1
+            }
             return
         }
         let payload = packet.payload
+        if payload.count > 0 {
+            stats.segments &+= 1
+            var collected: [UInt8] = []
+            withDirection(&state, toServer) { dir in
+                if !dir.started {
+                    // Picked up midstream (or the SYN was missed): start at this segment.
+                    dir.started = true
+                    dir.next = packet.tcpSeq
+                }
+                accept(&dir, seq: packet.tcpSeq, payload: payload) { chunk in
+                    if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
+                }
+                if !collected.isEmpty && !limits.inline {
+                    // The collected bytes end where the stream now stands.
+                    if dir.unacked.isEmpty { dir.unackedSeq = dir.next &- UInt32(collected.count) }
+                    dir.unacked.append(contentsOf: collected)
+                }
+            }
+            if !collected.isEmpty && limits.inline {
+                collected.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
+            }
+        }
         // A FIN takes one sequence number after the data: count it so the peer's ACK of the
         // FIN is not mistaken for lost data.
-        let finEnd = flags & TCPFlags.fin != 0 ? packet.tcpSeq &+ UInt32(payload.count) : nil
-        defer {
-            if let finEnd, var s = states[flowID] {
-                var d = toServer ? s.toServer : s.toClient
+        if flags & TCPFlags.fin != 0 {
+            let finEnd = packet.tcpSeq &+ UInt32(payload.count)
+            withDirection(&state, toServer) { d in
                 if d.started && StreamReassembler.distance(d.next, finEnd) == 0 { d.next = d.next &+ 1 }
-                if toServer { s.toServer = d } else { s.toClient = d }
-                states[flowID] = s
             }
         }
-        guard payload.count > 0 else {
-            store(&state, dir, toServer)
-            states[flowID] = state
-            return
+        // A reset ends both streams: whatever was in flight is handed on.
+        if flags & TCPFlags.rst != 0 {
+            flushUnacked(&state.toServer, toServer: true, deliver: deliver)
+            flushUnacked(&state.toClient, toServer: false, deliver: deliver)
         }
-        stats.segments &+= 1
-        if !dir.started {
-            // Picked up midstream (or the SYN was missed): start at this segment.
-            dir.started = true
-            dir.next = packet.tcpSeq
-        }
-        var collected: [UInt8] = []
-        accept(&dir, seq: packet.tcpSeq, payload: payload) { chunk in
-            if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
-        }
-        if !collected.isEmpty {
-            if limits.inline {
-                collected.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
-            } else {
-                // The collected bytes end where the stream now stands.
-                if dir.unacked.isEmpty { dir.unackedSeq = dir.next &- UInt32(collected.count) }
-                dir.unacked.append(contentsOf: collected)
-            }
-        }
-        store(&state, dir, toServer)
-        states[flowID] = state
     }
 
     func store(_ state: inout State, _ dir: Direction, _ toServer: Bool) {
@@ -281,23 +276,23 @@ public final class StreamReassembler {
 
     /// If the other side acknowledged bytes this side never delivered, skip the gap.
     func checkGap(_ state: inout State, ackedDirectionIsToServer: Bool, ack: UInt32) {
-        var dir = ackedDirectionIsToServer ? state.toServer : state.toClient
-        guard dir.started, StreamReassembler.distance(dir.next, ack) > 0, !dir.depthReached else { return }
-        // Data up to `ack` was received by the peer but not seen here. Held data past the gap
-        // stays; delivery resumes at the first held byte or at `ack`.
-        let target = dir.held.first.map { StreamReassembler.distance(dir.next, $0.seq) <= StreamReassembler.distance(dir.next, ack) ? $0.seq : ack } ?? ack
-        let missing = StreamReassembler.distance(dir.next, target)
-        guard missing > 0 else { return }
-        stats.gaps &+= 1
-        // Bytes still waiting for acknowledgement come before the gap: they go on as they are.
-        if !dir.unacked.isEmpty {
-            gapFlush.append((ackedDirectionIsToServer, dir.unacked))
-            dir.unackedSeq = dir.unackedSeq &+ UInt32(dir.unacked.count)
-            dir.unacked = []
+        withDirection(&state, ackedDirectionIsToServer) { dir in
+            guard dir.started, StreamReassembler.distance(dir.next, ack) > 0, !dir.depthReached else { return }
+            // Data up to `ack` was received by the peer but not seen here. Held data past the
+            // gap stays; delivery resumes at the first held byte or at `ack`.
+            let target = dir.held.first.map { StreamReassembler.distance(dir.next, $0.seq) <= StreamReassembler.distance(dir.next, ack) ? $0.seq : ack } ?? ack
+            let missing = StreamReassembler.distance(dir.next, target)
+            guard missing > 0 else { return }
+            stats.gaps &+= 1
+            // Bytes still waiting for acknowledgement come before the gap: they go on as they are.
+            if !dir.unacked.isEmpty {
+                gapFlush.append((ackedDirectionIsToServer, dir.unacked))
+                dir.unackedSeq = dir.unackedSeq &+ UInt32(dir.unacked.count)
+                dir.unacked = []
+            }
+            dir.next = target
+            pendingGaps.append((ackedDirectionIsToServer, missing))
         }
-        dir.next = target
-        pendingGaps.append((ackedDirectionIsToServer, missing))
-        if ackedDirectionIsToServer { state.toServer = dir } else { state.toClient = dir }
     }
 
     /// Unacknowledged bytes released by a gap, for the caller to pass on before the gap.
@@ -308,13 +303,13 @@ public final class StreamReassembler {
 
     /// Delivers what held segments became deliverable after a gap skip.
     public func drainAfterGap(flowID: UInt64, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
-        guard var state = states[flowID] else { return }
-        var dir = toServer ? state.toServer : state.toClient
+        guard var state = states.removeValue(forKey: flowID) else { return }
         var collected: [UInt8] = []
-        drain(&dir) { chunk in
-            if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
+        withDirection(&state, toServer) { dir in
+            drain(&dir) { chunk in
+                if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
+            }
         }
-        store(&state, dir, toServer)
         states[flowID] = state
         if !collected.isEmpty { collected.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) } }
     }
