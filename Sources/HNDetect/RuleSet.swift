@@ -75,13 +75,7 @@ public struct RuleSet: Sendable {
 
     /// `config classification: shortname,Description,priority`
     public mutating func loadClassifications(file: String) throws(RuleLoadError) {
-        let text = try RuleSet.read(file)
-        files.append(file)
-        var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let t = line.trimmingSpaces
-            if t.isEmpty || t.hasPrefix("#") { continue }
+        for (lineNumber, t) in try contentLines(file) {
             guard t.hasPrefix("config classification:") else {
                 errors.append(RuleError(file: file, line: lineNumber, column: 1, keyword: nil, message: "expected 'config classification: name,description,priority'"))
                 continue
@@ -98,13 +92,7 @@ public struct RuleSet: Sendable {
     /// Suricata's threshold.config: `threshold|event_filter gen_id G, sig_id S, type T, track X,
     /// count N, seconds S` and `suppress gen_id G, sig_id S[, track by_src|by_dst, ip ADDR]`.
     public mutating func loadThresholds(file: String, variables: RuleVariables) throws(RuleLoadError) {
-        let text = try RuleSet.read(file)
-        files.append(file)
-        var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let t = line.trimmingSpaces
-            if t.isEmpty || t.hasPrefix("#") { continue }
+        for (lineNumber, t) in try contentLines(file) {
             func bad(_ message: String) {
                 errors.append(RuleError(file: file, line: lineNumber, column: 1, keyword: nil, message: message))
             }
@@ -144,6 +132,18 @@ public struct RuleSet: Sendable {
                 bad("unknown entry '\(kind)'")
             }
         }
+    }
+
+    /// The non-blank, non-comment lines of a configuration file with their line numbers.
+    mutating func contentLines(_ file: String) throws(RuleLoadError) -> [(Int, Substring)] {
+        let text = try RuleSet.read(file)
+        files.append(file)
+        var out: [(Int, Substring)] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let t = line.trimmingSpaces
+            if !t.isEmpty && !t.hasPrefix("#") { out.append((index + 1, t)) }
+        }
+        return out
     }
 
     static func read(_ path: String) throws(RuleLoadError) -> String {

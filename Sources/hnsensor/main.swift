@@ -44,10 +44,7 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
-        var settings = SensorConfig()
-        if let config {
-            do { settings = try SensorConfig.load(path: config) } catch { throw RuntimeFailure(message: error.description) }
-        }
+        let settings = try loadConfig(config)
         let evePath = eve ?? settings.evePath
         let summary: ReplaySummary
         do {
@@ -76,10 +73,7 @@ struct Rules: ParsableCommand {
         var rules: String?
 
         func run() throws {
-            var settings = SensorConfig()
-            if let config {
-                do { settings = try SensorConfig.load(path: config) } catch { throw RuntimeFailure(message: error.description) }
-            }
+            let settings = try loadConfig(config)
             guard let path = rules ?? RulesLoading.defaultPath(config: settings) else {
                 throw RuntimeFailure(message: "no rules directory: give --rules DIR or set rules.path")
             }
@@ -108,6 +102,12 @@ struct Version: ParsableCommand {
         print(Libraries.vectorscanVersion)
         print(Libraries.pcre2Version)
     }
+}
+
+/// The configuration at `path`, or the built-in defaults when none is given.
+func loadConfig(_ path: String?) throws -> SensorConfig {
+    guard let path else { return SensorConfig() }
+    do { return try SensorConfig.load(path: path) } catch { throw RuntimeFailure(message: error.description) }
 }
 
 func printError(_ line: String) {
