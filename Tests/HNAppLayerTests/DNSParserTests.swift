@@ -20,6 +20,22 @@ import Testing
         }
     }
 
+    @Test func soaAnswerIsReadField() throws {
+        // Response with one SOA answer for the question name (pointer 0xC00C).
+        var m: [UInt8] = [0, 5, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]
+        m += [2] + Array("lu".utf8) + [0, 0, 6, 0, 1]
+        let rdata: [UInt8] = [3] + Array("ns1".utf8) + [0xC0, 12] + [4] + Array("host".utf8) + [0xC0, 12]
+            + Frames.be32(2026112301) + Frames.be32(3600) + Frames.be32(600) + Frames.be32(86400) + Frames.be32(300)
+        m += [0xC0, 12, 0, 6, 0, 1] + Frames.be32(60) + Frames.be16(UInt16(rdata.count)) + rdata
+        try m.withUnsafeBytes { raw in
+            let msg = try #require(DNSParser.parse(ByteView(raw)))
+            guard case .object(let soa)? = msg.answers.first?.data else { Issue.record("no SOA"); return }
+            #expect(soa.map(\.0) == ["mname", "rname", "serial", "refresh", "retry", "expire", "minimum"])
+            guard case .string(let mname) = soa[0].1, case .int(let serial) = soa[2].1 else { Issue.record("types"); return }
+            #expect(mname == "ns1.lu" && serial == 2026112301)
+        }
+    }
+
     @Test func compressionLoopIsRefused() {
         // Header, then a question whose name is a pointer to itself.
         let message: [UInt8] = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1]

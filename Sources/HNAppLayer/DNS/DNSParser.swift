@@ -83,6 +83,13 @@ enum DNSParser {
         case 15:
             guard let pref = rdata.u16(0), let n = name(message, at: offset + 2) else { return nil }
             return .string("\(pref) " + printable(n.name))
+        case 6:  // SOA: mname, rname, then five 32-bit counters
+            guard let m = name(message, at: offset), let r = name(message, at: m.next),
+                  let serial = message.u32(r.next), let refresh = message.u32(r.next + 4), let retry = message.u32(r.next + 8),
+                  let expire = message.u32(r.next + 12), let minimum = message.u32(r.next + 16) else { return nil }
+            return .object([("mname", .string(printable(m.name))), ("rname", .string(printable(r.name))),
+                            ("serial", .int(Int64(serial))), ("refresh", .int(Int64(refresh))), ("retry", .int(Int64(retry))),
+                            ("expire", .int(Int64(expire))), ("minimum", .int(Int64(minimum)))])
         case 16:
             var text: [UInt8] = []
             var i = 0
@@ -143,7 +150,7 @@ enum DNSParser {
         if m.isResponse && !m.answers.isEmpty {
             fields.append(("answers", .array(m.answers.map { a in
                 var o: [(String, JSONValue)] = [("rrname", .string(printable(a.name))), ("rrtype", .string(typeName(a.type))), ("ttl", .int(Int64(a.ttl)))]
-                if let d = a.data { o.append(("rdata", d)) }
+                if let d = a.data { o.append((a.type == 6 ? "soa" : "rdata", d)) }
                 return .object(o)
             })))
             var grouped: [(String, [JSONValue])] = []
