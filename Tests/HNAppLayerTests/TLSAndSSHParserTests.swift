@@ -16,6 +16,25 @@ import Testing
         }
     }
 
+    /// The example of the JA4 specification (a Chrome ClientHello): its cipher and extension
+    /// hashes are the published ones.
+    @Test func ja4MatchesTheSpecificationExample() {
+        let ciphers: [UInt16] = [0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0xC013, 0xC014, 0x009C, 0x009D, 0x002F, 0x0035]
+        let extensions: [UInt16] = [0x0000, 0x0017, 0x0012, 0x0033, 0x002D, 0x000D, 0x0023, 0x0010, 0x000B, 0x0005, 0x001B, 0x002B, 0xFF01, 0x000A, 0x4469, 0x0015]
+        let sigs: [UInt16] = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
+        let ja4 = TLSParser.ja4(version: 0x0304, sni: true, ciphers: ciphers, extensions: extensions, alpn: Array("h2".utf8), signatureAlgorithms: sigs)
+        #expect(ja4 == "t13d1516h2_8daaf6152771_e5627efa2ab1")
+        #expect(TLSParser.ja4(version: 0x0303, sni: false, ciphers: [], extensions: [], alpn: nil, signatureAlgorithms: []) == "t12i000000_000000000000_000000000000")
+    }
+
+    @Test func clientHelloGivesAJA4Buffer() {
+        var random = SeededRandom(seed: 5)
+        let p = TLSParser()
+        var events: [AppEvent] = []
+        feed([Payloads.tlsClientHello(sni: "a.lu", random: &random)]) { p.receive($0, toServer: true, events: &events) }
+        #expect(buffer(events, .ja4Hash)?.hasPrefix("t13d1509h2_8daaf6152771_") == true)
+    }
+
     @Test func serverHelloNegotiatesTLS13AndLogs() {
         var random = SeededRandom(seed: 2)
         let p = TLSParser()

@@ -17,6 +17,7 @@ final class TLSParser {
     var clientVersion: UInt16 = 0
     var serverVersion: UInt16? = nil
     var ja3: String? = nil
+    var ja4: String? = nil
     var ja3s: String? = nil
     var certificate: X509Summary? = nil
     var fingerprint: String? = nil
@@ -100,6 +101,7 @@ final class TLSParser {
         var i = 0
         while let c = ciphers.u16(i) { if !TLSParser.isGREASE(c) { cipherList.append(c) }; i += 2 }
         var extensions: [UInt16] = [], groups: [UInt16] = [], formats: [UInt8] = []
+        var alpn: [UInt8]? = nil, signatureAlgorithms: [UInt16] = [], supportedVersions: [UInt16] = []
         if let extLength = m.u16(offset), let exts = m.slice(offset + 2, Int(extLength)) {
             var e = 0
             while let type = exts.u16(e), let length = exts.u16(e + 2), let body = exts.slice(e + 4, Int(length)) {
@@ -112,6 +114,14 @@ final class TLSParser {
                     while g < Int(body.u16(0) ?? 0) + 2, let v = body.u16(g) { if !TLSParser.isGREASE(v) { groups.append(v) }; g += 2 }
                 case 11:
                     if let n = body.u8(0) { for k in 0..<Int(n) { if let f = body.u8(1 + k) { formats.append(f) } } }
+                case 13:  // signature_algorithms, in the client's order
+                    var g = 2
+                    while g < Int(body.u16(0) ?? 0) + 2, let v = body.u16(g) { signatureAlgorithms.append(v); g += 2 }
+                case 16:  // ALPN: list length, then length-prefixed names; the first one counts
+                    if let n = body.u8(2), let first = body.slice(3, Int(n)) { alpn = first.toArray() }
+                case 43:  // supported_versions
+                    var g = 1
+                    while g < Int(body.u8(0) ?? 0) + 1, let v = body.u16(g) { if !TLSParser.isGREASE(v) { supportedVersions.append(v) }; g += 2 }
                 default: break
                 }
                 e += 4 + Int(length)
@@ -120,10 +130,42 @@ final class TLSParser {
         let ja3String = "\(version)," + cipherList.map(String.init).joined(separator: "-") + "," + extensions.map(String.init).joined(separator: "-")
             + "," + groups.map(String.init).joined(separator: "-") + "," + formats.map(String.init).joined(separator: "-")
         ja3 = ja3String
+        ja4 = TLSParser.ja4(version: supportedVersions.max() ?? version, sni: sni != nil, ciphers: cipherList,
+                            extensions: extensions, alpn: alpn, signatureAlgorithms: signatureAlgorithms)
         var buffers: [(InspectionBuffer, OwnedBytes)] = [(.ja3String, OwnedBytes(Array(ja3String.utf8))),
                                                          (.ja3Hash, OwnedBytes(Array(TLSParser.md5(ja3String).utf8)))]
         if let sni { buffers.append((.tlsSNI, OwnedBytes(sni))) }
+        if let ja4 { buffers.append((.ja4Hash, OwnedBytes(Array(ja4.utf8)))) }
         events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: buffers, toServer: true))
+    }
+
+    /// The JA4 client fingerprint (FoxIO's JA4 specification): `t13d1516h2_<ciphers>_<extensions>`,
+    /// GREASE values left out, the hashes SHA-256 truncated to 12 hex digits.
+    static func ja4(version: UInt16, sni: Bool, ciphers: [UInt16], extensions: [UInt16], alpn: [UInt8]?,
+                    signatureAlgorithms: [UInt16]) -> String {
+        let versions: [UInt16: String] = [0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: "s3", 0x0200: "s2",
+                                          0xFEFF: "d1", 0xFEFD: "d2", 0xFEFC: "d3"]
+        func hex4(_ v: UInt16) -> String { String(v, radix: 16).leftPadded(4) }
+        func truncatedHash(_ text: String) -> String {
+            SHA256.hash(data: Array(text.utf8)).prefix(6).map { String($0, radix: 16).leftPadded(2) }.joined()
+        }
+        var alpnPart = "00"
+        if let a = alpn, let first = a.first, let last = a.last {
+            let isAlnum: (UInt8) -> Bool = { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
+            if isAlnum(first) && isAlnum(last) {
+                alpnPart = String(Character(Unicode.Scalar(first))) + String(Character(Unicode.Scalar(last)))
+            } else {
+                alpnPart = String(String(first, radix: 16).leftPadded(2).first!) + String(String(last, radix: 16).leftPadded(2).last!)
+            }
+        }
+        let a = "t" + (versions[version] ?? "00") + (sni ? "d" : "i") + String(min(ciphers.count, 99)).leftPadded(2)
+            + String(min(extensions.count, 99)).leftPadded(2) + alpnPart
+        let b = ciphers.isEmpty ? "000000000000" : truncatedHash(ciphers.sorted().map(hex4).joined(separator: ","))
+        let sortedExtensions = extensions.filter { $0 != 0x0000 && $0 != 0x0010 }.sorted().map(hex4).joined(separator: ",")
+        var cInput = sortedExtensions
+        if !signatureAlgorithms.isEmpty { cInput += "_" + signatureAlgorithms.map(hex4).joined(separator: ",") }
+        let c = extensions.isEmpty ? "000000000000" : truncatedHash(cInput)
+        return a + "_" + b + "_" + c
     }
 
     func serverHello(_ m: ByteView, events: inout [AppEvent]) {
@@ -194,6 +236,7 @@ final class TLSParser {
             fields.append(("notafter", .string(c.notAfter)))
         }
         if let ja3 { fields.append(("ja3", .object([("hash", .string(TLSParser.md5(ja3))), ("string", .string(ja3))]))) }
+        if let ja4 { fields.append(("ja4", .string(ja4))) }
         if let ja3s { fields.append(("ja3s", .object([("hash", .string(TLSParser.md5(ja3s))), ("string", .string(ja3s))]))) }
         return AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
     }
