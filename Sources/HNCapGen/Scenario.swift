@@ -30,6 +30,9 @@ public struct FlowLabel: Sendable {
     public var appProto: String? = nil
     /// "benign" or the attack family the flow belongs to.
     public var label = "benign"
+    /// Application-layer EVE records this flow must produce: each a JSON object of dotted
+    /// paths (`http.hostname`, `dns.queries[0].rrname`) and their values, with `event_type`.
+    public var records: [String] = []
 }
 
 /// Collects the frames of a scenario with their timestamps and the ground-truth labels of
@@ -93,10 +96,12 @@ public final class Scenario {
     /// One UDP request and its optional response.
     @discardableResult
     public func udp(_ client: Host, _ server: Host, sport: UInt16, dport: UInt16, at time: Int64,
-                    request: [UInt8], response: [UInt8]?, appProto: String? = nil, label: String = "benign") -> Int64 {
+                    request: [UInt8], response: [UInt8]?, appProto: String? = nil, label: String = "benign",
+                    records: [String] = []) -> Int64 {
         var l = FlowLabel(client: client.address, clientPort: Int(sport), server: server.address, serverPort: Int(dport), proto: "UDP")
         l.appProto = appProto
         l.label = label
+        l.records = records
         let q = ipFrame(client, server, proto: 17, Frames.udp(src: client.ip, dst: server.ip, sport: sport, dport: dport, payload: request))
         emit(q, at: time)
         l.packetsToServer = 1; l.bytesToServer = q.count
@@ -161,6 +166,7 @@ public final class Scenario {
             if let t = l.tcpState { fields.append("\"tcp_state\": \"\(t)\"") }
             if let a = l.appProto { fields.append("\"app_proto\": \"\(a)\"") }
             fields.append("\"label\": \"\(l.label)\"")
+            if !l.records.isEmpty { fields.append("\"records\": [" + l.records.joined(separator: ", ") + "]") }
             out += "    {" + fields.joined(separator: ", ") + "}" + (i == sorted.count - 1 ? "\n" : ",\n")
         }
         return out + "  ]\n}\n"
@@ -256,6 +262,13 @@ public final class TCPConversation {
     }
 
     /// The client closes: FIN-ACK, FIN-ACK from the server, final ACK.
+    /// Records an application-layer EVE record the flow must produce (see `FlowLabel.records`).
+    @discardableResult
+    public func expect(_ record: String) -> Self {
+        label.records.append(record)
+        return self
+    }
+
     public func close() {
         segment(fromClient: true, flags: 0x11)
         time += rtt / 2

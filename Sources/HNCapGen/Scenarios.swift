@@ -91,6 +91,7 @@ public enum Scenarios {
         smtp.send(fromClient: false, Payloads.bytes("250 OK\r\n250 OK\r\n354 Go ahead\r\n"))
         smtp.send(fromClient: true, Payloads.bytes("Subject: appointment\r\n\r\nSee you Monday.\r\n.\r\nQUIT\r\n"))
         smtp.send(fromClient: false, Payloads.bytes("250 Queued\r\n221 Bye\r\n"))
+        smtp.expect(#"{"event_type": "smtp", "smtp.helo": "ws15.chl.lu", "smtp.mail_from": "<anna@chl.lu>", "smtp.rcpt_to[0]": "<lab@lns.lu>", "smtp.auth_mechanism": "PLAIN", "smtp.credentials_in_clear": true}"#)
         smtp.close()
         t = smtp.time + 100_000_000
         let files = Host("10.20.2.21", mac: 0x21)
@@ -110,6 +111,9 @@ public enum Scenarios {
         ftp.send(fromClient: false, Payloads.bytes("150 Opening data connection\r\n226 Transfer complete\r\n"))
         ftp.send(fromClient: true, Payloads.bytes("QUIT\r\n"))
         ftp.send(fromClient: false, Payloads.bytes("221 Goodbye\r\n"))
+        ftp.expect(#"{"event_type": "ftp", "ftp.command": "USER", "ftp.command_data": "backup", "ftp.completion_code[0]": "331"}"#)
+        ftp.expect(#"{"event_type": "ftp", "ftp.command": "PASS", "ftp.credentials_in_clear": true, "ftp.completion_code[0]": "230"}"#)
+        ftp.expect(#"{"event_type": "ftp", "ftp.command": "RETR", "ftp.command_data": "report.csv", "ftp.completion_code[1]": "226"}"#)
         ftp.close()
         t = ftp.time + 100_000_000
         let terminal = Host("10.20.2.33", mac: 0x33)
@@ -121,6 +125,8 @@ public enum Scenarios {
         let cc: [UInt8] = [14, 0xD0, 0, 0, 0x12, 0x34, 0, 0x02, 0x00, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00]
         rdp.send(fromClient: false, [3, 0, 0, UInt8(4 + cc.count)] + cc)
         rdp.send(fromClient: true, s.random.bytes(400))
+        rdp.expect(#"{"event_type": "rdp", "rdp.event_type": "initial_request", "rdp.cookie": "admin", "rdp.requested_protocols[0]": "ssl", "rdp.requested_protocols[1]": "hybrid"}"#)
+        rdp.expect(#"{"event_type": "rdp", "rdp.event_type": "initial_response", "rdp.protocol[0]": "hybrid"}"#)
         rdp.close()
         t = rdp.time + 100_000_000
         let fileServer = Host("10.20.0.45", mac: 0x45)
@@ -135,6 +141,7 @@ public enum Scenarios {
         responseHeader[16] = 1  // server-to-redirector flag
         let response = responseHeader + [65, 0, 1, 0, 0x11, 0x03] + [UInt8](repeating: 0, count: 58)
         smb.send(fromClient: false, [0, 0, UInt8(response.count >> 8), UInt8(response.count & 0xFF)] + response)
+        smb.expect(#"{"event_type": "smb", "smb.dialect": "3.11", "smb.client_dialects[2]": "3.11"}"#)
         smb.close()
         t = smb.time + 100_000_000
         let dnsTCP = s.tcp(workstation, resolver, sport: 52_053, dport: 53, at: t, appProto: "dns").handshake()
@@ -142,11 +149,14 @@ public enum Scenarios {
         dnsTCP.send(fromClient: true, Frames.be16(UInt16(query.count)) + query)
         let answer = Payloads.dnsResponse(id: 77, name: "records.healthnet.lu", addresses: [proxy.ip])
         dnsTCP.send(fromClient: false, Frames.be16(UInt16(answer.count)) + answer)
+        dnsTCP.expect(#"{"event_type": "dns", "dns.type": "request", "dns.id": 77, "dns.queries[0].rrname": "records.healthnet.lu"}"#)
+        dnsTCP.expect(#"{"event_type": "dns", "dns.type": "response", "dns.id": 77, "dns.answers[0].rdata": "10.20.2.43"}"#)
         dnsTCP.close()
         t = dnsTCP.time + 100_000_000
         let upload = s.tcp(workstation, web, sport: 52_080, dport: 80, at: t, appProto: "http").handshake()
         upload.send(fromClient: true, Payloads.bytes("POST /upload HTTP/1.1\r\nHost: portal.healthnet.lu\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
         upload.send(fromClient: false, Payloads.httpResponse(status: 201, reason: "Created", body: Payloads.bytes("ok")))
+        upload.expect(#"{"event_type": "http", "http.url": "/upload", "http.http_method": "POST", "http.status": 201, "http.length": 2}"#)
         upload.close()
         return s
     }
@@ -156,15 +166,20 @@ public enum Scenarios {
         t = s.udp(client, resolver, sport: sport &+ 1, dport: 53, at: t,
                   request: Payloads.dnsQuery(id: id, name: "portal.healthnet.lu"),
                   response: Payloads.dnsResponse(id: id, name: "portal.healthnet.lu", addresses: [proxy.ip, web.ip]),
-                  appProto: "dns")
+                  appProto: "dns",
+                  records: [#"{"event_type": "dns", "dns.type": "request", "dns.id": \#(id), "dns.queries[0].rrname": "portal.healthnet.lu", "dns.queries[0].rrtype": "A"}"#,
+                            #"{"event_type": "dns", "dns.type": "response", "dns.id": \#(id), "dns.rcode": "NOERROR", "dns.answers[0].rdata": "10.20.2.43", "dns.answers[1].rdata": "10.20.2.80"}"#])
         t += 5_000_000
         let http = s.tcp(client, web, sport: sport &+ 2, dport: 80, at: t, appProto: "http").handshake()
+        let page = Payloads.htmlPage("Portal", size: 3000)
         http.send(fromClient: true, Payloads.httpRequest(uri: "/intranet/index.html", host: "portal.healthnet.lu", userAgent: ua))
-        http.send(fromClient: false, Payloads.httpResponse(body: Payloads.htmlPage("Portal", size: 3000)))
+        http.send(fromClient: false, Payloads.httpResponse(body: page))
+        http.expect(#"{"event_type": "http", "http.hostname": "portal.healthnet.lu", "http.url": "/intranet/index.html", "http.http_method": "GET", "http.protocol": "HTTP/1.1", "http.status": 200, "http.http_content_type": "text/html", "http.length": \#(page.count)}"#)
         http.close()
         t = http.time + 50_000_000
         let tls = s.tcp(client, proxy, sport: sport &+ 3, dport: 443, at: t, appProto: "tls").handshake()
         tls.send(fromClient: true, Payloads.tlsClientHello(sni: "portal.healthnet.lu", random: &s.random))
+        tls.expect(#"{"event_type": "tls", "tls.sni": "portal.healthnet.lu", "tls.version": "TLS 1.3"}"#)
         tls.send(fromClient: false, Payloads.tlsServerFlight(random: &s.random))
         tls.send(fromClient: true, Payloads.tlsApplicationData(600, random: &s.random))
         tls.send(fromClient: false, Payloads.tlsApplicationData(5000, random: &s.random))
@@ -174,6 +189,7 @@ public enum Scenarios {
 
     static func addSSHSession(_ s: Scenario, client: Host, sport: UInt16, at t: inout Int64) {
         let ssh = s.tcp(client, sshHost, sport: sport, dport: 22, at: t, appProto: "ssh").handshake()
+            .expect(#"{"event_type": "ssh", "ssh.client.proto_version": "2.0", "ssh.client.software_version": "OpenSSH_9.6", "ssh.server.software_version": "OpenSSH_9.2p1"}"#)
         ssh.send(fromClient: false, Payloads.sshBanner("OpenSSH_9.2p1 Debian-2+deb12u3"))
         ssh.send(fromClient: true, Payloads.sshBanner("OpenSSH_9.6"))
         ssh.send(fromClient: true, Payloads.sshKexInit(random: &s.random, server: false))

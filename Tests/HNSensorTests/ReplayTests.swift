@@ -23,6 +23,20 @@ import Testing
         let missing = Set(expected).subtracting(flows), extra = Set(flows).subtracting(expected)
         #expect(missing.isEmpty, "labelled but not reported: \(missing.sorted { $0.description < $1.description }.prefix(5))")
         #expect(extra.isEmpty, "reported but not labelled: \(extra.sorted { $0.description < $1.description }.prefix(5))")
+        // Every application-layer record the generator expects is written exactly once, on its
+        // flow, with the expected values.
+        for label in labels["flows"] as? [[String: Any]] ?? [] {
+            let ports = Set([label["src_port"] as? Int ?? -1, label["dest_port"] as? Int ?? -1])
+            let hosts = Set([label["src_ip"] as? String ?? "", label["dest_ip"] as? String ?? ""])
+            for expected in label["records"] as? [[String: Any]] ?? [] {
+                let matching = records.filter { r in
+                    Set([r["src_port"] as? Int ?? -2, r["dest_port"] as? Int ?? -2]) == ports
+                        && Set([r["src_ip"] as? String ?? "", r["dest_ip"] as? String ?? ""]) == hosts
+                        && expected.allSatisfy { Conformance.equal(Conformance.value(r, $0.key), $0.value) }
+                }
+                #expect(matching.count == 1, "\(scenario): expected once, found \(matching.count): \(expected)")
+            }
+        }
         #expect(summary.packets == UInt64(labels["packets"] as? Int ?? -1))
         #expect(summary.rejected == 0)
         #expect(summary.flows == UInt64(expected.count))
