@@ -16,6 +16,9 @@ final class CompiledRule {
     var category: String
     /// The rule inspects application-layer buffers or state (not only the packet).
     var usesAppLayer: Bool
+    /// A TCP payload rule on established flows that may also match on reassembled stream data
+    /// (content spanning segments); `flow:no_stream` rules never do.
+    var isStreamRule: Bool
 
     init(rule: Rule, threshold: ThresholdSpec?, severity: Int, category: String) {
         self.rule = rule
@@ -28,6 +31,10 @@ final class CompiledRule {
         self.severity = severity
         self.category = category
         self.usesAppLayer = rule.buffers.contains { $0.buffer != .payload } || !rule.appChecks.isEmpty
+        let tcp = rule.proto.ipProto == 6 || rule.proto.alternateIPProto == 6
+        let flow = rule.flow ?? FlowOptions()
+        self.isStreamRule = tcp && !usesAppLayer && rule.buffers.contains { $0.buffer == .payload }
+            && (flow.established || flow.onlyStream) && !flow.noStream
     }
 }
 
@@ -85,6 +92,7 @@ public final class DetectionEngine {
     public var pcreLimitHits: UInt64 { pcre.limitHits }
 
     public func rule(_ index: Int) -> Rule { rules[index].rule }
+    public func isStreamRule(_ index: Int) -> Bool { rules[index].isStreamRule }
     public func severity(_ index: Int) -> Int { rules[index].severity }
     public func category(_ index: Int) -> String { rules[index].category }
 
@@ -223,7 +231,8 @@ public final class DetectionEngine {
     /// `emit` is called for each alert, in rule order.
     public func inspect(_ packet: Packet, packetNumber: UInt64, flow: Flow?, flowKey: Int?, toServer: Bool,
                         buffers: InspectionBuffers, facts: AppFacts? = nil, ipOnly: Bool = false,
-                        appOnly: Bool = false, emit: (Alert) -> Void) -> Verdict {
+                        appOnly: Bool = false, streamOnly: Bool = false, skip: Set<Int> = [],
+                        emit: (Alert) -> Void) -> Verdict {
         stats.packetsInspected &+= 1
         if let flowKey, droppedFlows.contains(flowKey) {
             stats.dropped &+= 1
@@ -245,6 +254,7 @@ public final class DetectionEngine {
             stats.rulesEvaluated &+= 1
             if ipOnly && rules[i].rule.proto.ipProto != nil { continue }
             if appOnly && !rules[i].usesAppLayer { continue }
+            if streamOnly && (!rules[i].isStreamRule || skip.contains(i)) { continue }
             guard evaluate(i, packet, flow: flow, flowKey: flowKey, toServer: toServer, buffers: buffers, facts: facts) else { continue }
             stats.matches &+= 1
             let r = rules[i]

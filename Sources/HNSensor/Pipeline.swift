@@ -37,6 +37,17 @@ public final class Pipeline {
         var stream: OwnedBytes?
         var fromThisPacket: Bool
     }
+    /// Per flow id and direction: stream rules that already alerted on a packet since the
+    /// direction's stream was last inspected (so a match inside one segment alerts once).
+    var streamAlerted: [UInt64: [Set<Int>]] = [:]
+    /// Per flow id and direction: the last bytes of the stream already inspected, put in front
+    /// of the next stream inspection so a match across two deliveries is found, and the
+    /// stream rules that alerted in that inspection (not repeated on the overlap).
+    var streamTail: [UInt64: [[UInt8]]] = [:]
+    var streamTailAlerted: [UInt64: [Set<Int>]] = [:]
+    /// Overlap kept between stream inspections.
+    static let streamOverlap = 256
+
     /// Per flow id: waiting transactions to the server (0) and to the client (1).
     var pendingTransactions: [UInt64: [[PendingTransaction]]] = [:]
     /// Bounds so a flood of half-open transactions cannot grow memory.
@@ -136,7 +147,13 @@ public final class Pipeline {
         if let firstIndex { setBuffers(groups[firstIndex]) }
         var result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                        toServer: toServer, buffers: buffers, facts: facts) { alert in
+            if let flow, detection.isStreamRule(alert.ruleIndex) {
+                streamAlerted[flow.id, default: [[], []]][toServer ? 0 : 1].insert(alert.ruleIndex)
+            }
             emitAlert(alert, detection, flow, tracked?.position)
+        }
+        if let flow, packet.ipProto == 6, result != .dropped {
+            result = inspectStream(flow, tracked?.position, toServer: toServer, detection: detection, facts: facts, result: result)
         }
         for (index, group) in groups.enumerated() where index != firstIndex && result != .dropped {
             buffers.clear()
@@ -161,6 +178,46 @@ public final class Pipeline {
         case .accepted:
             break
         }
+    }
+
+    /// Stream-level matching: the in-order bytes handed on for each direction on this packet
+    /// (in IDS mode, the other direction's acknowledged data) are inspected as one payload by
+    /// the TCP payload rules of established flows, so content that spans segments matches.
+    /// Rules that already alerted on a packet of that data are left out, so a match inside one
+    /// segment alerts once.
+    func inspectStream(_ flow: Flow, _ position: Int?, toServer: Bool, detection: DetectionEngine, facts: AppFacts?,
+                       result: DetectionEngine.Verdict) -> DetectionEngine.Verdict {
+        var verdict = result
+        for direction in [true, false] {
+            let data = streamData[direction ? 0 : 1]
+            guard !data.isEmpty else { continue }
+            let d = direction ? 0 : 1
+            let skip = (streamAlerted[flow.id]?[d] ?? []).union(streamTailAlerted[flow.id]?[d] ?? [])
+            if streamAlerted[flow.id] != nil { streamAlerted[flow.id]?[d] = [] }
+            var view = packet
+            if direction != toServer {
+                swap(&view.source, &view.destination)
+                swap(&view.sourcePort, &view.destinationPort)
+            }
+            let window = (streamTail[flow.id]?[d] ?? []) + data
+            var alerted: Set<Int> = []
+            let next = window.withUnsafeBytes { raw -> DetectionEngine.Verdict in
+                view.payload = ByteView(raw)
+                buffers.clear()
+                buffers.set(.payload, ByteView(raw))
+                return detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: Int(flow.id), toServer: direction,
+                                         buffers: buffers, facts: facts, streamOnly: true, skip: skip) { alert in
+                    alerted.insert(alert.ruleIndex)
+                    emitAlert(alert, detection, flow, position)
+                }
+            }
+            if streamTail.count < Pipeline.maxPendingFlows || streamTail[flow.id] != nil {
+                streamTail[flow.id, default: [[], []]][d] = Array(window.suffix(Pipeline.streamOverlap))
+                streamTailAlerted[flow.id, default: [[], []]][d] = alerted
+            }
+            if next != .accepted { verdict = next }
+        }
+        return verdict
     }
 
     /// Tracks the outer layer of a tunnelled packet as a flow of its own (IP-in-IP, GRE).
@@ -196,7 +253,7 @@ public final class Pipeline {
             streamData[0].removeAll(keepingCapacity: true)
             streamData[1].removeAll(keepingCapacity: true)
             streams.segment(flowID: id, toServer: toServer, packet: packet) { chunk, direction in
-                if direction != toServer, case .data(let bytes) = chunk { streamData[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
+                if case .data(let bytes) = chunk { streamData[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
                 appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
             }
             if !streams.pendingGaps.isEmpty {
@@ -243,6 +300,9 @@ public final class Pipeline {
             appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
         }
         appLayer.flowEnded(flow.id, events: &ending)
+        streamAlerted.removeValue(forKey: flow.id)
+        streamTail.removeValue(forKey: flow.id)
+        streamTailAlerted.removeValue(forKey: flow.id)
         let waiting = pendingTransactions.removeValue(forKey: flow.id) ?? [[], []]
         // Their records were written when they were produced: only the buffers are left to inspect.
         let leftover = (waiting[0] + waiting[1]).flatMap(\.events).map { e -> AppEvent in
