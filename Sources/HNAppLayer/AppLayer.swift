@@ -95,9 +95,13 @@ public final class AppLayer {
             if ["EHLO", "HELO"].contains(verb) { return (.smtp(SMTPParser()), AppProtocol.id("smtp")!) }
             if ["USER", "FEAT", "SYST", "AUTH"].contains(verb) && flow.serverPort == 21 { return (.ftp(FTPParser()), AppProtocol.id("ftp")!) }
         }
-        if (flow.serverPort == 53 || flow.clientPort == 53), let length = data.u16(0), length >= 12,
-           let message = data.slice(2, min(Int(length), data.count - 2)), DNSParser.parse(message) != nil || data.count < Int(length) + 2 {
-            return (.dnsTCP(DNSStream()), AppProtocol.id("dns")!)
+        if let length = data.u16(0), length >= 12, let message = data.slice(2, min(Int(length), data.count - 2)) {
+            // Port 53: any parseable message; elsewhere only a query that passes the strict test.
+            let onPort53 = flow.serverPort == 53 || flow.clientPort == 53
+            if onPort53 && (DNSParser.parse(message) != nil || data.count < Int(length) + 2)
+                || toServer && message.count == Int(length) && DNSParser.looksLikeQuery(message) {
+                return (.dnsTCP(DNSStream()), AppProtocol.id("dns")!)
+            }
         }
         return nil
     }
@@ -186,9 +190,12 @@ public final class AppLayer {
         }
     }
 
-    /// A UDP datagram: DNS is recognised on port 53 by its structure.
+    /// A UDP datagram: DNS is recognised by its structure, on port 53 or, with the strict
+    /// query test, on any port when a flow starts with it.
     public func datagram(_ packet: Packet, toServer: Bool, flow: inout Flow, events: inout [AppEvent]) {
-        guard flow.serverPort == 53 || flow.clientPort == 53 || flow.appProto == AppProtocol.id("dns") else { return }
+        let isDNS = flow.appProto == AppProtocol.id("dns")
+        guard isDNS || flow.serverPort == 53 || flow.clientPort == 53
+            || (flow.appProto == 0 && toServer && flow.packetsToClient == 0 && DNSParser.looksLikeQuery(packet.payload)) else { return }
         guard let m = DNSParser.parse(packet.payload) else { return }
         let state = flows[flow.id] ?? { let s = FlowState(); flows[flow.id] = s; return s }()
         if flow.appProto == 0 {

@@ -78,7 +78,7 @@ public enum Scenarios {
     /// with STARTTLS-less AUTH, FTP with a passive data connection, RDP connection setup, SMB2
     /// negotiation, DNS over TCP and a chunked HTTP upload.
     public static func protocols() -> Scenario {
-        let s = Scenario(name: "protocols", summary: "One session per protocol: SMTP, FTP and FTP data, RDP, SMB, DNS over TCP, chunked HTTP.", seed: 0x484E_0003)
+        let s = Scenario(name: "protocols", summary: "One session per protocol: SMTP, FTP and FTP data, RDP, SMB, DNS over TCP and on port 5300, chunked HTTP.", seed: 0x484E_0003)
         var t = Scenario.baseTime
         let mail = Host("10.20.2.25", mac: 0x25)
         let smtp = s.tcp(workstation, mail, sport: 52_025, dport: 25, at: t, appProto: "smtp").handshake()
@@ -153,6 +153,13 @@ public enum Scenarios {
         dnsTCP.expect(#"{"event_type": "dns", "dns.type": "response", "dns.id": 77, "dns.answers[0].rdata": "10.20.2.43"}"#)
         dnsTCP.close()
         t = dnsTCP.time + 100_000_000
+        // DNS on a non-standard port is recognised by its structure.
+        t = s.udp(workstation, resolver, sport: 52_054, dport: 5300, at: t,
+                  request: Payloads.dnsQuery(id: 78, name: "lab.healthnet.lu"),
+                  response: Payloads.dnsResponse(id: 78, name: "lab.healthnet.lu", addresses: [web.ip]), appProto: "dns",
+                  records: [#"{"event_type": "dns", "dns.type": "request", "dns.id": 78, "dns.queries[0].rrname": "lab.healthnet.lu"}"#,
+                            #"{"event_type": "dns", "dns.type": "response", "dns.id": 78, "dns.answers[0].rdata": "10.20.2.80"}"#])
+        t += 100_000_000
         let upload = s.tcp(workstation, web, sport: 52_080, dport: 80, at: t, appProto: "http").handshake()
         upload.send(fromClient: true, Payloads.bytes("POST /upload HTTP/1.1\r\nHost: portal.healthnet.lu\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
         upload.send(fromClient: false, Payloads.httpResponse(status: 201, reason: "Created", body: Payloads.bytes("ok")))

@@ -36,6 +36,17 @@ import Testing
         }
     }
 
+    @Test func strictQueryTestAcceptsQueriesOnlyForAnyPort() {
+        Payloads.dnsQuery(id: 3, name: "portal.healthnet.lu").withUnsafeBytes { #expect(DNSParser.looksLikeQuery(ByteView($0))) }
+        Payloads.dnsResponse(id: 3, name: "a.lu", addresses: [[1, 2, 3, 4]]).withUnsafeBytes { #expect(!DNSParser.looksLikeQuery(ByteView($0))) }
+        // A query with trailing garbage, or random bytes, is not DNS.
+        (Payloads.dnsQuery(id: 3, name: "a.lu") + [1, 2, 3]).withUnsafeBytes { #expect(!DNSParser.looksLikeQuery(ByteView($0))) }
+        var random = SeededRandom(seed: 11)
+        var accepted = 0
+        for _ in 0..<10_000 { random.bytes(40).withUnsafeBytes { if DNSParser.looksLikeQuery(ByteView($0)) { accepted += 1 } } }
+        #expect(accepted == 0)
+    }
+
     @Test func compressionLoopIsRefused() {
         // Header, then a question whose name is a pointer to itself.
         let message: [UInt8] = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1]

@@ -51,6 +51,18 @@ enum DNSParser {
         }
     }
 
+    /// A strict structural test for DNS on a port other than 53: one question that ends the
+    /// message (or is followed only by an EDNS OPT record), a standard query opcode, no answer
+    /// sections in a query. Many UDP protocols would pass a looser test.
+    static func looksLikeQuery(_ m: ByteView) -> Bool {
+        guard m.count >= 17, let flags = m.u16(2), flags & 0x8000 == 0, (flags >> 11) & 0xF == 0,
+              m.u16(4) == 1, m.u16(6) == 0, m.u16(8) == 0, let ar = m.u16(10), ar <= 1,
+              let (n, next) = name(m, at: 12), !n.isEmpty, let type = m.u16(next), let klass = m.u16(next + 2) else { return false }
+        guard type != 0, klass == 1 || klass == 255 else { return false }
+        let end = next + 4
+        return ar == 0 ? end == m.count : end + 11 <= m.count && m.u8(end) == 0 && m.u16(end + 1) == 41
+    }
+
     static func parse(_ m: ByteView) -> Message? {
         guard m.count >= 12, let id = m.u16(0), let flags = m.u16(2), let qd = m.u16(4), let an = m.u16(6) else { return nil }
         var offset = 12
