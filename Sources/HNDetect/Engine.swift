@@ -545,6 +545,12 @@ public final class DetectionEngine {
         }
         for x in c.xbits {
             let key = xbitKey(x.id, x.track, p)
+            if xbits.count >= DetectionEngine.maxThresholdEntries && xbits[key] == nil {
+                // Full: forget expired bits first; if still full, the new bit is not kept.
+                let now = p.timestamp
+                xbits = xbits.filter { $0.value >= now }
+                if xbits.count >= DetectionEngine.maxThresholdEntries { continue }
+            }
             switch x.kind {
             case .set: xbits[key] = p.timestamp + x.expire * 1_000_000_000
             case .unset: xbits.removeValue(forKey: key)

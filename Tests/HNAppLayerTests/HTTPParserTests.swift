@@ -79,6 +79,22 @@ import Testing
         var events: [AppEvent] = []
         feed([Array("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n".utf8)]) { p.receive($0, toServer: true, events: &events) }
         feed([Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n".utf8)]) { p.receive($0, toServer: false, events: &events) }
-        #expect(p.nextResponse == 2)
+        #expect(records(events).count == 2)
+        #expect(p.transactions.isEmpty)
+    }
+
+    @Test func keepAliveConnectionsKeepOnlyPendingTransactions() {
+        let p = HTTPParser()
+        var events: [AppEvent] = []
+        for _ in 0..<1000 {
+            feed([request]) { p.receive($0, toServer: true, events: &events) }
+            feed([response]) { p.receive($0, toServer: false, events: &events) }
+        }
+        #expect(records(events).count == 1000)
+        #expect(p.transactions.isEmpty)
+        // Requests that are never answered stop being followed at the cap.
+        for _ in 0..<(HTTPParser.maxPendingRequests + 10) { feed([request]) { p.receive($0, toServer: true, events: &events) } }
+        #expect(p.transactions.count == HTTPParser.maxPendingRequests)
+        #expect(p.anomalies.contains("too many requests without a response"))
     }
 }

@@ -6,6 +6,8 @@ import HNDecode
 /// layer links back to this flow.
 final class FTPParser {
     static let maxLine = 4096
+    /// Commands waiting for a reply at most; more are parsed but not kept.
+    static let maxPending = 256
 
     var client = LineReader(maxLine: FTPParser.maxLine)
     var server = LineReader(maxLine: FTPParser.maxLine)
@@ -24,6 +26,7 @@ final class FTPParser {
                 let id = nextID
                 nextID += 1
                 var buffers: [(InspectionBuffer, OwnedBytes)] = [(.ftpCommand, OwnedBytes(Array(verb.utf8)))]
+                if pending.count >= FTPParser.maxPending { pending.removeFirst() }
                 if verb == "PASS" {
                     passwordInClear = true
                     pending.append((verb, nil, id))

@@ -37,6 +37,9 @@ final class HTTPParser {
     static let maxHeadBytes = 64 << 10
     /// Body bytes kept for inspection (Suricata's request/response-body limits are similar).
     static let bodyLimit = 64 << 10
+    /// Requests waiting for a response at most (pipelining without answers is not followed
+    /// further: memory stays bounded).
+    static let maxPendingRequests = 256
 
     enum Phase {
         case head
@@ -183,6 +186,11 @@ final class HTTPParser {
                 let parts = first.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
                 guard parts.count >= 2 else {
                     anomalies.append("request line without a URI")
+                    requestPhase = .failed
+                    break loop
+                }
+                guard transactions.count < HTTPParser.maxPendingRequests else {
+                    anomalies.append("too many requests without a response")
                     requestPhase = .failed
                     break loop
                 }
@@ -358,7 +366,10 @@ final class HTTPParser {
         guard nextResponse < transactions.count else { return }
         events.append(responseBodyEvent(nextResponse))
         events.append(logEvent(nextResponse))
-        nextResponse += 1
+        // Completed transactions are dropped: a long keep-alive connection keeps only the
+        // requests still waiting for their response.
+        transactions.removeFirst(nextResponse + 1)
+        nextResponse = 0
     }
 
     /// At flow end: log transactions never completed (request without response, body until close).

@@ -54,7 +54,7 @@ final class SMTPParser {
                                        buffers: [(.smtpMailFrom, OwnedBytes(mailFrom ?? []))], toServer: true))
             case "RCPT":
                 let a = SMTPParser.address(argument)
-                rcptTo.append(a)
+                if rcptTo.count < 256 { rcptTo.append(a) }  // RFC 5321 requires servers to take 100
                 events.append(AppEvent(eventType: "smtp", record: nil, transactionID: transactions,
                                        buffers: [(.smtpRcptTo, OwnedBytes(a))], toServer: true))
             case "DATA", "BDAT":
