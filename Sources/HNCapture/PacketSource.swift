@@ -52,7 +52,9 @@ public final class PacketSource {
     public init(file path: String) throws(CaptureError) {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
-            throw CaptureError(description: "\(path): \(PacketSource.text(errbuf))")
+            // libpcap names the file itself in some messages ("PATH: No such file…").
+            let message = PacketSource.text(errbuf)
+            throw CaptureError(description: message.hasPrefix(path + ":") ? message : "\(path): \(message)")
         }
         handle = h
         name = path
