@@ -47,11 +47,7 @@ public enum BenchCapture {
 extension Scenario {
     /// The records of the scenario without a file header, for appending to a stream.
     func captureBody() -> (bytes: [UInt8], count: Int) {
-        var writer = CaptureWriter(format: .pcapMicro)
-        let headerSize = writer.bytes.count
-        for f in frames.sorted(by: { ($0.time, $0.order) < ($1.time, $1.order) }) {
-            writer.append(f.bytes, at: f.time)
-        }
-        return (Array(writer.bytes[headerSize...]), frames.count)
+        let headerSize = CaptureWriter(format: .pcapMicro).bytes.count
+        return (Array(capture()[headerSize...]), frames.count)
     }
 }

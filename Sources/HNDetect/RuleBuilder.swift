@@ -97,7 +97,6 @@ struct Builder {
     mutating func apply(_ option: RuleParser.Option) -> OptionProblem? {
         let name = option.name
         let value = option.value
-        func need() -> String? { value }
         switch name {
         // MARK: Metadata
         case "msg":

@@ -71,6 +71,8 @@ public final class StreamReassembler {
     }
 
     public let limits: Limits
+    /// Bytes accepted from the current segment, reused from segment to segment.
+    var scratch: [UInt8] = []
     public private(set) var stats = Stats()
     public private(set) var memoryUsed = 0
     var states: [UInt64: State] = [:]
@@ -137,7 +139,9 @@ public final class StreamReassembler {
         let payload = packet.payload
         if payload.count > 0 {
             stats.segments &+= 1
-            var collected: [UInt8] = []
+            var collected = scratch
+            collected.removeAll(keepingCapacity: true)
+            defer { scratch = collected }
             withDirection(&state, toServer) { dir in
                 if !dir.started {
                     // Picked up midstream (or the SYN was missed): start at this segment.
@@ -170,10 +174,6 @@ public final class StreamReassembler {
             flushUnacked(&state.toServer, toServer: true, deliver: deliver)
             flushUnacked(&state.toClient, toServer: false, deliver: deliver)
         }
-    }
-
-    func store(_ state: inout State, _ dir: Direction, _ toServer: Bool) {
-        if toServer { state.toServer = dir } else { state.toClient = dir }
     }
 
     /// Signed distance from `a` to `b` in sequence space.

@@ -67,7 +67,6 @@ public struct JSONWriter {
     public mutating func field(_ key: String, _ value: Int64) { self.key(key); number(Int(value)) }
     public mutating func field(_ key: String, _ value: UInt64) { self.key(key); unsigned(value) }
     public mutating func field(_ key: String, _ value: Bool) { self.key(key); bool(value) }
-    public mutating func field(_ key: String, double value: Double) { self.key(key); double(value) }
 
     public mutating func string(_ value: String) {
         valueSeparator()
@@ -87,23 +86,6 @@ public struct JSONWriter {
     public mutating func bool(_ value: Bool) {
         valueSeparator()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
-    }
-
-    /// A number with up to six decimals, trailing zeros removed (deterministic formatting).
-    public mutating func double(_ value: Double) {
-        valueSeparator()
-        guard value.isFinite else { bytes.append(contentsOf: "0".utf8); return }
-        let scaled = Int64((abs(value) * 1_000_000).rounded())
-        var text = value < 0 && scaled != 0 ? "-" : ""
-        text += String(scaled / 1_000_000)
-        let fraction = scaled % 1_000_000
-        if fraction != 0 {
-            var digits = String(fraction)
-            digits = String(repeating: "0", count: 6 - digits.count) + digits
-            while digits.hasSuffix("0") { digits.removeLast() }
-            text += "." + digits
-        }
-        bytes.append(contentsOf: text.utf8)
     }
 
     /// Appends `value` as a JSON string literal, escaping quotes, backslashes and controls.

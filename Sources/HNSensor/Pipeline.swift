@@ -116,7 +116,7 @@ public final class Pipeline {
         // those this packet completed. Transactions of the other direction that this packet
         // made available wait for the next packet of their own direction, as in Suricata.
         var groups: [PendingTransaction] = []
-        if let flow, let waiting = pendingTransactions[flow.id]?[toServer ? 0 : 1], !waiting.isEmpty {
+        if !pendingTransactions.isEmpty, let flow, let waiting = pendingTransactions[flow.id]?[toServer ? 0 : 1], !waiting.isEmpty {
             groups = waiting
             pendingTransactions[flow.id]?[toServer ? 0 : 1] = []
         }

@@ -6,8 +6,8 @@ public enum RulesLoading {
     /// else the installed `/etc/hnsensor/rules`.
     public static func defaultPath(config: SensorConfig) -> String? {
         if let p = config.rulesPath { return p }
-        if RuleSetPaths.isDirectory("Rules/signatures") { return "Rules" }
-        if RuleSetPaths.isDirectory("/etc/hnsensor/rules") { return "/etc/hnsensor/rules" }
+        if RuleSet.isDirectory("Rules/signatures") { return "Rules" }
+        if RuleSet.isDirectory("/etc/hnsensor/rules") { return "/etc/hnsensor/rules" }
         return nil
     }
 
@@ -38,14 +38,3 @@ public enum RulesLoading {
         return lines.joined(separator: "\n")
     }
 }
-
-enum RuleSetPaths {
-    static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
