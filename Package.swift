@@ -27,8 +27,11 @@ let package = Package(
         .target(name: "HNAppLayer", dependencies: ["HNDecode", "HNFlow", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "HNDetect", dependencies: ["HNDecode", "HNFlow", "HNAppLayer", "CVectorscan", "CPCRE2"]),
         .target(name: "HNOutput", dependencies: ["HNDecode", "HNFlow", "HNAppLayer", "HNDetect"]),
+        .target(name: "HNConfig", dependencies: ["HNDecode", .product(name: "Yams", package: "Yams")]),
+        .target(name: "HNIntel", dependencies: ["HNDecode", .product(name: "Yams", package: "Yams")]),
+        .target(name: "HNAnomaly", dependencies: ["HNDecode", "HNFlow", "HNAppLayer", "HNDetect", "HNConfig"]),
         .target(name: "HNSensor", dependencies: [
-            "HNCapture", "HNDecode", "HNFlow", "HNAppLayer", "HNDetect", "HNOutput",
+            "HNCapture", "HNDecode", "HNFlow", "HNAppLayer", "HNDetect", "HNOutput", "HNConfig", "HNIntel", "HNAnomaly",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "HNCapGen"),
@@ -44,6 +47,8 @@ let package = Package(
         .testTarget(name: "HNAppLayerTests", dependencies: ["HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNCaptureTests", dependencies: ["HNCapture", "HNCapGen"]),
         .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNCapGen"]),
+        .testTarget(name: "HNIntelTests", dependencies: ["HNIntel", "HNDecode"]),
+        .testTarget(name: "HNAnomalyTests", dependencies: ["HNAnomaly", "HNDecode", "HNFlow", "HNAppLayer", "HNDetect"]),
     ],
     swiftLanguageModes: [.v6]
 )

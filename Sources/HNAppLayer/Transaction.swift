@@ -32,6 +32,9 @@ public struct AppEvent {
     public var buffers: [(InspectionBuffer, OwnedBytes)]
     /// True when the transaction was produced by the client's side.
     public var toServer: Bool
+    /// Facts for the behaviour detectors that EVE does not carry (credentials sent in
+    /// clear, failed logins, the negotiated cipher). Empty for most events.
+    public var notes: [AppNote] = []
 
     public init(eventType: String, record: JSONValue?, transactionID: Int, buffers: [(InspectionBuffer, OwnedBytes)], toServer: Bool) {
         self.eventType = eventType
@@ -40,6 +43,17 @@ public struct AppEvent {
         self.buffers = buffers
         self.toServer = toServer
     }
+}
+
+/// What a parser noticed that matters to the behaviour detectors.
+public enum AppNote: Sendable, Equatable {
+    /// Credentials were sent in clear (the mechanism: "FTP PASS", "HTTP Basic", …). The
+    /// credentials themselves are never kept.
+    case credentialsInClear(String)
+    /// The server refused a login (FTP 530, HTTP 401).
+    case authFailure
+    /// The cipher suite the server selected.
+    case tlsCipher(UInt16)
 }
 
 /// State facts that rules test without a byte buffer (`tls.version`, …).

@@ -164,7 +164,7 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
         self.network = CIDR.mask(address, full)
     }
 
-    static func mask(_ a: IPAddress, _ length: Int) -> IPAddress {
+    public static func mask(_ a: IPAddress, _ length: Int) -> IPAddress {
         let hiMask: UInt64 = length >= 64 ? ~0 : (length == 0 ? 0 : ~0 << UInt64(64 - length))
         let loLength = length - 64
         let loMask: UInt64 = loLength >= 64 ? ~0 : (loLength <= 0 ? 0 : ~0 << UInt64(64 - loLength))
@@ -179,3 +179,4 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
         network.isIPv4 ? "\(network.description)/\(prefixLength - 96)" : "\(network.description)/\(prefixLength)"
     }
 }
+extension IPAddress: CustomStringConvertible {}

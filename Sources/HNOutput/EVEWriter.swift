@@ -133,12 +133,11 @@ public final class EVEWriter {
         }
     }
 
-    /// An `event_type: alert` record in Suricata's layout.
-    public func writeAlert(_ alert: Alert, engine: DetectionEngine, flow: Flow?, appProto: String?,
-                           payload: ByteView = .empty) throws(OutputFile.Failure) {
-        let rule = engine.rule(alert.ruleIndex)
-        header(alert.timestamp, type: "alert", flowID: flow?.id, segment: flow?.segment)
-        json.field("pcap_cnt", alert.packetNumber)
+    /// An `event_type: alert` record in Suricata's layout, for signature, indicator and
+    /// detector alerts alike (hnsensor adds `alert.origin` for the latter two).
+    public func writeAlert(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty) throws(OutputFile.Failure) {
+        header(alert.timestamp, type: "alert", flowID: alert.flowID, segment: alert.segment)
+        if let n = alert.packetNumber { json.field("pcap_cnt", n) }
         if let flow, flow.vlanCount > 0 {
             json.beginArray("vlan")
             json.number(Int(flow.vlan0))
@@ -152,28 +151,26 @@ public final class EVEWriter {
         if ports { json.field("dest_port", Int(alert.destinationPort)) }
         json.field("ip_v", alert.source.isIPv4 ? 4 : 6)
         json.field("proto", IPProto.name(alert.ipProto))
-        if let appProto { json.field("app_proto", appProto) }
-        if flow != nil { json.field("direction", alert.toServer ? "to_server" : "to_client") }
+        if let appProto = alert.appProto { json.field("app_proto", appProto) }
+        if let toServer = alert.toServer { json.field("direction", toServer ? "to_server" : "to_client") }
         json.beginObject("alert")
         json.field("action", alert.blocked ? "blocked" : "allowed")
-        json.field("gid", Int(rule.gid))
-        json.field("signature_id", Int(rule.sid))
-        json.field("rev", Int(rule.rev))
-        json.field("signature", rule.message)
-        json.field("category", engine.category(alert.ruleIndex))
-        json.field("severity", engine.severity(alert.ruleIndex))
-        if !rule.metadata.isEmpty {
+        json.field("gid", Int(alert.gid))
+        json.field("signature_id", Int(alert.sid))
+        json.field("rev", Int(alert.rev))
+        json.field("signature", alert.signature)
+        json.field("category", alert.category)
+        json.field("severity", alert.severity)
+        if !alert.metadata.isEmpty {
             json.beginObject("metadata")
-            var keys: [String] = []
-            for (k, _) in rule.metadata where !keys.contains(k) { keys.append(k) }
-            for key in keys {
+            for (key, values) in alert.metadata {
                 json.beginArray(key)
-                for (k, v) in rule.metadata where k == key { json.string(v) }
+                for v in values { json.string(v) }
                 json.endArray()
             }
             json.endObject()
         }
-        if let target = rule.target {
+        if let target = alert.target {
             let targetIsSource = (target == "src_ip")
             json.beginObject("source")
             json.field("ip", (targetIsSource ? alert.destination : alert.source).description)
@@ -182,6 +179,19 @@ public final class EVEWriter {
             json.beginObject("target")
             json.field("ip", (targetIsSource ? alert.source : alert.destination).description)
             if ports { json.field("port", Int(targetIsSource ? alert.sourcePort : alert.destinationPort)) }
+            json.endObject()
+        }
+        switch alert.origin {
+        case .signature: break
+        case .indicator(let source):
+            json.beginObject("origin")
+            json.field("kind", "indicator")
+            json.field("source", source)
+            json.endObject()
+        case .detector(let name):
+            json.beginObject("origin")
+            json.field("kind", "detector")
+            json.field("detector", name)
             json.endObject()
         }
         json.endObject()
@@ -194,7 +204,7 @@ public final class EVEWriter {
             json.field("start", EVETime.format(flow.start))
             json.field("src_ip", flow.client.description)
             json.field("dest_ip", flow.server.description)
-            if ports {
+            if flow.proto == 6 || flow.proto == 17 || flow.proto == 132 {
                 json.field("src_port", Int(flow.clientPort))
                 json.field("dest_port", Int(flow.serverPort))
             }

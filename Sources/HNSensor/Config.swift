@@ -1,11 +1,7 @@
 import HNDecode
 import HNFlow
+import HNConfig
 import Yams
-
-/// A configuration error, one line: `FILE:LINE:COLUMN: KEY.PATH: what is wrong`.
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-}
 
 /// The sensor configuration (YAML). Every key has a built-in default, so replay runs without
 /// a file; unknown keys are errors, so a typo never silently falls back to a default.
@@ -81,99 +77,19 @@ public struct SensorConfig: Sendable {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ConfigError(description: describe(error, file: file))
+            throw ConfigError(description: YAMLReader.describe(error, file: file))
         } catch {
             throw ConfigError(description: "\(file): \(error)")
         }
         guard let root else { return config }  // an empty file keeps every default
-        let reader = Reader(file: file)
+        let reader = YAMLReader(file: file)
         try reader.apply(root, to: &config)
         return config
     }
-
-    static func describe(_ error: YamlError, file: String) -> String {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-            return "\(file):\(mark.line):\(mark.column): YAML syntax: \(problem)"
-        case .composer(_, let problem, let mark, _):
-            return "\(file):\(mark.line):\(mark.column): YAML: \(problem)"
-        default:
-            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "invalid YAML"
-            return "\(file): YAML: \(first)"
-        }
-    }
 }
 
-/// Walks the YAML tree, checking each key against what the schema allows.
-struct Reader {
-    let file: String
-
-    func fail(_ node: Node?, _ path: String, _ message: String) -> ConfigError {
-        let place = node?.mark.map { "\(file):\($0.line):\($0.column)" } ?? file
-        return ConfigError(description: "\(place): \(path): \(message)")
-    }
-
-    func mapping(_ node: Node, _ path: String, allowed: [String]) throws(ConfigError) -> [(String, Node, Node)] {
-        guard case .mapping(let m) = node else { throw fail(node, path, "expected a mapping") }
-        var result: [(String, Node, Node)] = []
-        for (k, v) in m {
-            guard let key = k.string else { throw fail(k, path, "keys must be text") }
-            let full = path.isEmpty ? key : "\(path).\(key)"
-            guard allowed.contains(key) else {
-                throw fail(k, full, "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
-            }
-            result.append((key, k, v))
-        }
-        return result
-    }
-
-    func string(_ node: Node, _ path: String) throws(ConfigError) -> String {
-        guard case .scalar(let s) = node else { throw fail(node, path, "expected a value") }
-        return s.string
-    }
-
-    func sequence(_ node: Node, _ path: String) throws(ConfigError) -> [Node] {
-        guard case .sequence(let s) = node else { throw fail(node, path, "expected a list") }
-        return Array(s)
-    }
-
-    func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
-        switch try string(node, path).lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default: throw fail(node, path, "expected true or false")
-        }
-    }
-
-    func seconds(_ node: Node, _ path: String) throws(ConfigError) -> Int64 {
-        guard let v = Int64(try string(node, path)), v >= 0, v <= 86_400 * 7 else {
-            throw fail(node, path, "expected a number of seconds from 0 to 604800")
-        }
-        return v
-    }
-
-    /// A byte size: a plain number or one with kb/mb/gb (Suricata's memcap syntax).
-    func size(_ node: Node, _ path: String) throws(ConfigError) -> Int {
-        let text = try string(node, path).lowercased().filter { $0 != " " }
-        let units: [(String, Int)] = [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("b", 1)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            if let v = Int(text.dropLast(suffix.count)), v > 0, v <= (1 << 40) / factor { return v * factor }
-            throw fail(node, path, "expected a size such as 64mb or 1gb")
-        }
-        guard let v = Int(text), v > 0 else { throw fail(node, path, "expected a size such as 64mb or 1gb") }
-        return v
-    }
-
-    func cidrs(_ node: Node, _ path: String) throws(ConfigError) -> [CIDR] {
-        var result: [CIDR] = []
-        for (i, item) in try sequence(node, path).enumerated() {
-            let text = try string(item, "\(path)[\(i)]")
-            guard let c = CIDR(text) else { throw fail(item, "\(path)[\(i)]", "invalid CIDR '\(text)'") }
-            result.append(c)
-        }
-        return result
-    }
-
+/// Applies the configuration schema to a YAML tree.
+extension YAMLReader {
     func apply(_ root: Node, to config: inout SensorConfig) throws(ConfigError) {
         let top = ["sensor", "home_net", "vars", "segments", "constituents", "flow", "stream", "defrag", "store", "eve", "rules"]
         for (key, _, value) in try mapping(root, "", allowed: top) {
@@ -228,11 +144,6 @@ struct Reader {
                 for (_, _, v) in try mapping(value, "rules", allowed: ["path"]) { config.rulesPath = try string(v, "rules.path") }
             }
         }
-    }
-
-    func keys(_ node: Node, _ path: String) throws(ConfigError) -> [String] {
-        guard case .mapping(let m) = node else { throw fail(node, path, "expected a mapping") }
-        return m.keys.compactMap(\.string)
     }
 
     func segments(_ node: Node) throws(ConfigError) -> [SensorConfig.Segment] {

@@ -1,8 +1,9 @@
-import HNAppLayer
+import HNAnomaly
 import HNAppLayer
 import HNDecode
 import HNDetect
 import HNFlow
+import HNIntel
 import HNOutput
 
 /// The inspection pipeline for one worker: decode, flow tracking, and the EVE records they
@@ -58,7 +59,17 @@ public final class Pipeline {
     /// Packets dropped by a drop rule under simulated IPS.
     public private(set) var dropped: UInt64 = 0
 
-    public init(config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine? = nil) {
+    /// Indicators of compromise matched on flow addresses and application-layer fields.
+    public let intel: IntelMatcher?
+    /// Behaviour detectors.
+    public let anomalies: AnomalyEngine?
+    /// Receives every alert after EVE (the correlator).
+    public var alertSink: ((SecurityAlert) -> Void)? = nil
+
+    public init(config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine? = nil, intel: IntelMatcher? = nil,
+                anomalies: AnomalyEngine? = nil) {
+        self.intel = intel
+        self.anomalies = anomalies
         self.decoder = Decoder(defragLimits: config.defrag)
         self.flows = FlowTable(timeouts: config.flowTimeouts, memcap: config.flowMemcap, midstream: config.streamMidstream)
         self.eve = eve
@@ -94,9 +105,29 @@ public final class Pipeline {
         }
         if packet.tunnelDepth > 0 && packet.outerVersion != 0 { trackTunnel() }
         let tracked = flows.track(packet, onEnd: flowEnded)
-        if let tracked, tracked.created { appLayer.flowStarted(&flows[tracked.position]) }
+        if let tracked, tracked.created {
+            appLayer.flowStarted(&flows[tracked.position])
+            if let anomalies {
+                anomalies.flowStarted(flows[tracked.position])
+                drainAnomalies(flows[tracked.position], tracked.position)
+            }
+            if let intel, intel.checksAddresses {
+                intel.flowStarted(flows[tracked.position])
+                drainIntel(flows[tracked.position], tracked.position)
+            }
+        }
         events.removeAll(keepingCapacity: true)
         if let tracked { applicationLayer(tracked) }
+        if let anomalies, anomalies.wantsPacket(packet) {
+            let flow = tracked.map { flows[$0.position] }
+            anomalies.packet(packet, flow: flow, toServer: tracked?.direction != .toClient)
+            drainAnomalies(flow, tracked?.position)
+        }
+        if let tracked, !events.isEmpty, anomalies != nil || intel != nil {
+            for event in events where event.record != nil || !event.notes.isEmpty {
+                observe(event, flows[tracked.position], tracked.position, time: timestamp)
+            }
+        }
         if let eve, outputFailure == nil, let tracked {
             for event in events where event.record != nil {
                 do {
@@ -278,15 +309,57 @@ public final class Pipeline {
     }
 
     func emitAlert(_ alert: Alert, _ detection: DetectionEngine, _ flow: Flow?, _ position: Int?) {
+        let described = detection.describe(alert, flowID: flow?.id, segment: flow?.segment ?? packet.segment,
+                                           appProto: flow.flatMap { AppProtocol.name($0.appProto) }, hasFlow: flow != nil)
+        deliver(described, flow: flow, position: position, payload: alert.packetNumber == packetNumber ? packet.payload : .empty)
+    }
+
+    /// Writes an alert of any origin to EVE and hands it to the correlator.
+    func deliver(_ alert: SecurityAlert, flow: Flow?, position: Int?, payload: ByteView = .empty) {
         alerts &+= 1
         if let position { flows[position].alerted = true }
-        guard let eve, outputFailure == nil else { return }
-        do throws(OutputFile.Failure) {
-            try eve.writeAlert(alert, engine: detection, flow: flow, appProto: flow.flatMap { AppProtocol.name($0.appProto) },
-                               payload: alert.packetNumber == packetNumber ? packet.payload : .empty)
-        } catch {
-            outputFailure = error
+        if let eve, outputFailure == nil {
+            do throws(OutputFile.Failure) {
+                try eve.writeAlert(alert, flow: flow, payload: payload)
+            } catch {
+                outputFailure = error
+            }
         }
+        alertSink?(alert)
+    }
+
+    /// An application-layer event seen by the indicator matcher and the detectors.
+    func observe(_ event: AppEvent, _ flow: Flow, _ position: Int?, time: Int64) {
+        if let anomalies {
+            anomalies.appEvent(event, flow: flow, time: time)
+            drainAnomalies(flow, position)
+        }
+        if let intel, let record = event.record {
+            intel.appRecord(event.eventType, record, flow: flow, time: time)
+            drainIntel(flow, position)
+        }
+    }
+
+    /// Delivers the detectors' alerts; true when one was about `flow`.
+    @discardableResult
+    func drainAnomalies(_ flow: Flow?, _ position: Int?) -> Bool {
+        guard let anomalies, !anomalies.pending.isEmpty else { return false }
+        let found = anomalies.pending
+        anomalies.pending.removeAll()
+        var own = false
+        for alert in found {
+            let mine = flow != nil && alert.flowID == flow?.id
+            own = own || mine
+            deliver(alert, flow: mine ? flow : nil, position: mine ? position : nil)
+        }
+        return own
+    }
+
+    func drainIntel(_ flow: Flow, _ position: Int?) {
+        guard let intel, !intel.pending.isEmpty else { return }
+        let found = intel.pending
+        intel.pending.removeAll()
+        for alert in found { deliver(alert, flow: flow, position: position) }
     }
 
     func flowEnded(_ flow: Flow, _ reason: FlowEndReason) {
@@ -347,6 +420,14 @@ public final class Pipeline {
                 }
             }
         }
+        if anomalies != nil || intel != nil {
+            for event in ending where event.record != nil || !event.notes.isEmpty { observe(event, ended, nil, time: flow.last) }
+        }
+        if let anomalies {
+            anomalies.flowEnded(ended)
+            if drainAnomalies(ended, nil) { ended.alerted = true }
+        }
+        intel?.flowEnded(flow.id)
         if let eve, outputFailure == nil {
             for event in ending where event.record != nil {
                 do {

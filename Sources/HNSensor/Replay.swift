@@ -1,3 +1,4 @@
+import HNAnomaly
 import HNCapture
 import HNDetect
 import HNOutput
@@ -24,6 +25,7 @@ public struct ReplaySummary: Sendable {
     /// Rules that failed to load (the others were used).
     public var ruleErrors: [String] = []
     public var rulesLoaded = 0
+    public var indicators = 0
     public var stats = StatsTree()
 
     public var packetsPerSecond: Double { wallSeconds > 0 ? Double(packets) / wallSeconds : 0 }
@@ -45,17 +47,22 @@ public enum Replay {
         guard !files.isEmpty else { throw ReplayError(description: "no capture file given") }
         var detection: DetectionEngine? = nil
         var ruleWarnings: [String] = []
+        var loadWarnings: [String] = []
+        var intel: IntelMatcher? = nil
+        var anomalies: AnomalyEngine? = nil
         if let rulesPath {
+            let rules = try RulesLoading.loadAll(path: rulesPath, config: config)
+            ruleWarnings = rules.signatures.errors.map(\.description)
+            loadWarnings = rules.warnings
             do {
-                let set = try RulesLoading.load(path: rulesPath, config: config)
-                ruleWarnings = set.errors.map(\.description)
-                detection = try DetectionEngine(ruleSet: set, simulateIPS: simulateIPS)
-            } catch let error as RuleLoadError {
-                throw ReplayError(description: error.description)
-            } catch let error as DetectionEngine.BuildError {
-                throw ReplayError(description: "\(rulesPath): \(error.description)")
+                detection = try DetectionEngine(ruleSet: rules.signatures, simulateIPS: simulateIPS)
             } catch {
-                throw ReplayError(description: "\(rulesPath): \(error)")
+                throw ReplayError(description: "\(rulesPath): \(error.description)")
+            }
+            if let indicators = rules.indicators { intel = IntelMatcher(set: indicators, classify: rules.classify) }
+            if let settings = rules.anomalies {
+                anomalies = AnomalyEngine(settings: settings, homeNet: config.homeNet, segmentNames: config.segments.map(\.name),
+                                          classify: rules.classify)
             }
         }
         // Open every capture first: a missing file or a corrupt header fails before any output.
@@ -77,9 +84,11 @@ public enum Replay {
                 throw ReplayError(description: error.description)
             }
         }
-        let pipeline = Pipeline(config: config, eve: eve, detection: detection)
+        let pipeline = Pipeline(config: config, eve: eve, detection: detection, intel: intel, anomalies: anomalies)
         var summary = ReplaySummary()
         summary.ruleErrors = ruleWarnings
+        summary.warnings = loadWarnings
+        summary.indicators = intel?.set.count ?? 0
         summary.rulesLoaded = detection?.ruleCount ?? 0
         let started = monotonicSeconds()
         for source in sources {

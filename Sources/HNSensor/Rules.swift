@@ -1,3 +1,6 @@
+import Foundation
+import HNAnomaly
+import HNIntel
 import HNDetect
 
 /// Loading the rules folder named by the CLI or the configuration.
@@ -36,5 +39,61 @@ public enum RulesLoading {
             lines.append("failures by keyword: " + top.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Everything a rules folder holds beyond the signatures: indicators, detector settings
+/// (and correlation rules), loaded together so a reload swaps them as one.
+public struct SensorRules: Sendable {
+    public var signatures: RuleSet
+    public var indicators: IndicatorSet?
+    public var anomalies: AnomalySettings?
+    /// Bad indicator lines and other skipped items, one line each.
+    public var warnings: [String] = []
+
+    /// `classtype -> (description, priority)` from the loaded classifications.
+    public var classify: @Sendable (String) -> (String, Int)? {
+        let table = signatures.classifications
+        return { name in table[name].map { ($0.description, $0.priority) } }
+    }
+}
+
+extension RulesLoading {
+    /// Loads a rules folder (or a single .rules file): signatures, then `indicators/` and
+    /// `anomalies/*.yaml` when present. A broken detector file is an error (nothing is
+    /// half-configured); a bad indicator line is a warning and skipped.
+    public static func loadAll(path: String, config: SensorConfig) throws(ReplayError) -> SensorRules {
+        let set: RuleSet
+        do {
+            set = try load(path: path, config: config)
+        } catch {
+            throw ReplayError(description: error.description)
+        }
+        var rules = SensorRules(signatures: set)
+        guard RuleSet.isDirectory(path) else { return rules }
+        let indicatorFolder = path + "/indicators"
+        if RuleSet.isDirectory(indicatorFolder) {
+            do {
+                let indicators = try IndicatorLoader.load(path: indicatorFolder)
+                rules.warnings += indicators.errors.map { "indicator skipped: \($0.description)" }
+                for (file, count) in indicators.unsupported.sorted(by: { $0.key < $1.key }) {
+                    rules.warnings.append("\(file): \(count) indicators of types hnsensor does not match (file hashes, user names, …) skipped")
+                }
+                if !indicators.isEmpty { rules.indicators = indicators }
+            } catch {
+                throw ReplayError(description: error.description)
+            }
+        }
+        let anomalyFolder = path + "/anomalies"
+        if RuleSet.isDirectory(anomalyFolder) {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: anomalyFolder)) ?? [])
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            do {
+                rules.anomalies = try AnomalySettings.load(folder: anomalyFolder, files: names)
+            } catch {
+                throw ReplayError(description: error.description)
+            }
+        }
+        return rules
     }
 }

@@ -92,7 +92,10 @@ final class FTPParser {
             fields.append(("reply", .array(lines.map { .string(String($0.dropFirst(4))) })))
             fields.append(("completion_code", .array(lines.map { .string(String($0.prefix(3))) })))
         }
-        return AppEvent(eventType: "ftp", record: .object(fields), transactionID: command.id, buffers: [], toServer: true)
+        var event = AppEvent(eventType: "ftp", record: .object(fields), transactionID: command.id, buffers: [], toServer: true)
+        if command.command == "PASS" { event.notes.append(.credentialsInClear("FTP PASS")) }
+        if lines.contains(where: { $0.hasPrefix("530") }) { event.notes.append(.authFailure) }
+        return event
     }
 
     func flush(_ events: inout [AppEvent]) {

@@ -539,6 +539,12 @@ final class HTTPParser {
         }
         if let loc = tx.header("location", response: true) { fields.append(("redirect", .string(printable(loc)))) }
         fields.append(("length", .int(Int64(tx.responseBodyLength))))
-        return AppEvent(eventType: "http", record: .object(fields), transactionID: tx.id, buffers: [], toServer: true)
+        var event = AppEvent(eventType: "http", record: .object(fields), transactionID: tx.id, buffers: [], toServer: true)
+        if let auth = tx.header("authorization"), auth.count >= 6,
+           String(decoding: auth.prefix(6), as: UTF8.self).lowercased() == "basic " {
+            event.notes.append(.credentialsInClear("HTTP Basic"))
+        }
+        if tx.statusCode == 401 { event.notes.append(.authFailure) }
+        return event
     }
 }

@@ -92,7 +92,9 @@ final class SMTPParser {
             if authInClear { fields.append(("credentials_in_clear", .bool(true))) }
         }
         defer { transactions += 1 }
-        return AppEvent(eventType: "smtp", record: .object(fields), transactionID: transactions, buffers: [], toServer: true)
+        var event = AppEvent(eventType: "smtp", record: .object(fields), transactionID: transactions, buffers: [], toServer: true)
+        if authMechanism != nil && authInClear { event.notes.append(.credentialsInClear("SMTP AUTH \(authMechanism ?? "")")) }
+        return event
     }
 
     func flush(_ events: inout [AppEvent]) {

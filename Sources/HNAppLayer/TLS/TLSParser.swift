@@ -16,6 +16,7 @@ final class TLSParser {
     var sni: [UInt8]? = nil
     var clientVersion: UInt16 = 0
     var serverVersion: UInt16? = nil
+    var serverCipher: UInt16? = nil
     var ja3: String? = nil
     var ja4: String? = nil
     var ja3s: String? = nil
@@ -183,6 +184,7 @@ final class TLSParser {
             }
         }
         serverVersion = version
+        serverCipher = cipher
         facts.tlsVersion = version
         defer { if version == 0x0304 && !logged { events.append(logEvent()) } }  // the rest of a 1.3 handshake is encrypted
         let s = "\(m.u16(0) ?? 0),\(cipher)," + extensions.map(String.init).joined(separator: "-")
@@ -238,7 +240,9 @@ final class TLSParser {
         if let ja3 { fields.append(("ja3", .object([("hash", .string(TLSParser.md5(ja3))), ("string", .string(ja3))]))) }
         if let ja4 { fields.append(("ja4", .string(ja4))) }
         if let ja3s { fields.append(("ja3s", .object([("hash", .string(TLSParser.md5(ja3s))), ("string", .string(ja3s))]))) }
-        return AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
+        var event = AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
+        if let serverCipher { event.notes.append(.tlsCipher(serverCipher)) }
+        return event
     }
 }
 

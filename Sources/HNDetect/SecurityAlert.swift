@@ -1,0 +1,94 @@
+import HNDecode
+
+/// Where an alert came from: a signature, an indicator of compromise, or an anomaly detector.
+public enum AlertOrigin: Sendable, Equatable {
+    case signature
+    /// An indicator hit: the indicator's source (feed or file name).
+    case indicator(source: String)
+    /// A behaviour detector, by name ("port-scan", "brute-force", …).
+    case detector(name: String)
+
+    public var kind: String {
+        switch self {
+        case .signature: return "signature"
+        case .indicator: return "indicator"
+        case .detector: return "detector"
+        }
+    }
+}
+
+/// An alert as everything after detection sees it (EVE writer, correlator, store), whatever
+/// produced it: the tuple as the packet travelled and the resolved signature fields. Built
+/// once per alert, never per packet.
+public struct SecurityAlert: Sendable {
+    public var timestamp: Int64
+    public var packetNumber: UInt64?
+    public var flowID: UInt64?
+    public var segment: UInt16
+    public var source: IPAddress
+    public var destination: IPAddress
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    public var ipProto: UInt8
+    public var appProto: String?
+    /// nil when the alert is not about one flow direction (a detector's verdict on a host).
+    public var toServer: Bool?
+    public var blocked = false
+    public var gid: UInt32 = 1
+    public var sid: UInt32
+    public var rev: UInt32 = 1
+    public var signature: String
+    public var classtype: String
+    /// The classtype's description (EVE `alert.category`).
+    public var category: String
+    /// 1 (highest) to 4.
+    public var severity: Int
+    public var metadata: [(String, [String])] = []
+    /// "src_ip" or "dest_ip" when the rule names its target (`target:` keyword).
+    public var target: String? = nil
+    public var origin: AlertOrigin = .signature
+
+    public init(timestamp: Int64, packetNumber: UInt64?, flowID: UInt64?, segment: UInt16, source: IPAddress, destination: IPAddress,
+                sourcePort: UInt16, destinationPort: UInt16, ipProto: UInt8, appProto: String?, toServer: Bool?, sid: UInt32,
+                signature: String, classtype: String, category: String, severity: Int) {
+        self.timestamp = timestamp
+        self.packetNumber = packetNumber
+        self.flowID = flowID
+        self.segment = segment
+        self.source = source
+        self.destination = destination
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.ipProto = ipProto
+        self.appProto = appProto
+        self.toServer = toServer
+        self.sid = sid
+        self.signature = signature
+        self.classtype = classtype
+        self.category = category
+        self.severity = severity
+    }
+
+    /// The metadata values under a key.
+    public func metadata(_ key: String) -> [String] { metadata.first { $0.0 == key }?.1 ?? [] }
+}
+
+extension DetectionEngine {
+    /// The resolved form of a signature alert.
+    public func describe(_ alert: Alert, flowID: UInt64?, segment: UInt16, appProto: String?, hasFlow: Bool) -> SecurityAlert {
+        let r = rule(alert.ruleIndex)
+        var result = SecurityAlert(timestamp: alert.timestamp, packetNumber: alert.packetNumber, flowID: flowID, segment: segment,
+                                   source: alert.source, destination: alert.destination, sourcePort: alert.sourcePort,
+                                   destinationPort: alert.destinationPort, ipProto: alert.ipProto, appProto: appProto,
+                                   toServer: hasFlow ? alert.toServer : nil, sid: r.sid, signature: r.message,
+                                   classtype: r.classtype ?? "", category: category(alert.ruleIndex), severity: severity(alert.ruleIndex))
+        result.gid = r.gid
+        result.rev = r.rev
+        result.blocked = alert.blocked
+        var keys: [String] = []
+        for (k, _) in r.metadata where !keys.contains(k) { keys.append(k) }
+        result.metadata = keys.map { key in (key, r.metadata.filter { $0.0 == key }.map(\.1)) }
+        result.target = r.target
+        return result
+    }
+}
