@@ -1,6 +1,7 @@
 import HNDecode
 import HNFlow
 import HNConfig
+import HNCorrelate
 import Yams
 
 /// The sensor configuration (YAML). Every key has a built-in default, so replay runs without
@@ -49,6 +50,13 @@ public struct SensorConfig: Sendable {
     public var streamDepth = 1 << 20
     public var defrag = Defragmenter.Limits()
     public var storePath: String? = nil
+    /// How incidents are prioritised (`priority:`).
+    public var priority = PriorityPolicy()
+    /// How long alerts and closed incidents are kept (`retention.period`, 180 days).
+    public var retention: Int64 = 180 * 86_400_000_000_000
+    /// Alerts with the same source, destination and signature form one security event while
+    /// they come within this time of each other (`correlation.event_window`).
+    public var eventWindow: Int64 = 300_000_000_000
     public var evePath: String? = nil
     /// Include packet payloads in EVE alerts (off: payloads may carry health data).
     public var evePayload = false
@@ -91,7 +99,8 @@ public struct SensorConfig: Sendable {
 /// Applies the configuration schema to a YAML tree.
 extension YAMLReader {
     func apply(_ root: Node, to config: inout SensorConfig) throws(ConfigError) {
-        let top = ["sensor", "home_net", "vars", "segments", "constituents", "flow", "stream", "defrag", "store", "eve", "rules"]
+        let top = ["sensor", "home_net", "vars", "segments", "constituents", "flow", "stream", "defrag", "store", "eve", "rules",
+                   "priority", "retention", "correlation"]
         for (key, _, value) in try mapping(root, "", allowed: top) {
             switch key {
             case "sensor":
@@ -136,6 +145,16 @@ extension YAMLReader {
                 }
             case "store":
                 for (_, _, v) in try mapping(value, "store", allowed: ["path"]) { config.storePath = try string(v, "store.path") }
+            case "priority":
+                try config.priority.apply(value, self)
+            case "retention":
+                for (_, _, v) in try mapping(value, "retention", allowed: ["period"]) {
+                    config.retention = try duration(v, "retention.period")
+                }
+            case "correlation":
+                for (_, _, v) in try mapping(value, "correlation", allowed: ["event_window"]) {
+                    config.eventWindow = try duration(v, "correlation.event_window")
+                }
             case "eve":
                 for (k, _, v) in try mapping(value, "eve", allowed: ["path", "payload"]) {
                     if k == "path" { config.evePath = try string(v, "eve.path") } else { config.evePayload = try bool(v, "eve.payload") }
@@ -227,5 +246,12 @@ extension YAMLReader {
                 }
             }
         }
+    }
+}
+
+extension SensorConfig {
+    /// The constituents as the correlator sees them.
+    public var constituentInfos: [ConstituentInfo] {
+        constituents.map { ConstituentInfo(name: $0.name, type: $0.type.rawValue, networks: $0.networks, patientCare: $0.patientCare) }
     }
 }

@@ -446,8 +446,9 @@ public final class Pipeline {
     }
 
     /// Ends every open flow and writes the final `stats` record.
-    public func finish() {
+    public func finish(beforeStats: () -> Void = {}) {
         flows.flush(onEnd: flowEnded)
+        beforeStats()
         guard let eve, outputFailure == nil else { return }
         do {
             try eve.writeStats(timestamp: lastTimestamp, uptime: uptimeSeconds, counters: statsTree())

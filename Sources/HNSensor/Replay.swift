@@ -1,5 +1,7 @@
 import HNAnomaly
 import HNCapture
+import HNCorrelate
+import HNStore
 import HNDetect
 import HNOutput
 
@@ -26,6 +28,8 @@ public struct ReplaySummary: Sendable {
     public var ruleErrors: [String] = []
     public var rulesLoaded = 0
     public var indicators = 0
+    /// The incidents this replay opened or grew, most urgent first.
+    public var incidentList: [Incident] = []
     public var stats = StatsTree()
 
     public var packetsPerSecond: Double { wallSeconds > 0 ? Double(packets) / wallSeconds : 0 }
@@ -42,14 +46,17 @@ public enum Replay {
     ///   - files: pcap or pcapng files, processed in the given order.
     ///   - evePath: EVE output file ("-" for standard output, nil for none). Written to a
     ///     temporary file and moved into place only when the replay succeeds.
+    ///   - storePath: the CSIRT store (SQLite) receiving alerts, events and incidents; nil
+    ///     keeps incidents in memory for the summary only.
     public static func run(files: [String], config: SensorConfig, evePath: String?, rulesPath: String? = nil,
-                           simulateIPS: Bool = false) throws(ReplayError) -> ReplaySummary {
+                           simulateIPS: Bool = false, storePath: String? = nil) throws(ReplayError) -> ReplaySummary {
         guard !files.isEmpty else { throw ReplayError(description: "no capture file given") }
         var detection: DetectionEngine? = nil
         var ruleWarnings: [String] = []
         var loadWarnings: [String] = []
         var intel: IntelMatcher? = nil
         var anomalies: AnomalyEngine? = nil
+        var correlationRules: [CorrelationRule] = []
         if let rulesPath {
             let rules = try RulesLoading.loadAll(path: rulesPath, config: config)
             ruleWarnings = rules.signatures.errors.map(\.description)
@@ -64,6 +71,7 @@ public enum Replay {
                 anomalies = AnomalyEngine(settings: settings, homeNet: config.homeNet, segmentNames: config.segments.map(\.name),
                                           classify: rules.classify)
             }
+            correlationRules = rules.correlation
         }
         // Open every capture first: a missing file or a corrupt header fails before any output.
         var sources: [PacketSource] = []
@@ -85,18 +93,44 @@ public enum Replay {
             }
         }
         let pipeline = Pipeline(config: config, eve: eve, detection: detection, intel: intel, anomalies: anomalies)
+        var stage: CorrelationStage? = nil
+        if !correlationRules.isEmpty || storePath != nil {
+            let correlator = Correlator(rules: correlationRules, policy: config.priority, homeNet: config.homeNet,
+                                        constituents: config.constituentInfos, segmentNames: config.segments.map(\.name),
+                                        segmentNetworks: config.segments.map { ($0.name, $0.networks) })
+            correlator.eventWindow = config.eventWindow
+            var store: IncidentStore? = nil
+            if let storePath {
+                do {
+                    let s = try IncidentStore(path: storePath)
+                    try s.saveConstituents(config.constituentInfos)
+                    let state = try s.resumeState()
+                    correlator.resume(nextAlertID: state.alert, nextEventID: state.event, nextIncidentID: state.incident,
+                                      openIncidents: state.open, closedIncidents: state.closed)
+                    store = s
+                } catch {
+                    eve?.abandon()
+                    throw ReplayError(description: error.description)
+                }
+            }
+            let s = CorrelationStage(correlator: correlator, store: store, eve: eve, actor: "hnsensor:\(config.sensorName)")
+            pipeline.alertSink = { s.ingest($0) }
+            stage = s
+        }
         var summary = ReplaySummary()
         summary.ruleErrors = ruleWarnings
         summary.warnings = loadWarnings
         summary.indicators = intel?.set.count ?? 0
         summary.rulesLoaded = detection?.ruleCount ?? 0
         let started = monotonicSeconds()
-        for source in sources {
+        for (index, source) in sources.enumerated() {
             summary.files += 1
             let linkType = source.linkType
+            stage?.correlator.captureFile = files[index]
             loop: while true {
                 let result = source.next { bytes, ts, caplen, wirelen in
                     pipeline.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
+                    stage?.afterPacket()
                 }
                 switch result {
                 case .packet, .timeout: continue
@@ -108,12 +142,19 @@ public enum Replay {
             }
             if pipeline.outputFailure != nil { break }
         }
-        pipeline.finish()
+        pipeline.finish(beforeStats: { stage?.finish(at: pipeline.lastTimestamp) })
         summary.wallSeconds = monotonicSeconds() - started
         if let failure = pipeline.outputFailure {
             eve?.abandon()
             throw ReplayError(description: failure.description)
         }
+        if let failure = stage?.failure {
+            eve?.abandon()
+            throw ReplayError(description: failure)
+        }
+        summary.incidentList = stage?.sortedIncidents ?? []
+        summary.incidents = UInt64(summary.incidentList.count)
+        summary.events = stage?.events ?? 0
         do {
             try eve?.commit()
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import HNAnomaly
+import HNCorrelate
 import HNIntel
 import HNDetect
 
@@ -48,6 +49,7 @@ public struct SensorRules: Sendable {
     public var signatures: RuleSet
     public var indicators: IndicatorSet?
     public var anomalies: AnomalySettings?
+    public var correlation: [CorrelationRule] = []
     /// Bad indicator lines and other skipped items, one line each.
     public var warnings: [String] = []
 
@@ -80,6 +82,14 @@ extension RulesLoading {
                     rules.warnings.append("\(file): \(count) indicators of types hnsensor does not match (file hashes, user names, …) skipped")
                 }
                 if !indicators.isEmpty { rules.indicators = indicators }
+            } catch {
+                throw ReplayError(description: error.description)
+            }
+        }
+        let correlationFolder = path + "/correlation"
+        if RuleSet.isDirectory(correlationFolder) {
+            do {
+                rules.correlation = try CorrelationRuleLoader.load(folder: correlationFolder)
             } catch {
                 throw ReplayError(description: error.description)
             }

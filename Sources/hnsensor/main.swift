@@ -16,7 +16,7 @@ struct HNSensorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hnsensor",
         abstract: "Network sensor and alert correlator for HealthNet.",
-        subcommands: [Replay.self, Rules.self, Version.self]
+        subcommands: [Replay.self, Rules.self, Incidents.self, Store.self, Version.self]
     )
 }
 
@@ -36,6 +36,9 @@ struct Replay: ParsableCommand {
     @Flag(name: .long, help: "Simulate an inline IPS: drop rules drop the packet and the rest of its flow (alert.action 'blocked').")
     var simulateIPS = false
 
+    @Option(name: .long, help: "CSIRT store (SQLite) receiving alerts, events and incidents. Default: store.path of the config.")
+    var store: String?
+
     @Argument(help: "Capture files, replayed in order as one stream.")
     var captures: [String]
 
@@ -49,13 +52,18 @@ struct Replay: ParsableCommand {
         let summary: ReplaySummary
         do {
             summary = try HNSensor.Replay.run(files: captures, config: settings, evePath: evePath,
-                                              rulesPath: rules ?? settings.rulesPath, simulateIPS: simulateIPS)
+                                              rulesPath: rules ?? settings.rulesPath, simulateIPS: simulateIPS,
+                                              storePath: store ?? settings.storePath)
         } catch {
             throw RuntimeFailure(message: error.description)
         }
         for error in summary.ruleErrors { printError("hnsensor: rule skipped: \(error)") }
         for warning in summary.warnings { printError("hnsensor: warning: \(warning)") }
         print(Report.summary(summary, evePath: evePath))
+        if !summary.incidentList.isEmpty || summary.rulesLoaded > 0 {
+            print("")
+            print(Report.incidentsTable(summary.incidentList))
+        }
     }
 }
 
