@@ -49,6 +49,9 @@ public final class AnomalyEngine {
     struct DomainKey: Hashable { var source: IPAddress; var domain: String }
     struct FloodKey: Hashable { var target: IPAddress; var kind: UInt8 }
     struct FlowReport: Hashable { var flow: UInt64; var what: String }
+    struct QuietKey: Hashable { var source: IPAddress; var what: String }
+    /// Findings reported once per source and subject within a window.
+    var quiet: BoundedTable<QuietKey, Int64>
 
     struct BeaconState {
         var starts: [Int64] = []
@@ -71,6 +74,16 @@ public final class AnomalyEngine {
         outbound = BoundedTable(cap: cap)
         lateral = BoundedTable(cap: cap)
         floods = BoundedTable(cap: cap)
+        quiet = BoundedTable(cap: cap)
+    }
+
+    /// True (and starts a quiet period) when `key` was not reported within `window`.
+    func quietFor(_ key: QuietKey, now: Int64, window: Int64) -> Bool {
+        quiet.update(key, now: now, idle: window, make: { Int64.min }) { until -> Bool in
+            guard now >= until else { return false }
+            until = now + window
+            return true
+        } ?? false
     }
 
     func isInternal(_ a: IPAddress) -> Bool { homeNet.contains { $0.contains(a) } }
@@ -405,13 +418,13 @@ public final class AnomalyEngine {
             guard case .string(let name)? = query["rrname"] else { continue }
             let domain = DNSNames.registeredDomain(name)
             if case .string(let type)? = query["rrtype"], d.unusualTypes.contains(type),
-               reported.insert(FlowReport(flow: flow.id, what: "dnstype")).inserted {
+               quietFor(QuietKey(source: src, what: "dnstype:" + domain), now: time, window: d.window) {
                 raise("dns-tunnel", d.scope, sidOffset: 2, message: "DNS query of unusual type \(type) for \(name) from \(src)",
                       time: time, source: src, destination: flow.server, destinationPort: flow.serverPort, proto: flow.proto, flow: flow,
                       metadata: [("domain", [domain])])
             }
             if let label = DNSNames.suspiciousLabel(name, maxLength: d.maxLabelLength, minEntropy: d.minEntropy),
-               reported.insert(FlowReport(flow: flow.id, what: "dnslabel")).inserted {
+               quietFor(QuietKey(source: src, what: "dnslabel:" + domain), now: time, window: d.window) {
                 raise("dns-tunnel", d.scope, message: "DNS tunnelling: encoded-looking label of \(label.count) characters under \(domain) from \(src)",
                       time: time, source: src, destination: flow.server, destinationPort: flow.serverPort, proto: flow.proto, flow: flow,
                       metadata: [("domain", [domain])])
@@ -429,7 +442,7 @@ public final class AnomalyEngine {
     /// Updates the counters of tracked keys and evictions.
     public func refreshStats() {
         stats.untracked = portScans.untracked + sweeps.untracked + bruteForce.untracked + beacons.untracked + dnsNames.untracked
-            + dnsVolume.untracked + outbound.untracked + lateral.untracked + floods.untracked
+            + dnsVolume.untracked + outbound.untracked + lateral.untracked + floods.untracked + quiet.untracked
         stats.trackedKeys = portScans.count + sweeps.count + bruteForce.count + beacons.count + dnsNames.count + dnsVolume.count
             + outbound.count + lateral.count + floods.count
     }

@@ -39,19 +39,19 @@ public struct DetectorScope: Sendable {
 /// them. Windows are nanoseconds of packet time.
 public struct AnomalySettings: Sendable {
     public struct PortScan: Sendable {
-        public var scope = DetectorScope(sid: 9_200_001, classtype: "attempted-recon", severity: 2)
+        public var scope = DetectorScope(sid: 9_200_010, classtype: "attempted-recon", severity: 2)
         /// Distinct destination ports on one host from one source.
         public var threshold = 25
         public var window: Int64 = 60_000_000_000
     }
     public struct HostSweep: Sendable {
-        public var scope = DetectorScope(sid: 9_200_002, classtype: "attempted-recon", severity: 2)
+        public var scope = DetectorScope(sid: 9_200_020, classtype: "attempted-recon", severity: 2)
         /// Distinct hosts on one destination port from one source.
         public var threshold = 20
         public var window: Int64 = 60_000_000_000
     }
     public struct BruteForce: Sendable {
-        public var scope = DetectorScope(sid: 9_200_003, classtype: "attempted-user", severity: 1)
+        public var scope = DetectorScope(sid: 9_200_030, classtype: "attempted-user", severity: 1)
         /// Short or failed sessions from one source to one service of one host.
         public var threshold = 10
         public var window: Int64 = 300_000_000_000
@@ -69,7 +69,7 @@ public struct AnomalySettings: Sendable {
         public var vpnPortals: [CIDR] = []
     }
     public struct Beaconing: Sendable {
-        public var scope = DetectorScope(sid: 9_200_004, classtype: "command-and-control", severity: 1)
+        public var scope = DetectorScope(sid: 9_200_040, classtype: "command-and-control", severity: 1)
         /// Connections needed before judging regularity.
         public var minConnections = 8
         /// Largest allowed standard deviation of the intervals, as a fraction of their mean.
@@ -80,7 +80,7 @@ public struct AnomalySettings: Sendable {
         public var ignorePorts: [UInt16] = [53, 123, 5353]
     }
     public struct DNSTunnel: Sendable {
-        public var scope = DetectorScope(sid: 9_200_005, classtype: "policy-violation", severity: 2)
+        public var scope = DetectorScope(sid: 9_200_050, classtype: "policy-violation", severity: 2)
         /// A label this long or longer, with high entropy, is suspicious.
         public var maxLabelLength = 40
         /// Shannon entropy, bits per character, above which a long label looks encoded.
@@ -94,7 +94,7 @@ public struct AnomalySettings: Sendable {
         public var unusualTypes: [String] = ["NULL", "ANY", "AXFR", "IXFR"]
     }
     public struct Exfiltration: Sendable {
-        public var scope = DetectorScope(sid: 9_200_006, classtype: "policy-violation", severity: 1)
+        public var scope = DetectorScope(sid: 9_200_060, classtype: "policy-violation", severity: 1)
         /// Bytes sent by one internal host to external destinations within the window.
         public var outboundBytes: UInt64 = 500 << 20
         public var window: Int64 = 3_600_000_000_000
@@ -102,14 +102,14 @@ public struct AnomalySettings: Sendable {
         public var newDestinationBytes: UInt64 = 50 << 20
     }
     public struct LateralMovement: Sendable {
-        public var scope = DetectorScope(sid: 9_200_007, classtype: "attempted-admin", severity: 1)
+        public var scope = DetectorScope(sid: 9_200_070, classtype: "attempted-admin", severity: 1)
         public var ports: [UInt16] = [22, 135, 445, 3389, 5985, 5986]
         /// Distinct internal hosts one internal host opens these services on.
         public var threshold = 10
         public var window: Int64 = 600_000_000_000
     }
     public struct RemoteMaintenance: Sendable {
-        public var scope = DetectorScope(sid: 9_200_008, classtype: "policy-violation", severity: 2)
+        public var scope = DetectorScope(sid: 9_200_080, classtype: "policy-violation", severity: 2)
         /// RDP, VNC, TeamViewer, AnyDesk, SSH.
         public var ports: [UInt16] = [22, 3389, 5900, 5938, 7070]
         public var maxDuration: Int64 = 7_200_000_000_000
@@ -119,17 +119,17 @@ public struct AnomalySettings: Sendable {
         public var utcOffsetMinutes = 60
     }
     public struct CleartextCredentials: Sendable {
-        public var scope = DetectorScope(sid: 9_200_009, classtype: "cleartext-credentials", severity: 1)
+        public var scope = DetectorScope(sid: 9_200_090, classtype: "cleartext-credentials", severity: 1)
     }
     public struct WeakTLS: Sendable {
-        public var scope = DetectorScope(sid: 9_200_010, classtype: "weak-crypto", severity: 2)
+        public var scope = DetectorScope(sid: 9_200_100, classtype: "weak-crypto", severity: 2)
         /// Lowest acceptable version: "TLS 1.2".
         public var minVersion = "TLS 1.2"
         public var expiredCertificates = true
         public var weakCiphers = true
     }
     public struct Flood: Sendable {
-        public var scope = DetectorScope(sid: 9_200_011, classtype: "attempted-dos", severity: 1)
+        public var scope = DetectorScope(sid: 9_200_110, classtype: "attempted-dos", severity: 1)
         /// Packets to one host within the window (counted per whole second).
         public var synThreshold = 5000
         public var udpThreshold = 20000
