@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "HNAppLayerTests", dependencies: ["HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNCaptureTests", dependencies: ["HNCapture", "HNCapGen"]),
         .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNCapGen"]),
-        .testTarget(name: "HNStoreTests", dependencies: ["HNStore", "HNCorrelate", "HNDetect", "HNDecode"]),
+        .testTarget(name: "HNStoreTests", dependencies: ["HNStore", "HNCorrelate", "HNDetect", "HNDecode", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HNCorrelateTests", dependencies: ["HNCorrelate", "HNDetect", "HNDecode"]),
         .testTarget(name: "HNIntelTests", dependencies: ["HNIntel", "HNDecode"]),
         .testTarget(name: "HNAnomalyTests", dependencies: ["HNAnomaly", "HNDecode", "HNFlow", "HNAppLayer", "HNDetect"]),
