@@ -47,6 +47,11 @@ public final class Scenario {
     public var random: SeededRandom
     var frames: [(time: Int64, order: Int, bytes: [UInt8])] = []
     public var labels: [FlowLabel] = []
+    /// Alerts the scenario must raise with the shipped Rules/ and Config/hnsensor.yaml: sid,
+    /// source, destination, how many.
+    public var expectedAlerts: [(sid: UInt32, source: String, destination: String, count: Int)] = []
+    /// Incidents it must open: correlation rule, RSIT class, priority, sources, targets.
+    public var expectedIncidents: [(rule: String, taxonomy: String, type: String, priority: String, sources: [String], targets: [String])] = []
     private var nextIPID: UInt16 = 1
 
     public init(name: String, summary: String, seed: UInt64) {
@@ -147,6 +152,18 @@ public final class Scenario {
         return m
     }
 
+    public func expectAlert(_ sid: UInt32, _ source: Host, _ destination: Host, count: Int = 1) {
+        if let i = expectedAlerts.firstIndex(where: { $0.sid == sid && $0.source == source.address && $0.destination == destination.address }) {
+            expectedAlerts[i].count += count
+        } else {
+            expectedAlerts.append((sid, source.address, destination.address, count))
+        }
+    }
+
+    public func expectIncident(_ rule: String, _ taxonomy: String, _ type: String, _ priority: String, sources: [Host], targets: [Host]) {
+        expectedIncidents.append((rule, taxonomy, type, priority, sources.map(\.address), targets.map(\.address)))
+    }
+
     // MARK: Labels as JSON
 
     /// The labels file: scenario name, description and one object per flow, stable order.
@@ -168,6 +185,20 @@ public final class Scenario {
             fields.append("\"label\": \"\(l.label)\"")
             if !l.records.isEmpty { fields.append("\"records\": [" + l.records.joined(separator: ", ") + "]") }
             out += "    {" + fields.joined(separator: ", ") + "}" + (i == sorted.count - 1 ? "\n" : ",\n")
+        }
+        out += "  ],\n  \"alerts\": [\n"
+        let alerts = expectedAlerts.sorted { ($0.sid, $0.source, $0.destination) < ($1.sid, $1.source, $1.destination) }
+        for (i, a) in alerts.enumerated() {
+            out += "    {\"sid\": \(a.sid), \"src_ip\": \"\(a.source)\", \"dest_ip\": \"\(a.destination)\", \"count\": \(a.count)}"
+            out += i == alerts.count - 1 ? "\n" : ",\n"
+        }
+        out += "  ],\n  \"incidents\": [\n"
+        let incidents = expectedIncidents.sorted { ($0.rule, $0.sources.joined(separator: ","), $0.targets.joined(separator: ",")) < ($1.rule, $1.sources.joined(separator: ","), $1.targets.joined(separator: ",")) }
+        for (i, x) in incidents.enumerated() {
+            func list(_ l: [String]) -> String { "[" + l.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+            out += "    {\"rule\": \"\(x.rule)\", \"taxonomy\": \"\(x.taxonomy)\", \"type\": \"\(x.type)\", \"priority\": \"\(x.priority)\", "
+                + "\"sources\": \(list(x.sources)), \"targets\": \(list(x.targets))}"
+            out += i == incidents.count - 1 ? "\n" : ",\n"
         }
         return out + "  ]\n}\n"
     }

@@ -5,6 +5,7 @@ public enum Scenarios {
         "benign-small": benignSmall,
         "demo": demo,
         "protocols": protocols,
+        "attacks": attacks,
     ]
 
     static let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
@@ -39,7 +40,7 @@ public enum Scenarios {
     /// The bundled demo: benign traffic from several members plus a port scan of the DMZ web
     /// server from the internet, interleaved in time.
     public static func demo() -> Scenario {
-        let s = Scenario(name: "demo", summary: "Demo: benign member traffic, a TCP port scan of the DMZ web server and web attacks from the same address.", seed: 0x484E_0002)
+        let s = Scenario(name: "demo", summary: "Demo: benign member traffic, a TCP port scan of the DMZ web server, web attacks from the same address, then the server calling a listed C2.", seed: 0x484E_0002)
         var t = Scenario.baseTime
         for i in 0..<6 {
             let client = Host("10.20.1.\(30 + i)", mac: UInt8(0x30 + i))
@@ -71,6 +72,24 @@ public enum Scenarios {
             c.close()
             ts = c.time + 200_000_000
         }
+        // The web server, now compromised, calls a listed C2 address every 30 s.
+        for i in 0..<8 {
+            let jitter = Int64(s.random.next() % 500_000_000) - 250_000_000
+            tlsSession(s, web, c2, sport: 43_000 + UInt16(i), sni: "c2.example.net", at: ts + 30_000_000_000 * Int64(i + 1) + jitter, label: "attack:c2")
+        }
+        s.expectAlert(9_200_010, scanner, web)
+        s.expectAlert(9_101_003, scanner, web)
+        for sid: UInt32 in [9_100_001, 9_100_002, 9_100_003] { s.expectAlert(sid, scanner, web) }
+        s.expectAlert(9_100_010, scanner, web, count: 3)
+        s.expectAlert(9_300_001, web, c2, count: 8)
+        s.expectAlert(9_300_003, web, c2, count: 8)
+        s.expectAlert(9_200_040, web, c2)
+        s.expectIncident("hn-recon-scanner", "information-gathering", "scanner", "P3", sources: [scanner], targets: [web])
+        s.expectIncident("hn-web-exploit", "intrusion-attempts", "exploit", "P3", sources: [scanner], targets: [web])
+        s.expectIncident("hn-policy", "vulnerable", "vulnerable-system", "P4", sources: [scanner], targets: [web])
+        s.expectIncident("hn-malware-c2", "malicious-code", "infected-system", "P3", sources: [web], targets: [c2])
+        s.expectIncident("hn-indicator", "other", "blacklist", "P3", sources: [web], targets: [c2])
+        s.expectIncident("hn-kill-chain", "intrusions", "system-compromise", "P2", sources: [scanner, web], targets: [web, c2])
         return s
     }
 
@@ -81,7 +100,7 @@ public enum Scenarios {
         let s = Scenario(name: "protocols", summary: "One session per protocol: SMTP, FTP and FTP data, RDP, SMB, DNS over TCP and on port 5300, chunked HTTP.", seed: 0x484E_0003)
         var t = Scenario.baseTime
         let mail = Host("10.20.2.25", mac: 0x25)
-        let smtp = s.tcp(workstation, mail, sport: 52_025, dport: 25, at: t, appProto: "smtp").handshake()
+        let smtp = s.tcp(workstation, mail, sport: 52_025, dport: 25, at: t, appProto: "smtp", label: "policy:cleartext-credentials").handshake()
         smtp.send(fromClient: false, Payloads.bytes("220 mail.healthnet.lu ESMTP\r\n"))
         smtp.send(fromClient: true, Payloads.bytes("EHLO ws15.chl.lu\r\n"))
         smtp.send(fromClient: false, Payloads.bytes("250-mail.healthnet.lu\r\n250 AUTH PLAIN LOGIN\r\n"))
@@ -93,9 +112,11 @@ public enum Scenarios {
         smtp.send(fromClient: false, Payloads.bytes("250 Queued\r\n221 Bye\r\n"))
         smtp.expect(#"{"event_type": "smtp", "smtp.helo": "ws15.chl.lu", "smtp.mail_from": "<anna@chl.lu>", "smtp.rcpt_to[0]": "<lab@lns.lu>", "smtp.auth_mechanism": "PLAIN", "smtp.credentials_in_clear": true}"#)
         smtp.close()
+        s.expectAlert(9_200_090, workstation, mail)
+        s.expectIncident("hn-cleartext-credentials", "vulnerable", "information-disclosure", "P4", sources: [workstation], targets: [mail])
         t = smtp.time + 100_000_000
         let files = Host("10.20.2.21", mac: 0x21)
-        let ftp = s.tcp(admin, files, sport: 52_021, dport: 21, at: t, appProto: "ftp").handshake()
+        let ftp = s.tcp(admin, files, sport: 52_021, dport: 21, at: t, appProto: "ftp", label: "policy:cleartext-credentials").handshake()
         ftp.send(fromClient: false, Payloads.bytes("220 FTP ready\r\n"))
         ftp.send(fromClient: true, Payloads.bytes("USER backup\r\n"))
         ftp.send(fromClient: false, Payloads.bytes("331 Password required\r\n"))
@@ -115,6 +136,9 @@ public enum Scenarios {
         ftp.expect(#"{"event_type": "ftp", "ftp.command": "PASS", "ftp.credentials_in_clear": true, "ftp.completion_code[0]": "230"}"#)
         ftp.expect(#"{"event_type": "ftp", "ftp.command": "RETR", "ftp.command_data": "report.csv", "ftp.completion_code[1]": "226"}"#)
         ftp.close()
+        s.expectAlert(9_200_090, admin, files)
+        s.expectAlert(9_101_004, admin, files)
+        s.expectIncident("hn-cleartext-credentials", "vulnerable", "information-disclosure", "P4", sources: [admin], targets: [files])
         t = ftp.time + 100_000_000
         let terminal = Host("10.20.2.33", mac: 0x33)
         let rdp = s.tcp(admin, terminal, sport: 52_389, dport: 3389, at: t, appProto: "rdp").handshake()

@@ -89,6 +89,11 @@ public struct CorrelationRule: Sendable {
     public var severity: Int? = nil
     /// The incident affects patient care whatever the constituent.
     public var patientCareImpact = false
+    /// Which side of the alerts is the affected HealthNet host: the target (default; when
+    /// every target is outside, the internal sources), the source (command and control, data
+    /// leaks: the internal host calling out), or both (lateral movement).
+    public enum Affected: String, Sendable, CaseIterable { case destination = "dest_ip", source = "src_ip", both }
+    public var affected = Affected.destination
     public var file = ""
     public var line = 0
 
@@ -138,11 +143,12 @@ public enum CorrelationRuleLoader {
 
     static func rule(_ node: Node, index: Int, _ r: YAMLReader) throws(ConfigError) -> CorrelationRule {
         let allowed = ["id", "title", "type", "selection", "stages", "group-by", "timespan", "condition", "classification",
-                       "severity", "patient_care_impact"]
+                       "severity", "patient_care_impact", "affected"]
         var path = "[\(index)]"
         var id: String?, title: String?, kind: CorrelationRule.Kind?, selection: AlertSelection?, stages: [CorrelationRule.Stage] = []
         var groupBy: [GroupField] = [], timespan: Int64?, comparison: CorrelationRule.Comparison = .gte, bound = 1
         var field: GroupField? = nil, taxonomy: String?, type: String?, severity: Int? = nil, care = false
+        var affected = CorrelationRule.Affected.destination
         let entries = try r.mapping(node, path, allowed: allowed)
         for (k, _, v) in entries where k == "id" {
             id = try r.string(v, "\(path).id")
@@ -208,6 +214,10 @@ public enum CorrelationRuleLoader {
                     throw r.fail(v, p, "'\(taxonomy)/\(type)' is not in the Reference Security Incident Taxonomy (as IntelMQ spells it)")
                 }
             case "severity": severity = try r.int(v, p, 1...4)
+            case "affected":
+                let text = try r.string(v, p)
+                guard let a = CorrelationRule.Affected(rawValue: text) else { throw r.fail(v, p, "expected dest_ip, src_ip or both") }
+                affected = a
             default: care = try r.bool(v, p)
             }
         }
@@ -233,6 +243,7 @@ public enum CorrelationRuleLoader {
         rule.field = field
         rule.severity = severity
         rule.patientCareImpact = care
+        rule.affected = affected
         rule.file = r.file
         rule.line = node.mark?.line ?? 0
         return rule

@@ -55,6 +55,9 @@ public final class Correlator {
     public var eventWindow: Int64 = 300_000_000_000
     /// The capture file being replayed (kept with each alert as evidence).
     public var captureFile: String? = nil
+    /// Whether packets carry the segment they were captured on (live capture). In replay
+    /// segments come only from the configured networks.
+    public var captureSegments = false
     public private(set) var stats = CorrelationStats()
 
     var nextAlertID: Int64 = 1
@@ -91,6 +94,11 @@ public final class Correlator {
         var segments: Set<String> = []
         var constituents: [(String, String)] = []
         var ruleCare: Bool
+        var affectedSide: CorrelationRule.Affected = .destination
+        /// A constituent delivering patient care is affected.
+        var careConstituent = false
+        /// Internal sources, kept aside while targets are internal (destination rules).
+        var internalSources: Set<IPAddress> = []
     }
 
     static let maxMembers = 10_000
@@ -117,14 +125,22 @@ public final class Correlator {
         }
         for (incident, events) in openIncidents {
             guard let r = rules.firstIndex(where: { $0.id == incident.ruleID }) else { continue }
-            var t = Tracked(incident: incident, events: events, ruleCare: rules[r].patientCareImpact)
+            var t = Tracked(incident: incident, events: events, ruleCare: rules[r].patientCareImpact, affectedSide: rules[r].affected)
             t.sources = Set(incident.sources)
             t.targets = Set(incident.targets)
             t.segments = Set(incident.segments)
-            for address in (incident.sources + incident.targets).compactMap({ IPAddress($0) }) where isAffected(address) {
-                t.affected.insert(address)
+            let sources = incident.sources.compactMap { IPAddress($0) }.filter(isAffected)
+            let targets = incident.targets.compactMap { IPAddress($0) }.filter(isAffected)
+            switch rules[r].affected {
+            case .source: t.affected = Set(sources)
+            case .both: t.affected = Set(sources + targets)
+            case .destination:
+                t.affected = Set(targets.isEmpty ? sources : targets)
+                t.internalSources = Set(sources)
             }
-            t.constituents = constituents.filter { incident.constituents.contains($0.name) }.map { ($0.name, $0.type) }
+            let members = constituents.filter { incident.constituents.contains($0.name) }
+            t.constituents = members.map { ($0.name, $0.type) }
+            t.careConstituent = members.contains { $0.patientCare }
             incidents[incident.id] = t
             open[StateKey(rule: r, group: incident.groupKey)] = incident.id
         }
@@ -292,7 +308,7 @@ public final class Correlator {
             }
             incident.related.sort()
         }
-        incidents[id] = Tracked(incident: incident, ruleCare: rule.patientCareImpact)
+        incidents[id] = Tracked(incident: incident, ruleCare: rule.patientCareImpact, affectedSide: rule.affected)
         open[key] = id
         batch.opened.append(id)
         // The alerts that made the rule fire belong to it.
@@ -319,18 +335,27 @@ public final class Correlator {
         t.incident.severity = min(t.incident.severity, ruleSeverity ?? alert.severity)
         if t.sources.count < Incident.maxHosts, t.sources.insert(source.description).inserted { t.incident.sources.append(source.description) }
         if t.targets.count < Incident.maxHosts, t.targets.insert(target.description).inserted { t.incident.targets.append(target.description) }
-        for address in [source, target] where isAffected(address) && t.affected.count < 100_000 {
-            guard t.affected.insert(address).inserted else { continue }
-            for c in constituents where c.networks.contains(where: { $0.contains(address) }) && !t.constituents.contains(where: { $0.0 == c.name }) {
-                t.constituents.append((c.name, c.type))
-                t.incident.constituents.append(c.name)
-                if c.patientCare { t.incident.patientCare = true }
+        var hit: [IPAddress] = []
+        switch t.affectedSide {
+        case .source: hit = [source]
+        case .both: hit = [source, target]
+        case .destination:
+            if isAffected(target) {
+                hit = [target]
+                if t.affected.isEmpty || t.affected.isSubset(of: t.internalSources) {
+                    // Internal sources counted so far were standing in for targets: drop them.
+                    if !t.internalSources.isEmpty && !t.affected.isEmpty { resetAffected(&t) }
+                }
+            } else if t.affected.isEmpty || t.affected.isSubset(of: t.internalSources) {
+                hit = [source]
             }
-            for (name, networks) in segmentNetworks where networks.contains(where: { $0.contains(address) }) {
-                if t.segments.insert(name).inserted { t.incident.segments.append(name) }
-            }
+            if isAffected(source) { t.internalSources.insert(source) }
         }
-        if Int(alert.segment) < segmentNames.count, segmentNames.count > 1 || !segmentNetworks.isEmpty {
+        for address in hit where isAffected(address) && t.affected.count < 100_000 {
+            guard t.affected.insert(address).inserted else { continue }
+            addHost(address, &t)
+        }
+        if captureSegments, Int(alert.segment) < segmentNames.count {
             let name = segmentNames[Int(alert.segment)]
             if t.segments.insert(name).inserted { t.incident.segments.append(name) }
         }
@@ -339,8 +364,34 @@ public final class Correlator {
         changedIncidents.insert(id)
     }
 
+    /// Registers the constituents and segments of an affected host.
+    func addHost(_ address: IPAddress, _ t: inout Tracked) {
+        for c in constituents where c.networks.contains(where: { $0.contains(address) }) && !t.constituents.contains(where: { $0.0 == c.name }) {
+            t.constituents.append((c.name, c.type))
+            t.incident.constituents.append(c.name)
+            if c.patientCare { t.careConstituent = true }
+        }
+        for (name, networks) in segmentNetworks where networks.contains(where: { $0.contains(address) }) {
+            if t.segments.insert(name).inserted { t.incident.segments.append(name) }
+        }
+    }
+
+    /// Forgets the affected hosts (internal sources stood in for targets until an internal
+    /// target appeared).
+    func resetAffected(_ t: inout Tracked) {
+        t.affected = []
+        t.constituents = []
+        t.incident.constituents = []
+        t.segments = []
+        t.incident.segments = []
+        t.careConstituent = false
+    }
+
     func reprioritise(_ t: inout Tracked) {
-        let care = t.incident.patientCare || t.ruleCare
+        // Patient care counts when the rule says so, or when a constituent delivering care is
+        // affected by a high-severity incident.
+        let care = t.ruleCare || (t.careConstituent && t.incident.severity <= 1)
+        if care { t.incident.patientCare = true }
         let hosts = max(t.affected.count, t.affected.isEmpty ? t.targets.count : 0)
         let result = policy.evaluate(severity: t.incident.severity, hosts: hosts, constituents: t.constituents,
                                      segments: t.segments.count, patientCare: care)
