@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HNCorrelate
+import HNDecode
 import HNOutput
 import HNStore
 
@@ -14,20 +15,38 @@ public enum IncidentExport {
         public var alerts: [IncidentStore.StoredAlert]
         public var audit: [IncidentStore.AuditEntry]
         public var sensorName: String
+        /// HealthNet's address space: addresses outside it are the indicators to share.
+        public var homeNet: [CIDR]
         public init(incident: Incident, events: [SecurityEvent], alerts: [IncidentStore.StoredAlert], audit: [IncidentStore.AuditEntry],
-                    sensorName: String) {
+                    sensorName: String, homeNet: [CIDR]) {
             self.incident = incident
             self.events = events
             self.alerts = alerts
             self.audit = audit
             self.sensorName = sensorName
+            self.homeNet = homeNet
+        }
+
+        /// External addresses of the incident (sources first): what other CSIRTs can block.
+        var external: [String] {
+            var seen: [String] = []
+            for a in incident.sources + incident.targets where !seen.contains(a) {
+                if let ip = IPAddress(a), !homeNet.contains(where: { $0.contains(ip) }) { seen.append(a) }
+            }
+            return seen
         }
     }
 
     // MARK: Identifiers and time
 
     /// RFC 4122 version-5 UUID (SHA-1) of `name` in `namespace`.
-    public static func uuid5(_ namespace: String, _ name: String) -> String {
+    public static func uuid5(_ namespace: String, _ name: String) -> String { uuid(namespace, name, version: 5) }
+
+    /// A version-4-form UUID derived from content (STIX asks for version 4 identifiers on
+    /// domain and relationship objects; deriving them keeps exports reproducible).
+    public static func uuid4(_ namespace: String, _ name: String) -> String { uuid(namespace, name, version: 4) }
+
+    static func uuid(_ namespace: String, _ name: String, version: UInt8) -> String {
         let ns = namespace.replacingOccurrences(of: "-", with: "")
         var bytes: [UInt8] = []
         var i = ns.startIndex
@@ -36,7 +55,7 @@ public enum IncidentExport {
             i = j
         }
         var digest = Array(Insecure.SHA1.hash(data: bytes + Array(name.utf8)).prefix(16))
-        digest[6] = (digest[6] & 0x0F) | 0x50
+        digest[6] = (digest[6] & 0x0F) | (version << 4)
         digest[8] = (digest[8] & 0x3F) | 0x80
         let hex = digest.map { String(format: "%02x", $0) }.joined()
         let c = Array(hex)
@@ -75,8 +94,11 @@ public enum IncidentExport {
                 "to_ids": toIDS, "comment": comment, "timestamp": timestamp, "distribution": "5",
             ])
         }
-        for s in i.sources { attribute("ip-src", "Network activity", s, !isInternal(s, m), "source seen by hnsensor") }
-        for t in i.targets { attribute("ip-dst", "Network activity", t, false, "target on HealthNet") }
+        let external = Set(m.external)
+        for s in i.sources { attribute("ip-src", "Network activity", s, external.contains(s), external.contains(s) ? "external source" : "HealthNet host") }
+        for t in i.targets where !i.sources.contains(t) {
+            attribute("ip-dst", "Network activity", t, external.contains(t), external.contains(t) ? "external destination" : "HealthNet host")
+        }
         var signatures: [String] = []
         for e in m.events where !signatures.contains(e.signature) { signatures.append(e.signature) }
         for s in signatures { attribute("text", "Other", s, false, "alert signature") }
@@ -100,10 +122,6 @@ public enum IncidentExport {
         return json(["Event": event])
     }
 
-    static func isInternal(_ address: String, _ m: Material) -> Bool {
-        m.incident.targets.contains(address) && !m.incident.sources.contains(address)
-    }
-
     // MARK: STIX
 
     /// A STIX 2.1 bundle: the reporting identity, the incident, an indicator per external
@@ -113,8 +131,8 @@ public enum IncidentExport {
         let i = m.incident
         let created = stixTime(i.firstSeen)
         let modified = stixTime(max(i.lastSeen, i.firstSeen))
-        let identityID = "identity--" + uuid5(namespace, "identity/\(m.sensorName)")
-        let incidentID = "incident--" + uuid5(namespace, "incident/\(m.sensorName)/\(i.id)/\(i.firstSeen)")
+        let identityID = "identity--" + uuid4(namespace, "identity/\(m.sensorName)")
+        let incidentID = "incident--" + uuid4(namespace, "incident/\(m.sensorName)/\(i.id)/\(i.firstSeen)")
         var objects: [[String: Any]] = []
         objects.append([
             "type": "identity", "spec_version": "2.1", "id": identityID, "created": created, "modified": created,
@@ -135,33 +153,34 @@ public enum IncidentExport {
             observableIDs.append(id)
             objects.append(["type": type, "spec_version": "2.1", "id": id, "value": address])
         }
-        let observedID = "observed-data--" + uuid5(namespace, "observed/\(incidentID)")
+        let observedID = "observed-data--" + uuid4(namespace, "observed/\(incidentID)")
         objects.append([
             "type": "observed-data", "spec_version": "2.1", "id": observedID, "created": created, "modified": modified,
             "created_by_ref": identityID, "first_observed": created, "last_observed": modified,
             "number_observed": max(1, i.alertCount), "object_refs": observableIDs,
         ])
-        for source in i.sources where !isInternal(source, m) {
+        for source in m.external {
             let type = source.contains(":") ? "ipv6-addr" : "ipv4-addr"
-            let indicatorID = "indicator--" + uuid5(namespace, "indicator/\(incidentID)/\(source)")
+            let indicatorID = "indicator--" + uuid4(namespace, "indicator/\(incidentID)/\(source)")
             objects.append([
                 "type": "indicator", "spec_version": "2.1", "id": indicatorID, "created": created, "modified": modified,
                 "created_by_ref": identityID, "name": "\(source): \(i.title)", "indicator_types": ["malicious-activity"],
+                "description": "Address seen in HealthNet incident \(i.id) (\(i.taxonomy)/\(i.type)), \(i.alertCount) alerts.",
                 "pattern": "[\(type):value = '\(source)']", "pattern_type": "stix", "valid_from": created,
             ])
             objects.append([
-                "type": "sighting", "spec_version": "2.1", "id": "sighting--" + uuid5(namespace, "sighting/\(indicatorID)"),
+                "type": "sighting", "spec_version": "2.1", "id": "sighting--" + uuid4(namespace, "sighting/\(indicatorID)"),
                 "created": created, "modified": modified, "created_by_ref": identityID, "sighting_of_ref": indicatorID,
                 "observed_data_refs": [observedID], "where_sighted_refs": [identityID], "first_seen": created,
                 "last_seen": modified, "count": max(1, i.alertCount),
             ])
             objects.append([
-                "type": "relationship", "spec_version": "2.1", "id": "relationship--" + uuid5(namespace, "rel/\(indicatorID)"),
-                "created": created, "modified": modified, "relationship_type": "indicates", "source_ref": indicatorID,
+                "type": "relationship", "spec_version": "2.1", "id": "relationship--" + uuid4(namespace, "rel/\(indicatorID)"),
+                "created": created, "modified": modified, "relationship_type": "related-to", "source_ref": indicatorID,
                 "target_ref": incidentID,
             ])
         }
-        return json(["type": "bundle", "id": "bundle--" + uuid5(namespace, "bundle/\(incidentID)/\(i.lastSeen)"), "objects": objects])
+        return json(["type": "bundle", "id": "bundle--" + uuid4(namespace, "bundle/\(incidentID)/\(i.lastSeen)"), "objects": objects])
     }
 
     // MARK: Report

@@ -91,7 +91,7 @@ struct Incidents: ParsableCommand {
 
         func run() throws {
             let (store, settings) = try options.open()
-            let material = try load(store, id, sensor: settings.sensorName)
+            let material = try load(store, id, sensor: settings)
             print(format == "json" ? IncidentView.json(material) : IncidentView.text(material))
         }
     }
@@ -140,7 +140,7 @@ struct Incidents: ParsableCommand {
 
         func run() throws {
             let (store, settings) = try options.open()
-            let material = try load(store, id, sensor: settings.sensorName)
+            let material = try load(store, id, sensor: settings)
             switch format {
             case "misp": print(IncidentExport.misp(material))
             case "stix": print(IncidentExport.stix(material))
@@ -167,12 +167,12 @@ func statuses(_ text: String) throws -> [IncidentStatus] {
     return result
 }
 
-func load(_ store: IncidentStore, _ id: Int64, sensor: String) throws -> IncidentExport.Material {
+func load(_ store: IncidentStore, _ id: Int64, sensor: SensorConfig) throws -> IncidentExport.Material {
     var material: IncidentExport.Material? = nil
     try storeFailure { () throws(StoreError) in
         guard let incident = try store.incident(id) else { throw StoreError("incident \(id) not found in \(store.path)") }
         material = IncidentExport.Material(incident: incident, events: try store.events(incident: id), alerts: try store.alerts(incident: id),
-                                           audit: try store.audit(incident: id), sensorName: sensor)
+                                           audit: try store.audit(incident: id), sensorName: sensor.sensorName, homeNet: sensor.homeNet)
     }
     return material!
 }
