@@ -11,6 +11,13 @@ mkdir -p .bench
 CAP=.bench/bench-$SIZE.pcap
 [ -f "$CAP" ] || $BIN/hncapgen bench --size "$SIZE" --out "$CAP"
 [ -f .bench/rules-2000.rules ] || $BIN/hncapgen rules --count 2000 --out .bench/rules-2000.rules
+# The default rules folder plus one million generated indicators.
+if [ ! -f .bench/intel-1m/indicators/bench.intel ]; then
+  rm -rf .bench/intel-1m && mkdir -p .bench/intel-1m/indicators
+  cp -r Rules/signatures Rules/anomalies Rules/correlation Rules/classification.config Rules/threshold.config .bench/intel-1m/
+  cp Rules/indicators/*.intel Rules/indicators/sources.yaml .bench/intel-1m/indicators/
+  $BIN/hncapgen indicators --count 1000000 --out .bench/intel-1m/indicators/bench.intel
+fi
 BYTES=$(stat -c %s "$CAP")
 PACKETS=$($BIN/hnsensor replay "$CAP" | awk '/^packets/ {print $2}')
 
@@ -44,7 +51,13 @@ FLOOR=$LAST_WALL
 measure "decode + flows" $BIN/hnsensor replay "$CAP"
 measure "decode + flows + EVE" $BIN/hnsensor replay --eve .bench/eve.json "$CAP"
 measure "+ default rules (Rules/)" $BIN/hnsensor replay --rules Rules "$CAP"
+measure "+ 1M indicators (Rules/ + feed)" $BIN/hnsensor replay --rules .bench/intel-1m "$CAP"
+measure "+ Rules/, config, store (incidents)" $BIN/hnsensor replay --config Config/hnsensor.yaml --rules Rules --eve /dev/null --store .bench/store.db "$CAP"
+rm -f .bench/store.db*
 measure "+ 2,000 generated rules" $BIN/hnsensor replay --rules .bench/rules-2000.rules "$CAP"
+# Loading alone: the 1M-indicator folder against the default one, on a tiny capture.
+measure "load: Rules/ on a 72-packet capture" $BIN/hnsensor replay --rules Rules Captures/benign-small.pcap
+measure "load: Rules/ + 1M indicators" $BIN/hnsensor replay --rules .bench/intel-1m Captures/benign-small.pcap
 if [ -d ../shared/rulesets/et-open ]; then
   measure "+ ET Open (24,767 rules)" $BIN/hnsensor replay --rules ../shared/rulesets/et-open "$CAP"
 fi

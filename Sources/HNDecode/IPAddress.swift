@@ -73,7 +73,7 @@ public struct IPAddress: Hashable, Comparable, Sendable {
 
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (with "::" and an embedded IPv4 tail).
     public init?(_ text: Substring) {
-        if !text.contains(":") {
+        if !text.utf8.contains(UInt8(ascii: ":")) {
             guard let v = IPAddress.parseIPv4(text) else { return nil }
             self.init(ipv4: v)
             return
@@ -131,16 +131,26 @@ public struct IPAddress: Hashable, Comparable, Sendable {
 
     public init?(_ text: String) { self.init(Substring(text)) }
 
+    /// Dotted-quad IPv4 from the UTF-8 bytes: four decimal octets of one to three digits.
     static func parseIPv4(_ text: Substring) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let octet = UInt32(part), octet <= 255 else { return nil }
-            value = value << 8 | octet
+        var value: UInt32 = 0, octet: UInt32 = 0, digits = 0, dots = 0
+        for b in text.utf8 {
+            if b >= 0x30 && b <= 0x39 {
+                octet = octet * 10 + UInt32(b - 0x30)
+                digits += 1
+                guard digits <= 3, octet <= 255 else { return nil }
+            } else if b == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0
+                digits = 0
+                dots += 1
+            } else {
+                return nil
+            }
         }
-        return value
+        guard dots == 3, digits > 0 else { return nil }
+        return value << 8 | octet
     }
 }
 
@@ -151,12 +161,16 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
     public let prefixLength: Int
 
     public init?(_ text: String) {
-        let pieces = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard pieces.count <= 2, let address = IPAddress(pieces[0]) else { return nil }
+        let utf8 = text.utf8
+        let slash = utf8.firstIndex(of: UInt8(ascii: "/"))
+        guard let address = IPAddress(Substring(slash.map { utf8[..<$0] } ?? utf8[...])) else { return nil }
         let maxLength = address.isIPv4 ? 32 : 128
         var length = maxLength
-        if pieces.count == 2 {
-            guard let l = Int(pieces[1]), l >= 0, l <= maxLength, pieces[1].allSatisfy(\.isNumber) else { return nil }
+        if let slash {
+            let digits = utf8[utf8.index(after: slash)...]
+            guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            let l = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard l <= maxLength else { return nil }
             length = l
         }
         let full = address.isIPv4 ? length + 96 : length

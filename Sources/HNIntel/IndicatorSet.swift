@@ -49,7 +49,8 @@ public struct IndicatorSet: Sendable {
     /// description). Returns false when the value is not valid for its type.
     @discardableResult
     public mutating func add(_ raw: Substring, type: IndicatorType, source: Int32, description: String) -> Bool {
-        let text = raw.trimmingCharacters(in: " \t\r")
+        let needsTrim = raw.utf8.first.map { $0 == 0x20 || $0 == 0x09 } == true || raw.utf8.last.map { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } == true
+        let text = needsTrim ? raw.trimmingCharacters(in: " \t\r") : raw
         guard !text.isEmpty else { return false }
         switch type {
         case .address, .subnet:
@@ -63,7 +64,9 @@ public struct IndicatorSet: Sendable {
                 prefixTables.append((cidr.prefixLength, [cidr.network: index]))
                 prefixTables.sort { $0.length > $1.length }
             }
-            let value = cidr.prefixLength == 128 ? cidr.network.description : cidr.description
+            // Plain IPv4 text is already canonical; other forms are written canonically.
+            let plainIPv4 = cidr.prefixLength == 128 && cidr.network.isIPv4 && !text.utf8.contains(UInt8(ascii: "/"))
+            let value = plainIPv4 ? String(text) : (cidr.prefixLength == 128 ? cidr.network.description : cidr.description)
             indicators.append(Indicator(value: value, type: kind, source: source, description: description))
         default:
             let value = IndicatorText.normalise(text, as: type)

@@ -65,6 +65,8 @@ public final class Pipeline {
     public let anomalies: AnomalyEngine?
     /// Receives every alert after EVE (the correlator).
     public var alertSink: ((SecurityAlert) -> Void)? = nil
+    /// Counters of the stages after the pipeline (correlation), added to `stats`.
+    public var extraStats: (() -> [(String, StatsTree)])? = nil
 
     public init(config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine? = nil, intel: IntelMatcher? = nil,
                 anomalies: AnomalyEngine? = nil) {
@@ -537,6 +539,21 @@ public final class Pipeline {
             for (name, value) in values { detect.set(name, value) }
             tree.set("detect", detect)
         }
+        if let intel {
+            var t = StatsTree()
+            t.set("indicators", UInt64(intel.set.count))
+            t.set("hits", intel.hits)
+            tree.set("intel", t)
+        }
+        if let anomalies {
+            anomalies.refreshStats()
+            var t = StatsTree()
+            t.set("alerts", anomalies.stats.alerts)
+            t.set("tracked_keys", UInt64(anomalies.stats.trackedKeys))
+            t.set("untracked", anomalies.stats.untracked)
+            tree.set("anomaly", t)
+        }
+        for (name, t) in extraStats?() ?? [] { tree.set(name, t) }
         tree.set("defrag", defrag)
         tree.set("flow", flow)
         return tree

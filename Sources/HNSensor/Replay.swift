@@ -115,6 +115,16 @@ public enum Replay {
             }
             let s = CorrelationStage(correlator: correlator, store: store, eve: eve, actor: "hnsensor:\(config.sensorName)")
             pipeline.alertSink = { s.ingest($0) }
+            pipeline.extraStats = {
+                let c = s.correlator.stats
+                var t = StatsTree()
+                t.set("alerts", c.alerts)
+                t.set("events", c.events)
+                t.set("incidents_opened", c.incidentsOpened)
+                t.set("absorbed", c.absorbed)
+                t.set("incidents", UInt64(s.incidents.count))
+                return [("correlation", t)]
+            }
             stage = s
         }
         var summary = ReplaySummary()

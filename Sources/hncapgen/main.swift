@@ -6,6 +6,7 @@ import Glibc
 /// hncapgen: writes the project's labelled captures.
 ///   hncapgen [--out DIR] [SCENARIO...]     scenario captures and their .labels.json
 ///   hncapgen bench --size MB --out FILE    a large benchmark capture
+///   hncapgen indicators --count N --out F  a Zeek Intel file of N generated indicators
 func fail(_ message: String) -> Never {
     let line = Array("hncapgen: \(message)\n".utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
@@ -55,6 +56,23 @@ if args.first == "rules" {
     guard let out else { fail("rules needs --out FILE") }
     writeFile(out, Array(BenchRules.text(count: count).utf8))
     print("\(out): \(count) rules")
+    exit(0)
+}
+
+if args.first == "indicators" {
+    args.removeFirst()
+    var count = 1_000_000, out: String? = nil
+    while !args.isEmpty {
+        let a = args.removeFirst()
+        switch a {
+        case "--count": guard let v = args.first.flatMap({ Int($0) }), v > 0 else { fail("--count takes a number") }; count = v; args.removeFirst()
+        case "--out": guard let v = args.first else { fail("--out takes a file") }; out = v; args.removeFirst()
+        default: fail("unknown argument '\(a)'")
+        }
+    }
+    guard let out else { fail("indicators needs --out FILE") }
+    writeFile(out, Array(BenchIndicators.text(count: count).utf8))
+    print("\(out): \(count) indicators")
     exit(0)
 }
 
