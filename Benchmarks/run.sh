@@ -52,7 +52,7 @@ measure "decode + flows" $BIN/hnsensor replay "$CAP"
 measure "decode + flows + EVE" $BIN/hnsensor replay --eve .bench/eve.json "$CAP"
 measure "+ default rules (Rules/)" $BIN/hnsensor replay --rules Rules "$CAP"
 measure "+ 1M indicators (Rules/ + feed)" $BIN/hnsensor replay --rules .bench/intel-1m "$CAP"
-measure "+ Rules/, config, store (incidents)" $BIN/hnsensor replay --config Config/hnsensor.yaml --rules Rules --eve /dev/null --store .bench/store.db "$CAP"
+measure "+ Rules/, config, store (incidents)" $BIN/hnsensor replay --config Config/hnsensor.yaml --rules Rules --eve .bench/eve-store.json --store .bench/store.db "$CAP"
 rm -f .bench/store.db*
 measure "+ 2,000 generated rules" $BIN/hnsensor replay --rules .bench/rules-2000.rules "$CAP"
 # Loading alone: the 1M-indicator folder against the default one, on a tiny capture.
