@@ -175,6 +175,77 @@ extension Scenarios {
         s.expectAlert(9_200_101, legacy, proxy)
         s.expectIncident("hn-weak-crypto", "vulnerable", "weak-crypto", "P4", sources: [legacy], targets: [proxy])
 
+        // Web attacks on the DMZ web server and pre-authentication exploits of VPN portals.
+        let attacker = Host("198.51.100.60", mac: 0xB0)
+        var tw = base + 1_100_000_000_000
+        let requests: [(method: String, uri: String, body: String, sids: [UInt32])] = [
+            ("GET", "/portal/search?q=%3Cscript%3Ealert(1)%3C/script%3E", "", [9_100_004]),
+            ("GET", "/cgi-bin/ping?host=127.0.0.1;cat%20/etc/passwd", "", [9_100_005]),
+            ("GET", "/uploads/c99.php?act=ls", "", [9_100_006]),
+            ("POST", "/uploads/img.php", "z=@eval(base64_decode($_POST[z0]));&z0=ZWNobyAx", [9_100_007]),
+            ("GET", "/remote/fgt_lang?lang=/../../../..//////////dev/cmdb/sslvpn_websession", "", [9_100_100, 9_100_001]),
+            ("GET", "/api/v1/totp/user-backup-code/../../system/active-users", "", [9_100_103, 9_100_001]),
+        ]
+        for (i, r) in requests.enumerated() {
+            let c = s.tcp(attacker, web, sport: 54_000 + UInt16(i), dport: 80, at: tw, appProto: "http", label: "attack:web-exploit").handshake()
+            c.send(fromClient: true, Payloads.httpRequest(method: r.method, uri: r.uri, host: "portal.healthnet.lu", userAgent: ua, body: Payloads.bytes(r.body)))
+            c.send(fromClient: false, Payloads.httpResponse(status: 404, reason: "Not Found", body: Payloads.bytes("not found")))
+            c.close()
+            for sid in r.sids { s.expectAlert(sid, attacker, web) }
+            tw = c.time + 500_000_000
+        }
+        s.expectIncident("hn-web-exploit", "intrusion-attempts", "exploit", "P3", sources: [attacker], targets: [web])
+
+        // Malware: an executable downloaded over HTTP, fetched over FTP, attached to a mail.
+        let executable = Payloads.windowsExecutable(random: &s.random)
+        let downloader = Host("10.20.1.74", mac: 0x74)
+        let dropSite = Host("203.0.113.80", mac: 0xD0)
+        let download = s.tcp(downloader, dropSite, sport: 55_080, dport: 80, at: base + 1_200_000_000_000, appProto: "http", label: "attack:malware").handshake()
+        download.send(fromClient: true, Payloads.httpRequest(uri: "/invoice.exe", host: "dl.example.com", userAgent: ua))
+        download.send(fromClient: false, Payloads.httpResponse(contentType: "application/octet-stream", body: executable))
+        download.close()
+        s.expectAlert(9_102_001, dropSite, downloader)
+        s.expectIncident("hn-malware-transfer", "malicious-code", "malware-distribution", "P1", sources: [dropSite], targets: [downloader])
+
+        let fetcher = Host("10.20.1.75", mac: 0x75)
+        let files2 = Host("10.20.2.26", mac: 0x26)
+        let control = s.tcp(fetcher, files2, sport: 55_021, dport: 21, at: base + 1_210_000_000_000, appProto: "ftp", label: "attack:malware").handshake()
+        control.send(fromClient: false, Payloads.bytes("220 FTP ready\r\n"))
+        control.send(fromClient: true, Payloads.bytes("USER anonymous\r\n"))
+        control.send(fromClient: false, Payloads.bytes("331 Password required\r\n"))
+        control.send(fromClient: true, Payloads.bytes("PASS guest\r\n"))
+        control.send(fromClient: false, Payloads.bytes("230 Logged in\r\n"))
+        control.send(fromClient: true, Payloads.bytes("PASV\r\n"))
+        control.send(fromClient: false, Payloads.bytes("227 Entering Passive Mode (10,20,2,26,195,81).\r\n"))
+        control.send(fromClient: true, Payloads.bytes("RETR tool.exe\r\n"))
+        let data = s.tcp(fetcher, files2, sport: 55_022, dport: 50_001, at: control.time, appProto: "ftp-data", label: "attack:malware").handshake()
+        data.send(fromClient: false, executable)
+        data.close()
+        control.time = data.time
+        control.send(fromClient: false, Payloads.bytes("150 Opening data connection\r\n226 Transfer complete\r\n"))
+        control.send(fromClient: true, Payloads.bytes("QUIT\r\n"))
+        control.send(fromClient: false, Payloads.bytes("221 Goodbye\r\n"))
+        control.close()
+        s.expectAlert(9_102_002, files2, fetcher)
+        s.expectAlert(9_101_004, fetcher, files2)
+        s.expectAlert(9_200_090, fetcher, files2)
+        s.expectIncident("hn-malware-transfer", "malicious-code", "malware-distribution", "P1", sources: [files2], targets: [fetcher])
+        s.expectIncident("hn-cleartext-credentials", "vulnerable", "information-disclosure", "P4", sources: [fetcher], targets: [files2])
+
+        let sender = Host("198.51.100.61", mac: 0xB1)
+        let mail = s.tcp(sender, mailServer, sport: 55_025, dport: 25, at: base + 1_220_000_000_000, appProto: "smtp", label: "attack:malware").handshake()
+        mail.send(fromClient: false, Payloads.bytes("220 mail.healthnet.lu ESMTP\r\n"))
+        mail.send(fromClient: true, Payloads.bytes("EHLO sender.example.com\r\n"))
+        mail.send(fromClient: false, Payloads.bytes("250 mail.healthnet.lu\r\n"))
+        mail.send(fromClient: true, Payloads.bytes("MAIL FROM:<billing@example.com>\r\nRCPT TO:<accounts@healthnet.lu>\r\nDATA\r\n"))
+        mail.send(fromClient: false, Payloads.bytes("250 OK\r\n250 OK\r\n354 Go ahead\r\n"))
+        mail.send(fromClient: true, Payloads.bytes("Subject: invoice\r\nContent-Type: application/octet-stream; name=invoice.exe\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+                  + Payloads.bytes(Payloads.base64(executable)) + Payloads.bytes("\r\n.\r\nQUIT\r\n"))
+        mail.send(fromClient: false, Payloads.bytes("250 Queued\r\n221 Bye\r\n"))
+        mail.close()
+        s.expectAlert(9_102_003, sender, mailServer)
+        s.expectIncident("hn-malware-transfer", "malicious-code", "malware-distribution", "P3", sources: [sender], targets: [mailServer])
+
         // Remote maintenance at 23:00 local time (22:00 UTC).
         let technician = Host("10.20.1.69", mac: 0x69)
         let rdp = s.tcp(technician, terminalServer, sport: 53_389, dport: 3389, at: base + 14 * 3_600_000_000_000, label: "attack:remote-maintenance").handshake()
@@ -188,6 +259,35 @@ extension Scenarios {
 }
 
 extension Payloads {
+    /// The first bytes of a Windows PE file: MZ header, DOS stub with its message, then data.
+    public static func windowsExecutable(random: inout SeededRandom) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: 64)
+        let start: [UInt8] = [0x4D, 0x5A, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00, 0xB8]
+        header.replaceSubrange(0..<start.count, with: start)
+        header[0x3C] = 0x80
+        let stub: [UInt8] = [0x0E, 0x1F, 0xBA, 0x0E, 0x00, 0xB4, 0x09, 0xCD, 0x21, 0xB8, 0x01, 0x4C, 0xCD, 0x21]
+            + bytes("This program cannot be run in DOS mode.\r\r\n$")
+        return header + stub + [UInt8](repeating: 0, count: 128 - 64 - stub.count - 0 > 0 ? 128 - 64 - stub.count : 0) + bytes("PE\0\0") + random.bytes(2000)
+    }
+
+    /// RFC 4648 base64 in 76-character lines, as mail attachments are written.
+    public static func base64(_ data: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        var out = "", line = 0
+        var i = 0
+        while i < data.count {
+            let b0 = Int(data[i]), b1 = i + 1 < data.count ? Int(data[i + 1]) : 0, b2 = i + 2 < data.count ? Int(data[i + 2]) : 0
+            out.append(alphabet[b0 >> 2])
+            out.append(alphabet[(b0 & 3) << 4 | b1 >> 4])
+            out.append(i + 1 < data.count ? alphabet[(b1 & 15) << 2 | b2 >> 6] : "=")
+            out.append(i + 2 < data.count ? alphabet[b2 & 63] : "=")
+            i += 3
+            line += 4
+            if line == 76 { out += "\r\n"; line = 0 }
+        }
+        return out
+    }
+
     /// A TLS 1.2-or-older ServerHello (with the record version it names) and a
     /// ServerHelloDone: an old server picking an old protocol and cipher.
     public static func tlsLegacyServerHello(version: UInt16, cipher: UInt16, random: inout SeededRandom) -> [UInt8] {
