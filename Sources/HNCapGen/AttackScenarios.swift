@@ -246,6 +246,20 @@ extension Scenarios {
         s.expectAlert(9_102_003, sender, mailServer)
         s.expectIncident("hn-malware-transfer", "malicious-code", "malware-distribution", "P3", sources: [sender], targets: [mailServer])
 
+        // An ICMP echo flood of the web server: 2,000 requests in two seconds, never answered.
+        let flooder = Host("198.51.100.70", mac: 0xB2)
+        var flood = FlowLabel(client: flooder.address, clientPort: 0, server: web.address, serverPort: 0, proto: "ICMP")
+        flood.label = "attack:flood"
+        for i in 0..<2000 {
+            let frame = s.ipFrame(flooder, web, proto: 1, Frames.icmpEcho(type: 8, id: 0x0F0F, seq: UInt16(i), payload: [UInt8](repeating: 0x41, count: 32)))
+            s.emit(frame, at: base + 1_300_000_000_000 + Int64(i) * 1_000_000)
+            flood.packetsToServer += 1
+            flood.bytesToServer += frame.count
+        }
+        s.labels.append(flood)
+        s.expectAlert(9_200_112, flooder, web)
+        s.expectIncident("hn-dos", "availability", "dos", "P2", sources: [flooder], targets: [web])
+
         // Remote maintenance at 23:00 local time (22:00 UTC).
         let technician = Host("10.20.1.69", mac: 0x69)
         let rdp = s.tcp(technician, terminalServer, sport: 53_389, dport: 3389, at: base + 14 * 3_600_000_000_000, label: "attack:remote-maintenance").handshake()
