@@ -13,7 +13,7 @@ func run(_ program: String, _ arguments: [String], stdout: URL? = nil) throws ->
     p.arguments = arguments
     let pipe = Pipe()
     if let stdout {
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: stdout)
     } else {
         p.standardOutput = pipe
@@ -148,7 +148,7 @@ let hnsensorBinary: String? = {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)
             p.arguments = ["replay", "--rules", rules.path, "--store", store, "--eve", "-", capture.path]
-            FileManager.default.createFile(atPath: eve.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: eve.path, contents: nil)
             p.standardOutput = try FileHandle(forWritingTo: eve)
             p.standardError = FileHandle.nullDevice
             try p.run()
