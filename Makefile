@@ -2,7 +2,7 @@
 # Both first install the Debian packages the build needs (apt-get; root or sudo).
 
 SWIFT    ?= swift
-PACKAGES := libpcap-dev libvectorscan-dev libpcre2-dev libsqlite3-dev pkg-config tcpdump time python3-venv
+PACKAGES := libpcap-dev libvectorscan-dev libpcre2-dev libsqlite3-dev pkg-config tcpdump time python3-venv tcpreplay iproute2
 RELEASE  := .build/release
 DEMO_DIR := .demo
 

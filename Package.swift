@@ -15,12 +15,16 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries. Linked now; Vectorscan and PCRE2 are used by the detection engine.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CVectorscan", pkgConfig: "libhs", providers: [.apt(["libvectorscan-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        // signalfd and prctl for the daemon (headers only).
+        .systemLibrary(name: "CLinux"),
 
         .target(name: "HNDecode"),
         .target(name: "HNFlow", dependencies: ["HNDecode"]),
@@ -36,6 +40,9 @@ let package = Package(
         .target(name: "HNSensor", dependencies: [
             "HNCapture", "HNDecode", "HNFlow", "HNAppLayer", "HNDetect", "HNOutput", "HNConfig", "HNIntel", "HNAnomaly", "HNCorrelate", "HNStore",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            "CLinux",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "HNCapGen"),

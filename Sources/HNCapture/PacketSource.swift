@@ -142,6 +142,18 @@ public final class PacketSource {
         }
     }
 
+    /// Switches a live capture to non-blocking reads: `next` returns `.timeout` at once when no
+    /// packet waits, so one thread can serve several interfaces from `poll`.
+    public func setNonblocking() throws(CaptureError) {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard pcap_setnonblock(handle, 1, &errbuf) == 0 else {
+            throw CaptureError(description: "\(name): cannot set non-blocking mode: \(PacketSource.text(errbuf))")
+        }
+    }
+
+    /// A descriptor `poll` reports readable when packets wait (-1 when there is none).
+    public var selectableDescriptor: Int32 { pcap_get_selectable_fd(handle) }
+
     /// Makes a blocking `next` on a live capture return (from a signal handler or another thread).
     public func breakLoop() { pcap_breakloop(handle) }
 

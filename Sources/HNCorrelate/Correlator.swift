@@ -60,9 +60,9 @@ public final class Correlator {
     public var captureSegments = false
     public private(set) var stats = CorrelationStats()
 
-    var nextAlertID: Int64 = 1
-    var nextEventID: Int64 = 1
-    var nextIncidentID: Int64 = 1
+    public private(set) var nextAlertID: Int64 = 1
+    public private(set) var nextEventID: Int64 = 1
+    public private(set) var nextIncidentID: Int64 = 1
     var openEvents: [EventKey: SecurityEvent] = [:]
     var ruleStates: [StateKey: RuleState] = [:]
     /// Open incidents by rule and group.

@@ -254,6 +254,10 @@ public final class EVEWriter {
     }
 
     public func commit() throws(OutputFile.Failure) { try file.commit() }
+    public func flush() throws(OutputFile.Failure) { try file.flush() }
+    /// Starts a new file after log rotation (append mode).
+    public func reopen() throws(OutputFile.Failure) { try file.reopen() }
+    public var droppedBytes: UInt64 { file.droppedBytes }
     public func abandon() { file.abandon() }
 }
 

@@ -14,7 +14,13 @@ public final class OutputFile {
 
     public let path: String
     let temporaryPath: String
+    /// Appending to `path` itself (the daemon's EVE log), reopened on log rotation.
+    public let appending: Bool
     private var fd: Int32
+    /// Records dropped because the disk refused writes for longer than the buffer could hold.
+    public private(set) var droppedBytes: UInt64 = 0
+    /// Bytes held while writes fail before new records are dropped.
+    public static let maxBuffered = 64 << 20
     private var buffer: [UInt8] = []
     public private(set) var bytesWritten: UInt64 = 0
     static let flushThreshold = 1 << 16
@@ -22,6 +28,7 @@ public final class OutputFile {
     /// Opens `PATH.tmp` for writing; "-" writes straight to standard output.
     public init(path: String) throws(Failure) {
         self.path = path
+        self.appending = false
         if path == "-" {
             temporaryPath = "-"
             fd = 1
@@ -35,17 +42,47 @@ public final class OutputFile {
         buffer.reserveCapacity(OutputFile.flushThreshold * 2)
     }
 
+    /// Opens `path` for appending (created with mode 0640): records are written as they come
+    /// and nothing is renamed; `reopen` starts a new file after log rotation.
+    public init(appendingTo path: String) throws(Failure) {
+        self.path = path
+        self.temporaryPath = path
+        self.appending = true
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            throw Failure(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
+        }
+        buffer.reserveCapacity(OutputFile.flushThreshold * 2)
+    }
+
     deinit {
-        if fd > 1 { close(fd); unlink(temporaryPath) }
+        if fd > 1 {
+            if appending { try? flush() } else { unlink(temporaryPath) }
+            close(fd)
+        }
     }
 
     public func write(_ bytes: [UInt8]) throws(Failure) {
+        if buffer.count + bytes.count > OutputFile.maxBuffered {
+            // The disk has refused writes for long enough to fill the buffer: keep what is
+            // held, count what is lost, and try again.
+            droppedBytes &+= UInt64(bytes.count)
+            try flush()
+            return
+        }
         buffer.append(contentsOf: bytes)
         if buffer.count >= OutputFile.flushThreshold { try flush() }
     }
 
+    /// Writes the buffer out. On failure the bytes not written stay buffered for the next try.
     public func flush() throws(Failure) {
         var offset = 0
+        defer {
+            if offset > 0 {
+                bytesWritten += UInt64(offset)
+                buffer.removeFirst(offset)
+            }
+        }
         while offset < buffer.count {
             let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
@@ -54,14 +91,27 @@ public final class OutputFile {
             }
             offset += n
         }
-        bytesWritten += UInt64(buffer.count)
-        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Closes and opens `path` again (after logrotate moved it away), keeping buffered bytes.
+    public func reopen() throws(Failure) {
+        guard appending else { return }
+        try? flush()
+        if fd > 1 { close(fd) }
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            throw Failure(description: "\(path): cannot reopen: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Flushes, closes and renames the temporary file over `path`.
     public func commit() throws(Failure) {
         try flush()
         guard fd > 1 else { return }
+        if appending {
+            _ = fsync(fd)
+            return
+        }
         if fsync(fd) != 0 && errno != EINVAL {
             throw Failure(description: "\(path): fsync failed: \(String(cString: strerror(errno)))")
         }
@@ -74,7 +124,7 @@ public final class OutputFile {
 
     /// Closes and deletes the temporary file; `path` is left as it was.
     public func abandon() {
-        guard fd > 1 else { return }
+        guard fd > 1, !appending else { return }
         close(fd)
         fd = -1
         unlink(temporaryPath)

@@ -57,6 +57,17 @@ public struct SensorConfig: Sendable {
     /// Alerts with the same source, destination and signature form one security event while
     /// they come within this time of each other (`correlation.event_window`).
     public var eventWindow: Int64 = 300_000_000_000
+    /// The daemon drops to this user and group after opening its capture handles (when
+    /// started as root); empty keeps the identity it was started with.
+    public var daemonUser = "hnsensor"
+    public var daemonGroup = "hnsensor"
+    /// Interval of the daemon's EVE `stats` records.
+    public var statsInterval: Int64 = 60_000_000_000
+    /// The Prometheus text endpoint (loopback only); nil when off.
+    public var metricsListen: MetricsEndpoint? = MetricsEndpoint("127.0.0.1:9480")
+    public var captureSnaplen: Int32 = 65_535
+    public var captureBuffer = 32 << 20
+    public var capturePromiscuous = true
     public var evePath: String? = nil
     /// Include packet payloads in EVE alerts (off: payloads may carry health data).
     public var evePayload = false
@@ -100,7 +111,7 @@ public struct SensorConfig: Sendable {
 extension YAMLReader {
     func apply(_ root: Node, to config: inout SensorConfig) throws(ConfigError) {
         let top = ["sensor", "home_net", "vars", "segments", "constituents", "flow", "stream", "defrag", "store", "eve", "rules",
-                   "priority", "retention", "correlation"]
+                   "priority", "retention", "correlation", "daemon", "metrics", "capture"]
         for (key, _, value) in try mapping(root, "", allowed: top) {
             switch key {
             case "sensor":
@@ -147,6 +158,35 @@ extension YAMLReader {
                 for (_, _, v) in try mapping(value, "store", allowed: ["path"]) { config.storePath = try string(v, "store.path") }
             case "priority":
                 try config.priority.apply(value, self)
+            case "daemon":
+                for (k, _, v) in try mapping(value, "daemon", allowed: ["user", "group", "stats_interval"]) {
+                    switch k {
+                    case "user": config.daemonUser = try string(v, "daemon.user")
+                    case "group": config.daemonGroup = try string(v, "daemon.group")
+                    default: config.statsInterval = try duration(v, "daemon.stats_interval")
+                    }
+                }
+            case "metrics":
+                for (_, _, v) in try mapping(value, "metrics", allowed: ["listen"]) {
+                    let text = try string(v, "metrics.listen")
+                    if text == "off" { config.metricsListen = nil; continue }
+                    guard let endpoint = MetricsEndpoint(text) else {
+                        throw fail(v, "metrics.listen", "expected a loopback address and port such as 127.0.0.1:9480 or [::1]:9480, or off")
+                    }
+                    config.metricsListen = endpoint
+                }
+            case "capture":
+                for (k, _, v) in try mapping(value, "capture", allowed: ["snaplen", "buffer_size", "promiscuous"]) {
+                    switch k {
+                    case "snaplen":
+                        guard let n = Int32(try string(v, "capture.snaplen")), n >= 64, n <= 262_144 else {
+                            throw fail(v, "capture.snaplen", "expected a number from 64 to 262144")
+                        }
+                        config.captureSnaplen = n
+                    case "buffer_size": config.captureBuffer = try size(v, "capture.buffer_size")
+                    default: config.capturePromiscuous = try bool(v, "capture.promiscuous")
+                    }
+                }
             case "retention":
                 for (_, _, v) in try mapping(value, "retention", allowed: ["period"]) {
                     config.retention = try duration(v, "retention.period")
@@ -254,4 +294,31 @@ extension SensorConfig {
     public var constituentInfos: [ConstituentInfo] {
         constituents.map { ConstituentInfo(name: $0.name, type: $0.type.rawValue, networks: $0.networks, patientCare: $0.patientCare) }
     }
+}
+
+/// A loopback address and TCP port for the metrics endpoint.
+public struct MetricsEndpoint: Sendable, Equatable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: UInt16
+
+    public init?(_ text: String) {
+        let host: Substring, portText: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard let a = IPAddress(host), let p = UInt16(portText), p > 0 else { return nil }
+        let loopback = a.isIPv4 ? (a.ipv4Value >> 24) == 127 : (a.high == 0 && a.low == 1)
+        guard loopback else { return nil }
+        address = a
+        port = p
+    }
+
+    public var description: String { address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
 }

@@ -43,8 +43,9 @@ final class StoreWriter: @unchecked Sendable {
 /// and `security_event` records of a batch are written only after it is committed. The
 /// boundaries depend on packet and alert counts only, so output order is deterministic.
 public final class CorrelationStage {
-    public let correlator: Correlator
+    public private(set) var correlator: Correlator
     let writer: StoreWriter?
+    let store: IncidentStore?
     let eve: EVEWriter?
     /// The latest committed state of every incident touched in this run.
     public private(set) var incidents: [Int64: Incident] = [:]
@@ -57,7 +58,79 @@ public final class CorrelationStage {
     public init(correlator: Correlator, store: IncidentStore?, eve: EVEWriter?, actor: String) {
         self.correlator = correlator
         self.writer = store.map { StoreWriter(store: $0, actor: actor) }
+        self.store = store
         self.eve = eve
+    }
+
+    /// The stage for a configuration: a correlator with `rules` and, when `storePath` is
+    /// given, the store (created if missing) it continues from.
+    public static func make(rules: [CorrelationRule], config: SensorConfig, storePath: String?, eve: EVEWriter?,
+                            captureSegments: Bool) throws(ReplayError) -> CorrelationStage {
+        var store: IncidentStore? = nil
+        if let storePath {
+            do {
+                let s = try IncidentStore(path: storePath)
+                try s.saveConstituents(config.constituentInfos)
+                store = s
+            } catch {
+                throw ReplayError(description: error.description)
+            }
+        }
+        let stage = CorrelationStage(correlator: try makeCorrelator(rules: rules, config: config, store: store, captureSegments: captureSegments),
+                                     store: store, eve: eve, actor: "hnsensor:\(config.sensorName)")
+        return stage
+    }
+
+    static func makeCorrelator(rules: [CorrelationRule], config: SensorConfig, store: IncidentStore?,
+                               captureSegments: Bool) throws(ReplayError) -> Correlator {
+        let correlator = Correlator(rules: rules, policy: config.priority, homeNet: config.homeNet, constituents: config.constituentInfos,
+                                    segmentNames: config.segments.map(\.name), segmentNetworks: config.segments.map { ($0.name, $0.networks) })
+        correlator.eventWindow = config.eventWindow
+        correlator.captureSegments = captureSegments
+        if let store {
+            do {
+                let state = try store.resumeState()
+                correlator.resume(nextAlertID: state.alert, nextEventID: state.event, nextIncidentID: state.incident,
+                                  openIncidents: state.open, closedIncidents: state.closed)
+            } catch {
+                throw ReplayError(description: error.description)
+            }
+        }
+        return correlator
+    }
+
+    /// Takes new correlation rules (reload): commits what is pending, then continues from the
+    /// store with the new rules (open incidents of rules that still exist go on absorbing).
+    public func reload(rules: [CorrelationRule], config: SensorConfig) throws(ReplayError) {
+        boundary()
+        if let writer {
+            do {
+                if let committed = try writer.wait() { report(committed) }
+            } catch {
+                throw ReplayError(description: error.description)
+            }
+        }
+        let next = try CorrelationStage.makeCorrelator(rules: rules, config: config, store: store, captureSegments: correlator.captureSegments)
+        if store == nil {
+            // Without a store the open incidents live only here: carry them over.
+            next.resume(nextAlertID: correlator.nextAlertID, nextEventID: correlator.nextEventID, nextIncidentID: correlator.nextIncidentID,
+                        openIncidents: correlator.openIncidents.map { ($0, []) }, closedIncidents: [])
+        }
+        correlator = next
+    }
+
+    public var hasPending: Bool { pendingAlerts > 0 }
+
+    /// The `stats.correlation` counters.
+    public func statsTree() -> StatsTree {
+        let c = correlator.stats
+        var t = StatsTree()
+        t.set("alerts", c.alerts)
+        t.set("events", c.events)
+        t.set("incidents_opened", c.incidentsOpened)
+        t.set("absorbed", c.absorbed)
+        t.set("incidents", UInt64(incidents.count))
+        return t
     }
 
     public func ingest(_ alert: SecurityAlert) {

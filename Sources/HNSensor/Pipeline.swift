@@ -13,13 +13,15 @@ public final class Pipeline {
     public private(set) var decoder: Decoder
     public let flows: FlowTable
     let eve: EVEWriter?
+    /// When set (the daemon), an EVE write failure is kept for the caller to log and retry
+    /// instead of stopping output for good.
     var packet = Packet()
     public private(set) var firstTimestamp: Int64? = nil
     public private(set) var lastTimestamp: Int64 = 0
     /// The first output failure (disk full, …); processing stops writing after it.
     public private(set) var outputFailure: OutputFile.Failure? = nil
     public private(set) var flowRecords: UInt64 = 0
-    public let detection: DetectionEngine?
+    public private(set) var detection: DetectionEngine?
     public let streams: StreamReassembler
     public let appLayer = AppLayer()
     var buffers = InspectionBuffers()
@@ -60,9 +62,9 @@ public final class Pipeline {
     public private(set) var dropped: UInt64 = 0
 
     /// Indicators of compromise matched on flow addresses and application-layer fields.
-    public let intel: IntelMatcher?
+    public private(set) var intel: IntelMatcher?
     /// Behaviour detectors.
-    public let anomalies: AnomalyEngine?
+    public private(set) var anomalies: AnomalyEngine?
     /// Receives every alert after EVE (the correlator).
     public var alertSink: ((SecurityAlert) -> Void)? = nil
     /// Counters of the stages after the pipeline (correlation), added to `stats`.
@@ -442,6 +444,34 @@ public final class Pipeline {
         guard let eve, outputFailure == nil else { return }
         do {
             try eve.writeFlow(ended, reason: reason)
+        } catch {
+            outputFailure = error
+        }
+    }
+
+    /// Swaps in a reloaded rule set between two packets (the daemon's SIGHUP). Flows keep
+    /// their state; per-rule state (thresholds, flowbits) and detector windows start afresh.
+    public func replace(detection: DetectionEngine?, intel: IntelMatcher?, anomalies: AnomalyEngine?) {
+        self.detection = detection
+        self.intel = intel
+        self.anomalies = anomalies
+    }
+
+    /// Lets EVE writing resume after a failure (the daemon retries; replay stops at the first).
+    public func clearOutputFailure() { outputFailure = nil }
+
+    /// Expires idle flows by a clock when no packet comes (live capture on a quiet link).
+    public func advanceIdle(to time: Int64) {
+        guard time > lastTimestamp else { return }
+        lastTimestamp = time
+        flows.advance(to: time, onEnd: flowEnded)
+    }
+
+    /// Writes a `stats` record now (the daemon's interval).
+    public func writeStats(at time: Int64) {
+        guard let eve, outputFailure == nil else { return }
+        do {
+            try eve.writeStats(timestamp: time, uptime: uptimeSeconds, counters: statsTree())
         } catch {
             outputFailure = error
         }

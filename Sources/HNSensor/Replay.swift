@@ -58,20 +58,13 @@ public enum Replay {
         var anomalies: AnomalyEngine? = nil
         var correlationRules: [CorrelationRule] = []
         if let rulesPath {
-            let rules = try RulesLoading.loadAll(path: rulesPath, config: config)
-            ruleWarnings = rules.signatures.errors.map(\.description)
-            loadWarnings = rules.warnings
-            do {
-                detection = try DetectionEngine(ruleSet: rules.signatures, simulateIPS: simulateIPS)
-            } catch {
-                throw ReplayError(description: "\(rulesPath): \(error.description)")
-            }
-            if let indicators = rules.indicators { intel = IntelMatcher(set: indicators, classify: rules.classify) }
-            if let settings = rules.anomalies {
-                anomalies = AnomalyEngine(settings: settings, homeNet: config.homeNet, segmentNames: config.segments.map(\.name),
-                                          classify: rules.classify)
-            }
-            correlationRules = rules.correlation
+            let engines = try SensorEngines.build(rulesPath: rulesPath, config: config, simulateIPS: simulateIPS)
+            ruleWarnings = engines.ruleErrors
+            loadWarnings = engines.warnings
+            detection = engines.detection
+            intel = engines.intel
+            anomalies = engines.anomalies
+            correlationRules = engines.correlation
         }
         // Open every capture first: a missing file or a corrupt header fails before any output.
         var sources: [PacketSource] = []
@@ -95,36 +88,16 @@ public enum Replay {
         let pipeline = Pipeline(config: config, eve: eve, detection: detection, intel: intel, anomalies: anomalies)
         var stage: CorrelationStage? = nil
         if !correlationRules.isEmpty || storePath != nil {
-            let correlator = Correlator(rules: correlationRules, policy: config.priority, homeNet: config.homeNet,
-                                        constituents: config.constituentInfos, segmentNames: config.segments.map(\.name),
-                                        segmentNetworks: config.segments.map { ($0.name, $0.networks) })
-            correlator.eventWindow = config.eventWindow
-            var store: IncidentStore? = nil
-            if let storePath {
-                do {
-                    let s = try IncidentStore(path: storePath)
-                    try s.saveConstituents(config.constituentInfos)
-                    let state = try s.resumeState()
-                    correlator.resume(nextAlertID: state.alert, nextEventID: state.event, nextIncidentID: state.incident,
-                                      openIncidents: state.open, closedIncidents: state.closed)
-                    store = s
-                } catch {
-                    eve?.abandon()
-                    throw ReplayError(description: error.description)
-                }
+            let s: CorrelationStage
+            do {
+                s = try CorrelationStage.make(rules: correlationRules, config: config, storePath: storePath, eve: eve, captureSegments: false)
+            } catch {
+                eve?.abandon()
+                throw error
             }
-            let s = CorrelationStage(correlator: correlator, store: store, eve: eve, actor: "hnsensor:\(config.sensorName)")
+
             pipeline.alertSink = { s.ingest($0) }
-            pipeline.extraStats = {
-                let c = s.correlator.stats
-                var t = StatsTree()
-                t.set("alerts", c.alerts)
-                t.set("events", c.events)
-                t.set("incidents_opened", c.incidentsOpened)
-                t.set("absorbed", c.absorbed)
-                t.set("incidents", UInt64(s.incidents.count))
-                return [("correlation", t)]
-            }
+            pipeline.extraStats = { [("correlation", s.statsTree())] }
             stage = s
         }
         var summary = ReplaySummary()

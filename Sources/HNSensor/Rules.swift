@@ -107,3 +107,38 @@ extension RulesLoading {
         return rules
     }
 }
+
+/// The engines a rules folder gives: built together at start and on reload.
+public struct SensorEngines: @unchecked Sendable {
+    public var detection: DetectionEngine?
+    public var intel: IntelMatcher?
+    public var anomalies: AnomalyEngine?
+    public var correlation: [CorrelationRule] = []
+    /// Signature lines that did not load (the others run).
+    public var ruleErrors: [String] = []
+    /// Skipped indicator lines and the like.
+    public var warnings: [String] = []
+
+    public init() {}
+
+    /// Loads `path` and builds every engine; a folder that cannot be loaded, or a detector,
+    /// correlation or indicator-sources file with an error, throws.
+    public static func build(rulesPath: String, config: SensorConfig, simulateIPS: Bool = false) throws(ReplayError) -> SensorEngines {
+        let rules = try RulesLoading.loadAll(path: rulesPath, config: config)
+        var engines = SensorEngines()
+        engines.ruleErrors = rules.signatures.errors.map(\.description)
+        engines.warnings = rules.warnings
+        do {
+            engines.detection = try DetectionEngine(ruleSet: rules.signatures, simulateIPS: simulateIPS)
+        } catch {
+            throw ReplayError(description: "\(rulesPath): \(error.description)")
+        }
+        if let indicators = rules.indicators { engines.intel = IntelMatcher(set: indicators, classify: rules.classify) }
+        if let settings = rules.anomalies {
+            engines.anomalies = AnomalyEngine(settings: settings, homeNet: config.homeNet, segmentNames: config.segments.map(\.name),
+                                              classify: rules.classify)
+        }
+        engines.correlation = rules.correlation
+        return engines
+    }
+}
