@@ -6,7 +6,11 @@ PACKAGES := libpcap-dev libvectorscan-dev libpcre2-dev libsqlite3-dev pkg-config
 RELEASE  := .build/release
 DEMO_DIR := .demo
 
-.PHONY: deps build demo test captures bench clean
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SYSCONF  := $(DESTDIR)/etc/hnsensor
+
+.PHONY: deps build demo test captures bench clean install uninstall
 
 deps:
 	@missing=""; \
@@ -66,6 +70,32 @@ bench: build
 captures:
 	$(SWIFT) build --product hncapgen
 	.build/debug/hncapgen --out Captures
+
+# Installs the binary, the default configuration (kept if present), the rules, the systemd
+# unit, sysusers.d, tmpfiles.d and logrotate files. Then: systemd-sysusers, systemd-tmpfiles
+# --create, edit /etc/hnsensor/hnsensor.yaml, systemctl enable --now hnsensor.
+install: build
+	install -D -m 0755 $(RELEASE)/hnsensor $(DESTDIR)$(PREFIX)/bin/hnsensor
+	install -d -m 0755 $(SYSCONF)
+	@if [ -f $(SYSCONF)/hnsensor.yaml ]; then echo "keeping $(SYSCONF)/hnsensor.yaml"; \
+	  else install -m 0644 Config/hnsensor.yaml $(SYSCONF)/hnsensor.yaml; fi
+	rm -rf $(SYSCONF)/rules.new && mkdir -p $(SYSCONF)/rules.new && cp -R Rules/. $(SYSCONF)/rules.new/
+	rm -rf $(SYSCONF)/rules.old && if [ -d $(SYSCONF)/rules ]; then mv $(SYSCONF)/rules $(SYSCONF)/rules.old; fi
+	mv $(SYSCONF)/rules.new $(SYSCONF)/rules
+	install -D -m 0644 Systemd/hnsensor.service $(DESTDIR)/etc/systemd/system/hnsensor.service
+	sed -i 's#/usr/local/bin/hnsensor#$(PREFIX)/bin/hnsensor#' $(DESTDIR)/etc/systemd/system/hnsensor.service
+	install -D -m 0644 Systemd/hnsensor.sysusers $(DESTDIR)/usr/lib/sysusers.d/hnsensor.conf
+	install -D -m 0644 Systemd/hnsensor.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/hnsensor.conf
+	install -D -m 0644 Systemd/hnsensor.logrotate $(DESTDIR)/etc/logrotate.d/hnsensor
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/hnsensor/README.md
+	@echo "installed; next: systemd-sysusers && systemd-tmpfiles --create && systemctl daemon-reload && systemctl enable --now hnsensor"
+
+# Removes what install put in place; the configuration, the store and the logs stay.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hnsensor $(DESTDIR)/etc/systemd/system/hnsensor.service \
+	  $(DESTDIR)/usr/lib/sysusers.d/hnsensor.conf $(DESTDIR)/usr/lib/tmpfiles.d/hnsensor.conf $(DESTDIR)/etc/logrotate.d/hnsensor
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/hnsensor $(SYSCONF)/rules $(SYSCONF)/rules.old
+	@echo "kept: $(SYSCONF)/hnsensor.yaml, /var/lib/hnsensor, /var/log/hnsensor"
 
 clean:
 	rm -rf .build $(DEMO_DIR)

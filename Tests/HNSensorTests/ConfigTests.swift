@@ -87,4 +87,33 @@ import Testing
             "\(error)".hasPrefix("/nonexistent/hnsensor.yaml: cannot open")
         }
     }
+
+    @Test func daemonMetricsCaptureAndPriorityKeysAreRead() throws {
+        let c = try SensorConfig.parse("""
+            daemon: {user: nobody, group: nogroup, stats_interval: 5s}
+            metrics: {listen: "[::1]:9999"}
+            capture: {snaplen: 1518, buffer_size: 8mb, promiscuous: false}
+            priority: {thresholds: {P1: 10, P2: 7, P3: 4}, report_deadline: 72h}
+            retention: {period: 90d}
+            correlation: {event_window: 10m}
+            """, file: "test.yaml")
+        #expect(c.daemonUser == "nobody" && c.daemonGroup == "nogroup")
+        #expect(c.statsInterval == 5_000_000_000)
+        #expect(c.metricsListen?.description == "[::1]:9999")
+        #expect(c.captureSnaplen == 1518 && c.captureBuffer == 8 << 20 && !c.capturePromiscuous)
+        #expect(c.priority.thresholds == [10, 7, 4])
+        #expect(c.priority.reportDeadline == 72 * 3600 * 1_000_000_000)
+        #expect(c.retention == 90 * 86_400 * 1_000_000_000)
+        #expect(c.eventWindow == 600_000_000_000)
+        #expect(try SensorConfig.parse("metrics: {listen: off}", file: "t").metricsListen == nil)
+    }
+
+    @Test func badDaemonKeysNameTheirPlace() {
+        #expect(error("metrics: {listen: 0.0.0.0:9480}") == "test.yaml:1:19: metrics.listen: expected a loopback address and port such as 127.0.0.1:9480 or [::1]:9480, or off")
+        #expect(error("daemon: {stats_interval: often}") == "test.yaml:1:26: daemon.stats_interval: expected a duration such as 30s, 10m, 2h or 1d")
+        #expect(error("capture: {snaplen: 10}") == "test.yaml:1:20: capture.snaplen: expected a number from 64 to 262144")
+        #expect(error("daemon: {uid: 0}") == "test.yaml:1:10: daemon.uid: unknown key (expected one of: user, group, stats_interval)")
+        #expect(error("priority: {thresholds: {P1: 1, P2: 5}}") == "test.yaml:1:24: priority.thresholds: expected P1 >= P2 >= P3")
+        #expect(error("priority: {reportable_priority: urgent}") == "test.yaml:1:33: priority.reportable_priority: expected P1, P2, P3, P4 (or P0 for never)")
+    }
 }
