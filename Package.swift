@@ -36,7 +36,8 @@ let package = Package(
         .target(name: "HNIntel", dependencies: ["HNDecode", .product(name: "Yams", package: "Yams")]),
         .target(name: "HNAnomaly", dependencies: ["HNDecode", "HNFlow", "HNAppLayer", "HNDetect", "HNConfig"]),
         .target(name: "HNCorrelate", dependencies: ["HNDecode", "HNDetect", "HNConfig"]),
-        .target(name: "HNStore", dependencies: ["HNCorrelate", "HNDetect", "HNDecode", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "HNStore", dependencies: ["HNCorrelate", "HNDetect", "HNDecode", .product(name: "GRDB", package: "GRDB.swift"),
+                                                .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "HNSensor", dependencies: [
             "HNCapture", "HNDecode", "HNFlow", "HNAppLayer", "HNDetect", "HNOutput", "HNConfig", "HNIntel", "HNAnomaly", "HNCorrelate", "HNStore",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -47,6 +47,9 @@ public struct SecurityAlert: Sendable {
     /// "src_ip" or "dest_ip" when the rule names its target (`target:` keyword).
     public var target: String? = nil
     public var origin: AlertOrigin = .signature
+    /// The start of the packet payload kept as evidence (credentials redacted), only when the
+    /// store keeps excerpts; encrypted before it is written.
+    public var excerpt: [UInt8]? = nil
 
     public init(timestamp: Int64, packetNumber: UInt64?, flowID: UInt64?, segment: UInt16, source: IPAddress, destination: IPAddress,
                 sourcePort: UInt16, destinationPort: UInt16, ipProto: UInt8, appProto: String?, toServer: Bool?, sid: UInt32,

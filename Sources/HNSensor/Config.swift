@@ -50,6 +50,13 @@ public struct SensorConfig: Sendable {
     public var streamDepth = 1 << 20
     public var defrag = Defragmenter.Limits()
     public var storePath: String? = nil
+    /// Keep the first bytes of each alert's payload as evidence, encrypted (off by default:
+    /// payloads may carry health data).
+    public var storeEvidencePayload = false
+    /// The AES-256 key for evidence excerpts (default: the store's path + ".key"), never in the
+    /// store itself; created with mode 0600 when missing.
+    public var evidenceKeyFile: String? = nil
+    public func evidenceKeyPath(store: String) -> String { evidenceKeyFile ?? store + ".key" }
     /// How incidents are prioritised (`priority:`).
     public var priority = PriorityPolicy()
     /// How long alerts and closed incidents are kept (`retention.period`, 180 days).
@@ -155,7 +162,13 @@ extension YAMLReader {
                     }
                 }
             case "store":
-                for (_, _, v) in try mapping(value, "store", allowed: ["path"]) { config.storePath = try string(v, "store.path") }
+                for (k, _, v) in try mapping(value, "store", allowed: ["path", "evidence_payload", "key_file"]) {
+                    switch k {
+                    case "path": config.storePath = try string(v, "store.path")
+                    case "evidence_payload": config.storeEvidencePayload = try bool(v, "store.evidence_payload")
+                    default: config.evidenceKeyFile = try string(v, "store.key_file")
+                    }
+                }
             case "priority":
                 try config.priority.apply(value, self)
             case "daemon":

@@ -71,6 +71,9 @@ public final class CorrelationStage {
             do {
                 let s = try IncidentStore(path: storePath)
                 try s.saveConstituents(config.constituentInfos)
+                if config.storeEvidencePayload {
+                    s.evidenceKey = try EvidenceKey.loadOrCreate(path: config.evidenceKeyPath(store: storePath))
+                }
                 store = s
             } catch {
                 throw ReplayError(description: error.description)

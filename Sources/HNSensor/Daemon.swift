@@ -158,6 +158,7 @@ public final class Daemon {
         let stage = try CorrelationStage.make(rules: engines.correlation, config: config, storePath: options.storePath ?? config.storePath,
                                               eve: eve, captureSegments: true)
         pipeline.alertSink = { stage.ingest($0) }
+        pipeline.keepExcerpts = config.storeEvidencePayload && (options.storePath ?? config.storePath) != nil
         pipeline.extraStats = { [("correlation", stage.statsTree())] }
 
         let metrics = SensorMetrics()

@@ -17,6 +17,9 @@ public enum IncidentExport {
         public var sensorName: String
         /// HealthNet's address space: addresses outside it are the indicators to share.
         public var homeNet: [CIDR]
+        /// True once `alerts[].excerpt` holds decrypted bytes (`incidents show --evidence`);
+        /// exports never include excerpts.
+        public var excerptsReadable = false
         public init(incident: Incident, events: [SecurityEvent], alerts: [IncidentStore.StoredAlert], audit: [IncidentStore.AuditEntry],
                     sensorName: String, homeNet: [CIDR]) {
             self.incident = incident

@@ -38,6 +38,9 @@ public enum IncidentView {
             if let n = a.packetNumber { where_ += " packet \(n)" }
             if let f = a.flowID { where_ += " flow \(f)" }
             lines.append("  \(t(a.timestamp))  sid \(a.sid)  \(a.source):\(a.sourcePort) -> \(a.destination):\(a.destinationPort)\(where_)")
+            if let excerpt = a.excerpt {
+                lines.append(m.excerptsReadable ? "      payload: " + printable(excerpt) : "      payload: \(excerpt.count) bytes, encrypted (show --evidence with the key file)")
+            }
         }
         if m.alerts.count > 100 { lines.append("  … \(m.alerts.count - 100) more") }
         lines.append("")
@@ -49,6 +52,10 @@ public enum IncidentView {
             lines.append(text)
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func printable(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes.map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
     }
 
     public static func json(_ m: IncidentExport.Material) -> String {
@@ -84,6 +91,7 @@ public enum IncidentView {
             if let c = a.captureFile { json.field("capture_file", c) }
             if let n = a.packetNumber { json.field("pcap_cnt", Int(n)) }
             if let f = a.flowID { json.field("flow_id", UInt64(bitPattern: f)) }
+            if let e = a.excerpt, m.excerptsReadable { json.field("payload_printable", printable(e)) }
             json.endObject()
         }
         json.endArray()

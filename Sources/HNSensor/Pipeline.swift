@@ -5,6 +5,7 @@ import HNDetect
 import HNFlow
 import HNIntel
 import HNOutput
+import HNStore
 
 /// The inspection pipeline for one worker: decode, flow tracking, and the EVE records they
 /// produce. It knows nothing of libpcap: it takes bytes with a timestamp and a link type, so
@@ -67,6 +68,9 @@ public final class Pipeline {
     public private(set) var anomalies: AnomalyEngine?
     /// Receives every alert after EVE (the correlator).
     public var alertSink: ((SecurityAlert) -> Void)? = nil
+    /// Keep payload excerpts with alerts for the store (encrypted there).
+    public var keepExcerpts = false
+    static let excerptLength = 256
     /// Counters of the stages after the pipeline (correlation), added to `stats`.
     public var extraStats: (() -> [(String, StatsTree)])? = nil
 
@@ -313,9 +317,13 @@ public final class Pipeline {
     }
 
     func emitAlert(_ alert: Alert, _ detection: DetectionEngine, _ flow: Flow?, _ position: Int?) {
-        let described = detection.describe(alert, flowID: flow?.id, segment: flow?.segment ?? packet.segment,
+        var described = detection.describe(alert, flowID: flow?.id, segment: flow?.segment ?? packet.segment,
                                            appProto: flow.flatMap { AppProtocol.name($0.appProto) }, hasFlow: flow != nil)
-        deliver(described, flow: flow, position: position, payload: alert.packetNumber == packetNumber ? packet.payload : .empty)
+        let payload = alert.packetNumber == packetNumber ? packet.payload : .empty
+        if keepExcerpts && payload.count > 0 {
+            described.excerpt = CredentialRedaction.redact(Array(payload.rawBuffer.prefix(Pipeline.excerptLength)))
+        }
+        deliver(described, flow: flow, position: position, payload: payload)
     }
 
     /// Writes an alert of any origin to EVE and hands it to the correlator.

@@ -97,6 +97,7 @@ public enum Replay {
             }
 
             pipeline.alertSink = { s.ingest($0) }
+            pipeline.keepExcerpts = config.storeEvidencePayload && storePath != nil
             pipeline.extraStats = { [("correlation", s.statsTree())] }
             stage = s
         }

@@ -20,6 +20,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 public final class IncidentStore: @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
+    /// Set when payload excerpts are kept: they are sealed with it before they are written.
+    public var evidenceKey: EvidenceKey? = nil
 
     /// Opens (creating with mode 0640 when missing) and migrates the store.
     public init(path: String) throws(StoreError) {
@@ -101,7 +103,7 @@ public final class IncidentStore: @unchecked Sendable {
                                    src_ip, src_port, dest_ip, dest_port, proto, app_proto, segment, action, metadata)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            let evidence = try db.cachedStatement(sql: "INSERT INTO evidence(alert_id, capture_file, pcap_cnt, flow_id) VALUES (?, ?, ?, ?)")
+            let evidence = try db.cachedStatement(sql: "INSERT INTO evidence(alert_id, capture_file, pcap_cnt, flow_id, excerpt) VALUES (?, ?, ?, ?, ?)")
             for stored in batch.alerts {
                 let a = stored.alert
                 var originName: String? = nil
@@ -114,8 +116,12 @@ public final class IncidentStore: @unchecked Sendable {
                                               a.classtype, a.category, a.severity, a.origin.kind, originName, a.source.description,
                                               Int(a.sourcePort), a.destination.description, Int(a.destinationPort), Int(a.ipProto), a.appProto,
                                               Int(a.segment), a.blocked ? "blocked" : "allowed", JSONText.metadata(a.metadata)])
+                var sealed: Data? = nil
+                if let excerpt = a.excerpt, !excerpt.isEmpty, let key = evidenceKey {
+                    sealed = Data(try key.seal(excerpt))
+                }
                 try evidence.execute(arguments: [stored.id, stored.captureFile, a.packetNumber.map { Int64($0) },
-                                                 a.flowID.map { Int64(bitPattern: $0) }])
+                                                 a.flowID.map { Int64(bitPattern: $0) }, sealed])
             }
             let incident = try db.cachedStatement(sql: """
                 INSERT INTO incidents(id, rule_id, group_key, title, taxonomy, type, status, sources, targets, segments, constituents,

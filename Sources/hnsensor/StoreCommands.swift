@@ -84,6 +84,10 @@ struct Incidents: ParsableCommand {
         @OptionGroup var options: StoreOptions
         @Argument(help: "Incident id.") var id: Int64
         @Option(name: .long, help: "text or json.") var format = "text"
+        @Flag(name: .long, help: "Decrypt and show the payload excerpts kept as evidence (needs the key file).")
+        var evidence = false
+        @Option(name: .long, help: "Evidence key file. Default: store.key_file, or the store's path + .key.")
+        var keyFile: String?
 
         func validate() throws {
             guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
@@ -91,7 +95,17 @@ struct Incidents: ParsableCommand {
 
         func run() throws {
             let (store, settings) = try options.open()
-            let material = try load(store, id, sensor: settings)
+            var material = try load(store, id, sensor: settings)
+            if evidence {
+                let path = keyFile ?? settings.evidenceKeyPath(store: store.path)
+                var key: EvidenceKey? = nil
+                try storeFailure { () throws(StoreError) in key = try EvidenceKey.load(path: path) }
+                for i in material.alerts.indices {
+                    guard let sealed = material.alerts[i].excerpt else { continue }
+                    try storeFailure { () throws(StoreError) in material.alerts[i].excerpt = try key!.open(sealed) }
+                }
+                material.excerptsReadable = true
+            }
             print(format == "json" ? IncidentView.json(material) : IncidentView.text(material))
         }
     }

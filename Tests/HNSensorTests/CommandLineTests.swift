@@ -77,4 +77,31 @@ func hnsensor(_ arguments: [String]) throws -> (status: Int32, out: String, err:
         #expect(noStore.status == 1)
         #expect(noStore.err == "hnsensor: error: /nonexistent/x.db: no such store\n")
     }
+
+    @Test func evidenceExcerptsAreOffByDefaultAndEncryptedWhenOn() throws {
+        let dir = try scratchFolder()
+        let pcap = capturesFolder.appendingPathComponent("attacks.pcap").path
+        // Default: no excerpt stored, no key file made.
+        let plain = dir.appendingPathComponent("plain.db").path
+        #expect(try hnsensor(["replay", "--rules", shippedRules, "--store", plain, pcap]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: plain + ".key"))
+        #expect(!(try hnsensor(["incidents", "show", "1", "--store", plain]).out.contains("payload:")))
+        // On: sealed in the store, readable with the key, credentials redacted.
+        let config = dir.appendingPathComponent("c.yaml")
+        try "store: {evidence_payload: true}\nhome_net: [10.20.0.0/16]\n".write(to: config, atomically: true, encoding: .utf8)
+        let sealed = dir.appendingPathComponent("sealed.db").path
+        #expect(try hnsensor(["replay", "--config", config.path, "--rules", shippedRules, "--store", sealed, pcap]).status == 0)
+        let list = try hnsensor(["incidents", "list", "--store", sealed, "--format", "json"])
+        let incidents = try #require(try JSONSerialization.jsonObject(with: Data(list.out.utf8)) as? [[String: Any]])
+        let ftp = try #require(incidents.first { $0["rule"] as? String == "hn-cleartext-credentials" && ($0["targets"] as? [String]) == ["10.20.2.21"] })
+        let id = String(ftp["id"] as? Int ?? 0)
+        #expect(try hnsensor(["incidents", "show", id, "--store", sealed]).out.contains("encrypted (show --evidence with the key file)"))
+        let shown = try hnsensor(["incidents", "show", id, "--store", sealed, "--config", config.path, "--evidence"])
+        #expect(shown.out.contains("payload: PASS [redacted]"), "\(shown.out)\(shown.err)")
+        #expect(!shown.out.contains("guess"))
+        try FileManager.default.removeItem(atPath: sealed + ".key")
+        let noKey = try hnsensor(["incidents", "show", id, "--store", sealed, "--evidence"])
+        #expect(noKey.status == 1)
+        #expect(noKey.err.contains("no evidence key"))
+    }
 }
