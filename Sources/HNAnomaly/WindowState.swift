@@ -5,6 +5,9 @@ struct BoundedTable<Key: Hashable, State> {
     var entries: [Key: (last: Int64, state: State)] = [:]
     let cap: Int
     var untracked: UInt64 = 0
+    /// Packet time of the last sweep of idle entries: a full table is swept at most once per
+    /// half idle period, so a flood of new keys costs one hash lookup each, not a scan.
+    var lastSweep: Int64 = .min
 
     init(cap: Int) { self.cap = cap }
 
@@ -12,7 +15,10 @@ struct BoundedTable<Key: Hashable, State> {
     mutating func update<R>(_ key: Key, now: Int64, idle: Int64, make: () -> State, _ body: (inout State) -> R) -> R? {
         if entries[key] == nil {
             if entries.count >= cap {
-                entries = entries.filter { now - $0.value.last <= idle }
+                if lastSweep == .min || now - lastSweep >= max(idle / 2, 1) {
+                    lastSweep = now
+                    entries = entries.filter { now - $0.value.last <= idle }
+                }
                 if entries.count >= cap {
                     untracked &+= 1
                     return nil

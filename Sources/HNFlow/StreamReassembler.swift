@@ -36,6 +36,9 @@ public final class StreamReassembler {
         public var gaps: UInt64 = 0
         public var depthReached: UInt64 = 0
         public var memcapDrops: UInt64 = 0
+        /// In-order bytes handed on before their acknowledgement because the bytes waiting for
+        /// acknowledgement over all flows reached the memcap.
+        public var unackedForced: UInt64 = 0
         public init() {}
     }
 
@@ -75,6 +78,9 @@ public final class StreamReassembler {
     var scratch: [UInt8] = []
     public private(set) var stats = Stats()
     public private(set) var memoryUsed = 0
+    /// In-order bytes waiting for acknowledgement over all flows (IDS mode), capped by
+    /// `limits.memcap` as well: past it, data is handed on without waiting (counted).
+    public private(set) var unackedUsed = 0
     var states: [UInt64: State] = [:]
 
     public init(limits: Limits = Limits()) {
@@ -94,6 +100,7 @@ public final class StreamReassembler {
     func flushUnacked(_ dir: inout Direction, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
         guard !dir.unacked.isEmpty else { return }
         let bytes = dir.unacked
+        unackedUsed -= bytes.count
         dir.unacked = []
         dir.unackedSeq = dir.unackedSeq &+ UInt32(bytes.count)
         bytes.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
@@ -106,6 +113,7 @@ public final class StreamReassembler {
         guard covered > 0 else { return }
         let bytes = Array(dir.unacked[0..<covered])
         dir.unacked.removeFirst(covered)
+        unackedUsed -= covered
         dir.unackedSeq = dir.unackedSeq &+ UInt32(covered)
         bytes.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
     }
@@ -142,6 +150,7 @@ public final class StreamReassembler {
             var collected = scratch
             collected.removeAll(keepingCapacity: true)
             defer { scratch = collected }
+            var forced: [UInt8] = []
             withDirection(&state, toServer) { dir in
                 if !dir.started {
                     // Picked up midstream (or the SYN was missed): start at this segment.
@@ -152,12 +161,25 @@ public final class StreamReassembler {
                     if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
                 }
                 if !collected.isEmpty && !limits.inline {
+                    if unackedUsed + collected.count > limits.memcap {
+                        // Too much waits for acknowledgement over all flows: hand this
+                        // direction's bytes on now rather than grow.
+                        stats.unackedForced &+= UInt64(dir.unacked.count + collected.count)
+                        unackedUsed -= dir.unacked.count
+                        forced = dir.unacked + collected
+                        dir.unackedSeq = dir.next
+                        dir.unacked = []
+                        return
+                    }
                     // The collected bytes end where the stream now stands.
                     if dir.unacked.isEmpty { dir.unackedSeq = dir.next &- UInt32(collected.count) }
                     dir.unacked.append(contentsOf: collected)
+                    unackedUsed += collected.count
                 }
             }
-            if !collected.isEmpty && limits.inline {
+            if !forced.isEmpty {
+                forced.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
+            } else if !collected.isEmpty && limits.inline {
                 collected.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
             }
         }
@@ -288,6 +310,7 @@ public final class StreamReassembler {
             if !dir.unacked.isEmpty {
                 gapFlush.append((ackedDirectionIsToServer, dir.unacked))
                 dir.unackedSeq = dir.unackedSeq &+ UInt32(dir.unacked.count)
+                unackedUsed -= dir.unacked.count
                 dir.unacked = []
             }
             dir.next = target

@@ -555,7 +555,7 @@ public final class Pipeline {
         let streamValues: [(String, UInt64)] = [
             ("segments", st.segments), ("delivered_bytes", st.delivered), ("out_of_order", st.outOfOrder),
             ("retransmissions", st.retransmissions), ("overlaps", st.overlaps), ("gaps", st.gaps),
-            ("depth_reached", st.depthReached), ("memcap_drops", st.memcapDrops),
+            ("depth_reached", st.depthReached), ("memcap_drops", st.memcapDrops), ("unacked_forced", st.unackedForced),
         ]
         for (name, value) in streamValues { stream.set(name, value) }
         tree.set("stream", stream)

@@ -140,7 +140,7 @@ let hnsensorBinary: String? = {
         try Data(bytes).write(to: capture)
 
         var random = SeededRandom(seed: 0x5EED)
-        let kills = 10
+        let kills = 20
         var checked = 0
         for round in 0..<kills {
             let store = dir.appendingPathComponent("store-\(round).db").path
