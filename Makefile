@@ -10,7 +10,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSCONF  := $(DESTDIR)/etc/hnsensor
 
-.PHONY: deps build demo test captures bench clean install uninstall
+.PHONY: deps build demo test fuzz captures bench clean install uninstall
 
 deps:
 	@missing=""; \
@@ -60,6 +60,11 @@ test: deps $(VENV)/bin/stix2_validator
 	$(SWIFT) build --build-tests
 	timeout 1800 $(SWIFT) test 2>&1 | tee .build/test.log
 	@grep -q "Test run with .* passed" .build/test.log
+
+# Fuzzing: every target for FUZZ_SECONDS (default 60) with libFuzzer and AddressSanitizer;
+# fails on any crash, leak or timeout (reproducers in .build/fuzz-artifacts/).
+fuzz: deps
+	Tests/Fuzz/run.sh
 
 # Whole-process benchmarks against the read floor (see BENCHMARKS.md).
 bench: build

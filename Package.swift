@@ -52,6 +52,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "hncapgen", dependencies: ["HNCapGen"]),
+        // Fuzz targets: `make fuzz` builds them with -sanitize=fuzzer,address -DFUZZING.
+        .systemLibrary(name: "CFuzzer"),
+        .executableTarget(name: "hnfuzz", dependencies: [
+            "HNDecode", "HNFlow", "HNAppLayer", "HNDetect", "HNIntel", "HNAnomaly", "HNCorrelate", "HNConfig", "HNSensor", "HNCapGen", "CFuzzer",
+        ]),
 
         .testTarget(name: "HNDecodeTests", dependencies: ["HNDecode", "HNCapGen"]),
         .testTarget(name: "HNFlowTests", dependencies: ["HNFlow", "HNDecode"]),

@@ -61,6 +61,8 @@ public final class Scenario {
     }
 
     public var frameCount: Int { frames.count }
+    /// The frames in time order (fuzzing seeds).
+    public var frameList: [[UInt8]] { frames.sorted { ($0.time, $0.order) < ($1.time, $1.order) }.map(\.bytes) }
 
     func ipID() -> UInt16 {
         nextIPID &+= 1
