@@ -171,18 +171,9 @@ public struct AnomalySettings: Sendable {
 
     /// Reads every `*.yaml` / `*.yml` file of a folder in name order; later files override
     /// earlier ones key by key.
-    public static func load(folder: String, files names: [String]) throws(ConfigError) -> AnomalySettings {
+    public static func load(folder: String) throws(ConfigError) -> AnomalySettings {
         var settings = AnomalySettings()
-        for name in names {
-            let file = folder + "/" + name
-            let text: String
-            do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
-            } catch {
-                throw ConfigError(description: "\(file): cannot read the file")
-            }
-            try settings.apply(text, file: file)
-        }
+        for (file, text) in try YAMLReader.folder(folder) { try settings.apply(text, file: file) }
         return settings
     }
 

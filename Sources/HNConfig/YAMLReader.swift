@@ -1,3 +1,4 @@
+import Foundation
 import HNDecode
 import Yams
 
@@ -151,6 +152,22 @@ extension YAMLReader {
         if case .scalar = node { items = [node] } else { items = try sequence(node, path) }
         for (i, item) in items.enumerated() {
             result.append(UInt16(try int(item, "\(path)[\(i)]", 1...65535)))
+        }
+        return result
+    }
+}
+
+extension YAMLReader {
+    /// The `*.yaml` and `*.yml` files of a folder, in name order, with their text; a file that
+    /// cannot be read is an error naming it.
+    public static func folder(_ path: String) throws(ConfigError) -> [(file: String, text: String)] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        var result: [(String, String)] = []
+        for name in names {
+            let file = path + "/" + name
+            guard let data = FileManager.default.contents(atPath: file) else { throw ConfigError(description: "\(file): cannot read the file") }
+            result.append((file, String(decoding: data, as: UTF8.self)))
         }
         return result
     }

@@ -104,17 +104,8 @@ public struct CorrelationRule: Sendable {
 /// Loads `Rules/correlation/*.yaml`: a list of rules per file (or `rules:` with the list).
 public enum CorrelationRuleLoader {
     public static func load(folder: String) throws(ConfigError) -> [CorrelationRule] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         var rules: [CorrelationRule] = []
-        for name in names {
-            let file = folder + "/" + name
-            let text: String
-            do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
-            } catch {
-                throw ConfigError(description: "\(file): cannot read the file")
-            }
+        for (file, text) in try YAMLReader.folder(folder) {
             for rule in try parse(text, file: file) {
                 if let other = rules.first(where: { $0.id == rule.id }) {
                     throw ConfigError(description: "\(file):\(rule.line): id '\(rule.id)' already used at \(other.file):\(other.line)")

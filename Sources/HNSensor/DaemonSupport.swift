@@ -119,20 +119,7 @@ final class MetricsServer {
         guard fd >= 0 else { throw Privileges.Failure(description: "metrics.listen: cannot create a socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var status: Int32
-        if v4 {
-            var a = sockaddr_in()
-            a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = endpoint.port.bigEndian
-            a.sin_addr.s_addr = endpoint.address.ipv4Value.bigEndian
-            status = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        } else {
-            var a = sockaddr_in6()
-            a.sin6_family = sa_family_t(AF_INET6)
-            a.sin6_port = endpoint.port.bigEndian
-            a.sin6_addr = in6addr_loopback
-            status = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-        }
+        let status = endpoint.withSocketAddress { bind(fd, $0, $1) }
         guard status == 0, listen(fd, 16) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
@@ -208,4 +195,22 @@ final class SensorMetrics {
     }
 
     func text() -> [UInt8] { registry.emitToBuffer() }
+}
+
+extension MetricsEndpoint {
+    /// The endpoint as a socket address, for bind and connect.
+    public func withSocketAddress<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        if address.isIPv4 {
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = port.bigEndian
+            a.sin_addr.s_addr = address.ipv4Value.bigEndian
+            return withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        }
+        var a = sockaddr_in6()
+        a.sin6_family = sa_family_t(AF_INET6)
+        a.sin6_port = port.bigEndian
+        a.sin6_addr = in6addr_loopback
+        return withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+    }
 }

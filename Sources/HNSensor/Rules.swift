@@ -96,10 +96,8 @@ extension RulesLoading {
         }
         let anomalyFolder = path + "/anomalies"
         if RuleSet.isDirectory(anomalyFolder) {
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: anomalyFolder)) ?? [])
-                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
             do {
-                rules.anomalies = try AnomalySettings.load(folder: anomalyFolder, files: names)
+                rules.anomalies = try AnomalySettings.load(folder: anomalyFolder)
             } catch {
                 throw ReplayError(description: error.description)
             }

@@ -42,9 +42,9 @@ if args.first == "bench" {
     exit(0)
 }
 
-if args.first == "rules" {
-    args.removeFirst()
-    var count = 2000, out: String? = nil
+/// `--count N --out FILE` of the generated-text subcommands.
+func countAndOut(_ args: inout [String], defaultCount: Int, command: String) -> (Int, String) {
+    var count = defaultCount, out: String? = nil
     while !args.isEmpty {
         let a = args.removeFirst()
         switch a {
@@ -53,7 +53,13 @@ if args.first == "rules" {
         default: fail("unknown argument '\(a)'")
         }
     }
-    guard let out else { fail("rules needs --out FILE") }
+    guard let out else { fail("\(command) needs --out FILE") }
+    return (count, out)
+}
+
+if args.first == "rules" {
+    args.removeFirst()
+    let (count, out) = countAndOut(&args, defaultCount: 2000, command: "rules")
     writeFile(out, Array(BenchRules.text(count: count).utf8))
     print("\(out): \(count) rules")
     exit(0)
@@ -61,16 +67,7 @@ if args.first == "rules" {
 
 if args.first == "indicators" {
     args.removeFirst()
-    var count = 1_000_000, out: String? = nil
-    while !args.isEmpty {
-        let a = args.removeFirst()
-        switch a {
-        case "--count": guard let v = args.first.flatMap({ Int($0) }), v > 0 else { fail("--count takes a number") }; count = v; args.removeFirst()
-        case "--out": guard let v = args.first else { fail("--out takes a file") }; out = v; args.removeFirst()
-        default: fail("unknown argument '\(a)'")
-        }
-    }
-    guard let out else { fail("indicators needs --out FILE") }
+    let (count, out) = countAndOut(&args, defaultCount: 1_000_000, command: "indicators")
     writeFile(out, Array(BenchIndicators.text(count: count).utf8))
     print("\(out): \(count) indicators")
     exit(0)

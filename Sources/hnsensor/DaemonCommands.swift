@@ -102,20 +102,7 @@ struct Status: ParsableCommand {
         let fd = socket(v4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RuntimeFailure(message: "cannot create a socket") }
         defer { close(fd) }
-        var status: Int32
-        if v4 {
-            var a = sockaddr_in()
-            a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = endpoint.port.bigEndian
-            a.sin_addr.s_addr = endpoint.address.ipv4Value.bigEndian
-            status = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        } else {
-            var a = sockaddr_in6()
-            a.sin6_family = sa_family_t(AF_INET6)
-            a.sin6_port = endpoint.port.bigEndian
-            a.sin6_addr = in6addr_loopback
-            status = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-        }
+        let status = endpoint.withSocketAddress { connect(fd, $0, $1) }
         guard status == 0 else {
             throw RuntimeFailure(message: "\(endpoint): no daemon answers (\(String(cString: strerror(errno))))")
         }

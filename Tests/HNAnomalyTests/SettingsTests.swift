@@ -5,7 +5,7 @@ import Testing
 @Suite struct AnomalySettingsTests {
     @Test func theShippedFileLoadsAndKeepsTheDocumentedDefaults() throws {
         let folder = repositoryRoot + "/Rules/anomalies"
-        let s = try AnomalySettings.load(folder: folder, files: ["healthnet.yaml"])
+        let s = try AnomalySettings.load(folder: folder)
         let d = AnomalySettings()
         #expect(s.portScan.threshold == d.portScan.threshold)
         #expect(s.bruteForce.services.map(\.0) == d.bruteForce.services.map(\.0))
