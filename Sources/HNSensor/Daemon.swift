@@ -159,7 +159,21 @@ public final class Daemon {
                                               eve: eve, captureSegments: true)
         pipeline.alertSink = { stage.ingest($0) }
         pipeline.keepExcerpts = config.storeEvidencePayload && (options.storePath ?? config.storePath) != nil
-        pipeline.extraStats = { [("correlation", stage.statsTree())] }
+        pipeline.extraStats = {
+            // Kernel counters per interface, in the EVE stats record as in the metrics.
+            var capture = StatsTree()
+            for c in captures {
+                let s = c.source.stats()
+                var t = StatsTree()
+                t.set("kernel_packets", s.received)
+                t.set("kernel_drops", s.kernelDropped)
+                t.set("interface_drops", s.interfaceDropped)
+                capture.set(c.interface, t)
+            }
+            var eveTree = StatsTree()
+            eveTree.set("dropped_bytes", eve?.droppedBytes ?? 0)
+            return [("capture", capture), ("correlation", stage.statsTree()), ("eve", eveTree)]
+        }
 
         let metrics = SensorMetrics()
         func refreshMetrics() {

@@ -165,6 +165,9 @@ final class NotifyListener {
         let stats = try #require(records.last { $0["event_type"] as? String == "stats" }?["stats"] as? [String: Any])
         let decoder = stats["decoder"] as? [String: Any] ?? [:]
         #expect(decoder["pkts"] as? Int == 4 * perReplay)
+        let kernel = (stats["capture"] as? [String: Any])?[lab.outside] as? [String: Any] ?? [:]
+        #expect(kernel["kernel_packets"] as? Int == 4 * perReplay)
+        #expect(kernel["kernel_drops"] as? Int == 0)
         #expect(log.contains("kernel_drops=0"), "\(log)")
         let sids = Set(records.filter { $0["event_type"] as? String == "alert" }.compactMap { ($0["alert"] as? [String: Any])?["signature_id"] as? Int })
         #expect(sids.isSuperset(of: [9_100_004, 9_100_005, 9_100_006, 9_100_100, 9_102_001, 9_200_010, 9_200_020, 9_200_090, 9_300_001]))
