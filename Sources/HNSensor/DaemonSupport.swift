@@ -168,16 +168,17 @@ final class SensorMetrics {
 
     init() {
         latency = registry.makeDurationHistogram(
-            name: "hnsensor_packet_processing_seconds",
+            descriptor: MetricNameDescriptor(metricName: "hnsensor_packet_processing", unitName: "seconds",
+                                             helpText: "Time to process one packet through the pipeline (per batch, divided by its packets)"),
             buckets: [.nanoseconds(500), .microseconds(1), .microseconds(2), .microseconds(5), .microseconds(10), .microseconds(50),
-                      .microseconds(100), .milliseconds(1), .milliseconds(10)],
-            help: "Time to process one packet through the pipeline (per batch, divided by its packets)")
+                      .microseconds(100), .milliseconds(1), .milliseconds(10)])
     }
 
     func set(_ name: String, _ value: Double, labels: [(String, String)] = []) {
         let key = name + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
         let gauge = gauges[key] ?? {
-            let g = labels.isEmpty ? registry.makeGauge(name: name) : registry.makeGauge(name: name, labels: labels)
+            let descriptor = MetricNameDescriptor(metricName: name, unitName: "", helpText: "")
+            let g = labels.isEmpty ? registry.makeGauge(descriptor: descriptor) : registry.makeGauge(descriptor: descriptor, labels: labels)
             gauges[key] = g
             return g
         }()
