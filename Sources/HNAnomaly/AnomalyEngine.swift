@@ -41,14 +41,14 @@ public final class AnomalyEngine {
     var newDestinationFlows: Set<UInt64> = []
     /// Flows with a failed login already counted, or already reported for credentials / TLS.
     var countedFailures: Set<UInt64> = []
-    var reported: Set<FlowReport> = []
+    /// Per open flow: what was already reported on it ("credentials", "tls0" …).
+    var reported: [UInt64: Set<String>] = [:]
 
     struct PairKey: Hashable { var source: IPAddress; var destination: IPAddress }
     struct PortKey: Hashable { var source: IPAddress; var port: UInt16; var proto: UInt8 }
     struct ServiceKey: Hashable { var source: IPAddress; var destination: IPAddress; var port: UInt16 }
     struct DomainKey: Hashable { var source: IPAddress; var domain: String }
     struct FloodKey: Hashable { var target: IPAddress; var kind: UInt8 }
-    struct FlowReport: Hashable { var flow: UInt64; var what: String }
     struct QuietKey: Hashable { var source: IPAddress; var what: String }
     /// Findings reported once per source and subject within a window.
     var quiet: BoundedTable<QuietKey, Int64>
@@ -189,7 +189,7 @@ public final class AnomalyEngine {
     func credentials(_ mechanism: String, flow: Flow, time: Int64) {
         let scope = settings.cleartextCredentials.scope
         guard scope.applies(source: flow.client, destination: flow.server, segment: segmentName(flow.segment)),
-              reported.insert(FlowReport(flow: flow.id, what: "credentials")).inserted else { return }
+              reported[flow.id, default: []].insert("credentials").inserted else { return }
         raise("cleartext-credentials", scope, message: "credentials sent in clear (\(mechanism)) to \(flow.server) port \(flow.serverPort)",
               time: time, source: flow.client, destination: flow.server, sourcePort: flow.clientPort, destinationPort: flow.serverPort,
               proto: flow.proto, flow: flow, metadata: [("mechanism", [mechanism])])
@@ -280,7 +280,7 @@ public final class AnomalyEngine {
         defer {
             newDestinationFlows.remove(flow.id)
             countedFailures.remove(flow.id)
-            if !reported.isEmpty { reported = reported.filter { $0.flow != flow.id } }
+            if !reported.isEmpty { reported.removeValue(forKey: flow.id) }
         }
         let segment = segmentName(flow.segment)
         let time = flow.last
@@ -397,7 +397,7 @@ public final class AnomalyEngine {
     func weakTLS(_ flow: Flow, _ what: String, sidOffset: UInt32, time: Int64) {
         let scope = settings.weakTLS.scope
         guard scope.applies(source: flow.client, destination: flow.server, segment: segmentName(flow.segment)),
-              reported.insert(FlowReport(flow: flow.id, what: "tls\(sidOffset)")).inserted else { return }
+              reported[flow.id, default: []].insert("tls\(sidOffset)").inserted else { return }
         raise("weak-tls", scope, sidOffset: sidOffset, message: "weak TLS: \(what) between \(flow.client) and \(flow.server) port \(flow.serverPort)",
               time: time, source: flow.client, destination: flow.server, sourcePort: flow.clientPort, destinationPort: flow.serverPort,
               proto: flow.proto, flow: flow)

@@ -71,7 +71,7 @@ public final class Correlator {
     /// Last closed incident per rule and group, for linking a new one.
     var closed: [StateKey: Int64] = [:]
     var batch = CorrelationBatch()
-    var changedEvents: Set<Int64> = []
+    var changedEvents: Set<EventKey> = []
     var changedIncidents: Set<Int64> = []
 
     struct EventKey: Hashable { var source: IPAddress; var destination: IPAddress; var gid: UInt32; var sid: UInt32 }
@@ -95,6 +95,8 @@ public final class Correlator {
         var constituents: [(String, String)] = []
         var ruleCare: Bool
         var affectedSide: CorrelationRule.Affected = .destination
+        /// The rule's own severity, when it sets one (it overrides the alerts').
+        var ruleSeverity: Int? = nil
         /// A constituent delivering patient care is affected.
         var careConstituent = false
         /// Internal sources, kept aside while targets are internal (destination rules).
@@ -125,7 +127,8 @@ public final class Correlator {
         }
         for (incident, events) in openIncidents {
             guard let r = rules.firstIndex(where: { $0.id == incident.ruleID }) else { continue }
-            var t = Tracked(incident: incident, events: events, ruleCare: rules[r].patientCareImpact, affectedSide: rules[r].affected)
+            var t = Tracked(incident: incident, events: events, ruleCare: rules[r].patientCareImpact, affectedSide: rules[r].affected,
+                            ruleSeverity: rules[r].severity)
             t.sources = Set(incident.sources)
             t.targets = Set(incident.targets)
             t.segments = Set(incident.segments)
@@ -188,7 +191,7 @@ public final class Correlator {
             e.alertCount += 1
             e.severity = min(e.severity, alert.severity)
             openEvents[key] = e
-            changedEvents.insert(e.id)
+            changedEvents.insert(key)
             return e.id
         }
         let e = SecurityEvent(id: nextEventID, source: alert.source, destination: alert.destination, gid: alert.gid, sid: alert.sid,
@@ -197,7 +200,7 @@ public final class Correlator {
         nextEventID += 1
         stats.events &+= 1
         openEvents[key] = e
-        changedEvents.insert(e.id)
+        changedEvents.insert(key)
         if openEvents.count > 100_000 {
             // Forget events idle for longer than the window.
             openEvents = openEvents.filter { alert.timestamp - $0.value.lastSeen <= eventWindow }
@@ -308,7 +311,7 @@ public final class Correlator {
             }
             incident.related.sort()
         }
-        incidents[id] = Tracked(incident: incident, ruleCare: rule.patientCareImpact, affectedSide: rule.affected)
+        incidents[id] = Tracked(incident: incident, ruleCare: rule.patientCareImpact, affectedSide: rule.affected, ruleSeverity: rule.severity)
         open[key] = id
         batch.opened.append(id)
         // The alerts that made the rule fire belong to it.
@@ -331,8 +334,7 @@ public final class Correlator {
         }
         t.incident.firstSeen = min(t.incident.firstSeen, alert.timestamp)
         t.incident.lastSeen = max(t.incident.lastSeen, alert.timestamp)
-        let ruleSeverity = rules.first { $0.id == t.incident.ruleID }?.severity
-        t.incident.severity = min(t.incident.severity, ruleSeverity ?? alert.severity)
+        t.incident.severity = min(t.incident.severity, t.ruleSeverity ?? alert.severity)
         if t.sources.count < Incident.maxHosts, t.sources.insert(source.description).inserted { t.incident.sources.append(source.description) }
         if t.targets.count < Incident.maxHosts, t.targets.insert(target.description).inserted { t.incident.targets.append(target.description) }
         var hit: [IPAddress] = []
@@ -413,8 +415,7 @@ public final class Correlator {
     public func takeBatch() -> CorrelationBatch {
         var out = batch
         batch = CorrelationBatch()
-        let byEvent = Dictionary(openEvents.values.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        out.events = changedEvents.sorted().compactMap { byEvent[$0] }
+        out.events = changedEvents.compactMap { openEvents[$0] }.sorted { $0.id < $1.id }
         out.incidents = changedIncidents.sorted().compactMap { incidents[$0]?.incident }
         changedEvents = []
         changedIncidents = []

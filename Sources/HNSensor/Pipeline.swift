@@ -14,8 +14,6 @@ public final class Pipeline {
     public private(set) var decoder: Decoder
     public let flows: FlowTable
     let eve: EVEWriter?
-    /// When set (the daemon), an EVE write failure is kept for the caller to log and retry
-    /// instead of stopping output for good.
     var packet = Packet()
     public private(set) var firstTimestamp: Int64? = nil
     public private(set) var lastTimestamp: Int64 = 0
