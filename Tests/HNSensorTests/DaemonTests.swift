@@ -86,6 +86,15 @@ final class NotifyListener {
     }
 }
 
+/// A copy of Rules/ the daemon can read after dropping to `nobody` (the checkout itself may
+/// sit in a folder only root can enter, as `mktemp -d` makes).
+func readableRules(in dir: URL) throws -> URL {
+    let rules = dir.appendingPathComponent("rules")
+    try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Rules"), to: rules)
+    _ = sh("chmod -R a+rX \(rules.path)")
+    return rules
+}
+
 @Suite(.serialized) struct DaemonTests {
     /// The daemon captures traffic sent across a veth pair in a network namespace: alerts and
     /// incidents come out; a SIGHUP reload during traffic (a refused one, then a good one)
@@ -100,9 +109,7 @@ final class NotifyListener {
         let lab = try VethLab()
         let dir = try scratchFolder()
         chmod(dir.path, 0o777)
-        let rules = dir.appendingPathComponent("rules")
-        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Rules"), to: rules)
-        _ = sh("chmod -R a+rX \(rules.path)")
+        let rules = try readableRules(in: dir)
         let port = 20_000 + Int(getpid() % 10_000)
         let config = dir.appendingPathComponent("hnsensor.yaml")
         try """
@@ -210,7 +217,7 @@ final class NotifyListener {
             """.write(to: config, atomically: true, encoding: .utf8)
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: hnsensorBinary!)
-        daemon.arguments = ["run", "--config", config.path, "--rules", repositoryRoot.appendingPathComponent("Rules").path,
+        daemon.arguments = ["run", "--config", config.path, "--rules", try readableRules(in: dir).path,
                             "--eve", small.appendingPathComponent("eve.json").path, "--store", dir.appendingPathComponent("s.db").path]
         let log = dir.appendingPathComponent("daemon.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
