@@ -55,7 +55,7 @@ struct DistinctWindow<Value: Hashable> {
         guard lastSeen.count >= threshold else { return nil }
         let count = lastSeen.count
         lastSeen = [:]
-        quietUntil = now + window
+        quietUntil = now &+ window
         return count
     }
 }
@@ -72,7 +72,7 @@ struct EventWindow {
         guard times.count >= threshold else { return nil }
         let count = times.count
         times = []
-        quietUntil = now + window
+        quietUntil = now &+ window
         return count
     }
 }
@@ -89,7 +89,9 @@ struct BucketWindow {
         guard now >= quietUntil else { return nil }
         let width = max(window / Int64(BucketWindow.buckets), 1)
         let slot = now / width
-        let i = Int(slot % Int64(BucketWindow.buckets))
+        // Floor modulo: packet time before 1970 (a damaged or crafted capture) is negative.
+        let n = Int64(BucketWindow.buckets)
+        let i = Int((slot % n + n) % n)
         if stamps[i] != slot {
             stamps[i] = slot
             sums[i] = 0
@@ -99,7 +101,7 @@ struct BucketWindow {
         for j in 0..<BucketWindow.buckets where stamps[j] > slot - Int64(BucketWindow.buckets) { total &+= sums[j] }
         guard total >= threshold else { return nil }
         sums = [UInt64](repeating: 0, count: BucketWindow.buckets)
-        quietUntil = now + window
+        quietUntil = now &+ window
         return total
     }
 }
