@@ -53,4 +53,7 @@ public struct Flow: Sendable {
     public init() {}
 
     public var tcpFlags: UInt8 { tcpFlagsToServer | tcpFlagsToClient }
+
+    /// The second of the timer wheel the flow is filed under (set when it times out).
+    public var wheelSlot: Int64 { wheelSecond }
 }

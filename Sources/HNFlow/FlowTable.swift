@@ -41,6 +41,8 @@ public final class FlowTable {
 
     @usableFromInline var slab: [Flow] = []
     @usableFromInline var freeList: [UInt32] = []
+    /// Positions of the flows one `advance` ends (kept to reuse its storage).
+    @usableFromInline var expiring: [Int] = []
     /// Open-addressing index: slab position + 1, 0 = empty slot.
     @usableFromInline var index: [UInt32]
     @usableFromInline var indexMask: Int
@@ -374,8 +376,10 @@ public final class FlowTable {
         schedule(position, expiry)
     }
 
-    /// Processes the wheel up to `now`: every flow idle past its timeout is ended.
-
+    /// Processes the wheel up to `now`: every flow idle past its timeout is ended. The flows
+    /// that expire together are ended in (second filed under, flow id) order, which depends on
+    /// each flow alone: several workers, each with a share of the flows, end theirs in an order
+    /// the merge reproduces exactly.
     public func advance(to now: Int64, onEnd: (Flow, FlowEndReason) -> Void) {
         let nowSecond = FlowTable.second(now)
         if wheelNow == Int64.min { wheelNow = nowSecond - 1; return }
@@ -385,14 +389,25 @@ public final class FlowTable {
         let first = max(wheelNow + 1, target - Int64(FlowTable.wheelSize) + 1)
         wheelNow = target
         var second = first
+        expiring.removeAll(keepingCapacity: true)
         while second <= target {
-            processBucket(second, now: now, onEnd: onEnd)
+            collectBucket(second, now: now)
             second += 1
+        }
+        guard !expiring.isEmpty else { return }
+        if expiring.count > 1 {
+            expiring.sort { (slab[$0].wheelSecond, slab[$0].id) < (slab[$1].wheelSecond, slab[$1].id) }
+        }
+        for position in expiring {
+            stats.timedOut &+= 1
+            release(position, reason: .timeout, onEnd: onEnd)
         }
     }
 
+    /// Takes one second's bucket off the wheel: flows past their timeout go to `expiring`
+    /// (still filed under that second), the others are filed again at their new expiry.
     @usableFromInline
-    func processBucket(_ second: Int64, now: Int64, onEnd: (Flow, FlowEndReason) -> Void) {
+    func collectBucket(_ second: Int64, now: Int64) {
         let bucket = Int(truncatingIfNeeded: second) & (FlowTable.wheelSize - 1)
         var entry = wheel[bucket]
         wheel[bucket] = 0
@@ -405,8 +420,8 @@ public final class FlowTable {
             slab[position].wheelPrev = 0
             let due = expiry(of: slab[position])
             if due < now {
-                stats.timedOut &+= 1
-                release(position, reason: .timeout, onEnd: onEnd)
+                slab[position].wheelSecond = second
+                expiring.append(position)
             } else {
                 schedule(position, due)
             }
