@@ -81,7 +81,7 @@ public final class AnomalyEngine {
     func quietFor(_ key: QuietKey, now: Int64, window: Int64) -> Bool {
         quiet.update(key, now: now, idle: window, make: { Int64.min }) { until -> Bool in
             guard now >= until else { return false }
-            until = now + window
+            until = now &+ window
             return true
         } ?? false
     }
@@ -118,7 +118,11 @@ public final class AnomalyEngine {
     /// for floods, client data to Telnet, POP3 and IMAP for clear-text logins. Everything else
     /// (most of the traffic) costs this test only.
     @inline(__always)
-    public func wantsPacket(_ p: Packet) -> Bool {
+    public func wantsPacket(_ p: Packet) -> Bool { AnomalyEngine.wants(p, settings) }
+
+    /// `wantsPacket` for a worker thread that holds only a copy of the settings.
+    @inline(__always)
+    public static func wants(_ p: Packet, _ settings: AnomalySettings) -> Bool {
         switch p.ipProto {
         case 6:
             if p.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn { return settings.flood.scope.enabled }

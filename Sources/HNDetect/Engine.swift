@@ -65,6 +65,9 @@ public final class DetectionEngine {
     /// on an SSH flow.
     let groups: [[RuleGroup?]]
     public let simulateIPS: Bool
+    /// Leave thresholds and suppression to `admit` (the output stage, which sees the alerts
+    /// of every worker in packet order): `inspect` then emits every matching alerting rule.
+    public var deferThresholds = false
     let scratch: PrefilterScratch
     let pcre = PCREScratch()
     let candidates: CandidateSet
@@ -190,6 +193,20 @@ public final class DetectionEngine {
         candidates = CandidateSet(ruleCount: compiled.count)
     }
 
+    /// An engine for another worker thread: the same compiled rules and prefilter databases
+    /// (read only, shared), its own Vectorscan and PCRE2 scratch and its own empty state.
+    public init(sharing other: DetectionEngine) {
+        simulateIPS = other.simulateIPS
+        deferThresholds = other.deferThresholds
+        rules = other.rules
+        groups = other.groups
+        flowbitNames = other.flowbitNames
+        flowintNames = other.flowintNames
+        xbitNames = other.xbitNames
+        scratch = PrefilterScratch(databases: other.groups.flatMap { $0 }.compactMap { $0 }.flatMap(\.databases).compactMap { $0 })
+        candidates = CandidateSet(ruleCount: other.rules.count)
+    }
+
     /// Rule groups with more than `minimum` rules checked on every packet (no fast pattern,
     /// no address to index by): where per-packet cost hides. (class, app protocol, count).
     public func alwaysCheckedGroups(minimum: Int = 0) -> [(String, String, Int)] {
@@ -271,8 +288,10 @@ public final class DetectionEngine {
                 if let flowKey { droppedFlows.insert(flowKey) }
             }
             if r.rule.noalert { continue }
-            if !passesThreshold(i, packet, flowKey: flowKey) { continue }
-            stats.alerts &+= 1
+            if !deferThresholds {
+                if !passesThreshold(i, source: packet.source, destination: packet.destination, time: packet.timestamp, flowKey: flowKey) { continue }
+                stats.alerts &+= 1
+            }
             emit(Alert(ruleIndex: i, timestamp: packet.timestamp, packetNumber: packetNumber, source: packet.source,
                        destination: packet.destination, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort,
                        ipProto: packet.ipProto, toServer: toServer, blocked: dropping))
@@ -563,15 +582,29 @@ public final class DetectionEngine {
 
     // MARK: Thresholds and suppression
 
-    func passesThreshold(_ i: Int, _ p: Packet, flowKey: Int?) -> Bool {
+    /// Whether rule `i` has a threshold, detection filter or suppression to pass.
+    public func isGated(_ i: Int) -> Bool { rules[i].threshold != nil || !rules[i].suppressions.isEmpty }
+
+    /// The threshold and suppression verdict on an alert `inspect` emitted with
+    /// `deferThresholds` set, in the order alerts are written; counts the alert when it passes.
+    public func admit(rule i: Int, source: IPAddress, destination: IPAddress, time: Int64, flowKey: Int?) -> Bool {
+        guard passesThreshold(i, source: source, destination: destination, time: time, flowKey: flowKey) else { return false }
+        stats.alerts &+= 1
+        return true
+    }
+
+    /// Counts an alert whose rule has no threshold (deferred mode).
+    public func countAlert() { stats.alerts &+= 1 }
+
+    func passesThreshold(_ i: Int, source: IPAddress, destination: IPAddress, time: Int64, flowKey: Int?) -> Bool {
         let c = rules[i]
         for s in c.suppressions {
             let suppressed: Bool
             switch (s.track, s.addresses) {
             case (_, nil): suppressed = true
-            case (.bySource, let a?): suppressed = a.matches(p.source)
-            case (.byDestination, let a?): suppressed = a.matches(p.destination)
-            case (_, let a?): suppressed = a.matches(p.source) || a.matches(p.destination)
+            case (.bySource, let a?): suppressed = a.matches(source)
+            case (.byDestination, let a?): suppressed = a.matches(destination)
+            case (_, let a?): suppressed = a.matches(source) || a.matches(destination)
             }
             if suppressed {
                 stats.suppressed &+= 1
@@ -581,16 +614,16 @@ public final class DetectionEngine {
         guard let t = c.threshold else { return true }
         let key: ThresholdKey
         switch t.track {
-        case .bySource: key = ThresholdKey(rule: i, a: p.source, b: .zero)
-        case .byDestination: key = ThresholdKey(rule: i, a: p.destination, b: .zero)
+        case .bySource: key = ThresholdKey(rule: i, a: source, b: .zero)
+        case .byDestination: key = ThresholdKey(rule: i, a: destination, b: .zero)
         case .byRule: key = ThresholdKey(rule: i, a: .zero, b: .zero)
-        case .byBoth: key = ThresholdKey(rule: i, a: p.source, b: p.destination)
+        case .byBoth: key = ThresholdKey(rule: i, a: source, b: destination)
         case .byFlow: key = ThresholdKey(rule: i, a: .zero, b: .zero, flow: flowKey ?? 0)
         }
         let window = t.seconds * 1_000_000_000
-        var state = thresholdStates[key] ?? ThresholdState(count: 0, first: p.timestamp, alerted: false)
-        if p.timestamp - state.first >= window && window > 0 || (window == 0 && state.count > 0 && p.timestamp != state.first) {
-            state = ThresholdState(count: 0, first: p.timestamp, alerted: false)
+        var state = thresholdStates[key] ?? ThresholdState(count: 0, first: time, alerted: false)
+        if time - state.first >= window && window > 0 || (window == 0 && state.count > 0 && time != state.first) {
+            state = ThresholdState(count: 0, first: time, alerted: false)
         }
         state.count += 1
         var pass: Bool

@@ -254,6 +254,10 @@ public final class EVEWriter {
     }
 
     public func commit() throws(OutputFile.Failure) { try file.commit() }
+    /// The output file (a worker's in-memory one is emptied by the merge).
+    public var output: OutputFile { file }
+    /// Copies records another writer formatted (a worker's, in packet order) to this file.
+    public func writeFormatted(_ bytes: UnsafeRawBufferPointer) throws(OutputFile.Failure) { try file.write(bytes) }
     public func flush() throws(OutputFile.Failure) { try file.flush() }
     /// Starts a new file after log rotation (append mode).
     public func reopen() throws(OutputFile.Failure) { try file.reopen() }

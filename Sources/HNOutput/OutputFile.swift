@@ -25,10 +25,23 @@ public final class OutputFile {
     public private(set) var bytesWritten: UInt64 = 0
     static let flushThreshold = 1 << 16
 
+    /// Bytes are only collected (a worker's records, copied to the real file by the merge).
+    public let inMemory: Bool
+
+    /// A file that only collects its bytes in memory: `take` hands them over.
+    public init(memory: Void) {
+        path = "memory"
+        temporaryPath = "memory"
+        appending = false
+        inMemory = true
+        fd = -1
+    }
+
     /// Opens `PATH.tmp` for writing; "-" writes straight to standard output.
     public init(path: String) throws(Failure) {
         self.path = path
         self.appending = false
+        self.inMemory = false
         if path == "-" {
             temporaryPath = "-"
             fd = 1
@@ -48,6 +61,7 @@ public final class OutputFile {
         self.path = path
         self.temporaryPath = path
         self.appending = true
+        self.inMemory = false
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw Failure(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
@@ -63,6 +77,22 @@ public final class OutputFile {
     }
 
     public func write(_ bytes: [UInt8]) throws(Failure) {
+        let result: Result<Void, Failure> = bytes.withUnsafeBytes { raw in
+            do throws(Failure) {
+                try write(raw)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
+        if inMemory {
+            buffer.append(contentsOf: bytes)
+            return
+        }
         if buffer.count + bytes.count > OutputFile.maxBuffered {
             // The disk has refused writes for long enough to fill the buffer: keep what is
             // held, count what is lost, and try again.
@@ -74,8 +104,18 @@ public final class OutputFile {
         if buffer.count >= OutputFile.flushThreshold { try flush() }
     }
 
+    /// Bytes collected so far (in memory).
+    public var collected: Int { buffer.count }
+
+    /// Hands the collected bytes over, leaving `spare`'s storage to collect the next ones.
+    public func take(_ spare: inout [UInt8]) {
+        spare.removeAll(keepingCapacity: true)
+        swap(&buffer, &spare)
+    }
+
     /// Writes the buffer out. On failure the bytes not written stay buffered for the next try.
     public func flush() throws(Failure) {
+        if inMemory { return }
         var offset = 0
         defer {
             if offset > 0 {

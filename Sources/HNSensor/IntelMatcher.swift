@@ -25,6 +25,9 @@ public final class IntelMatcher {
         self.checksAddresses = set.has(.address) || set.has(.subnet)
     }
 
+    /// A matcher for another worker: the same (read-only) indicators, its own state.
+    public func copy() -> IntelMatcher { IntelMatcher(set: set, classify: classify) }
+
     public func flowStarted(_ flow: Flow) {
         for (address, asSource) in [(flow.client, true), (flow.server, false)] {
             if let hit = set.match(address: address) {

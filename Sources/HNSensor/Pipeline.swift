@@ -7,6 +7,33 @@ import HNIntel
 import HNOutput
 import HNStore
 
+/// The merge order of a worker's items: packet number, then flows ended by that packet's
+/// clock tick (phase 0, by second and flow id) before the packet's own items (phase 1).
+/// Flows ended at shutdown come last, by start and flow id.
+public struct ItemKey: Comparable, Sendable {
+    public var sequence: UInt64
+    public var phase: UInt8
+    public var a: Int64
+    public var b: UInt64
+
+    public static func < (l: ItemKey, r: ItemKey) -> Bool {
+        (l.sequence, l.phase, l.a, l.b) < (r.sequence, r.phase, r.a, r.b)
+    }
+}
+
+/// How far the pipeline takes packets: everything (the sensor), or only the first stages,
+/// for benchmarks that price each stage (`hnsensor replay --depth`).
+public enum InspectionDepth: String, Sendable, CaseIterable {
+    /// Packets are read and counted, nothing more.
+    case read
+    /// Decoded (with defragmentation), no flows.
+    case decode
+    /// Decoded and tracked as flows (flow records only): no streams, parsers or detection.
+    case flows
+    /// Streams, application-layer parsers, detection, output: the sensor.
+    case full
+}
+
 /// The inspection pipeline for one worker: decode, flow tracking, and the EVE records they
 /// produce. It knows nothing of libpcap: it takes bytes with a timestamp and a link type, so
 /// replay, live capture and tests drive the very same code.
@@ -14,12 +41,28 @@ public final class Pipeline {
     public private(set) var decoder: Decoder
     public let flows: FlowTable
     let eve: EVEWriter?
+    /// The output stage, called directly (one worker); nil in a worker of several, whose
+    /// items go to `items` for the merge thread.
+    public let stage: OutputStage?
+    /// Items for the merge, each with its order key (several workers).
+    public internal(set) var items: [(key: ItemKey, item: StageItem)] = []
+    /// The order key of the items produced now.
+    var key = ItemKey(sequence: 0, phase: 1, a: 0, b: 0)
+    /// Detector settings (the detectors themselves run in the output stage).
+    let anomalySettings: AnomalySettings?
+    /// How far packets go (benchmarks measure each stage on its own).
+    public var depth = InspectionDepth.full
+    /// Set while a flow's end is processed: the current packet is not that flow's.
+    var endingFlow = false
     var packet = Packet()
+    /// Decodes packets whose outer flow only is this worker's (several workers).
+    var outerDecoder: Decoder? = nil
     public private(set) var firstTimestamp: Int64? = nil
     public private(set) var lastTimestamp: Int64 = 0
     /// The first output failure (disk full, …); processing stops writing after it.
-    public private(set) var outputFailure: OutputFile.Failure? = nil
-    public private(set) var flowRecords: UInt64 = 0
+    public var outputFailure: OutputFile.Failure? { localFailure ?? stage?.outputFailure }
+    var localFailure: OutputFile.Failure? = nil
+    public var flowRecords: UInt64 { stage?.flowRecords ?? 0 }
     public private(set) var detection: DetectionEngine?
     public let streams: StreamReassembler
     public let appLayer = AppLayer()
@@ -56,47 +99,90 @@ public final class Pipeline {
     static let maxPendingFlows = 1 << 16
     static let maxPendingTransactions = 64
     public private(set) var packetNumber: UInt64 = 0
-    public private(set) var alerts: UInt64 = 0
+    public var alerts: UInt64 { stage?.alerts ?? 0 }
     /// Packets dropped by a drop rule under simulated IPS.
     public private(set) var dropped: UInt64 = 0
 
     /// Indicators of compromise matched on flow addresses and application-layer fields.
     public private(set) var intel: IntelMatcher?
-    /// Behaviour detectors.
-    public private(set) var anomalies: AnomalyEngine?
+    /// Behaviour detectors (run by the output stage).
+    public var anomalies: AnomalyEngine? { stage?.anomalies }
     /// Receives every alert after EVE (the correlator).
-    public var alertSink: ((SecurityAlert) -> Void)? = nil
+    public var alertSink: ((SecurityAlert) -> Void)? {
+        get { stage?.alertSink }
+        set { stage?.alertSink = newValue }
+    }
     /// Keep payload excerpts with alerts for the store (encrypted there).
     public var keepExcerpts = false
     static let excerptLength = 256
     /// Counters of the stages after the pipeline (correlation), added to `stats`.
-    public var extraStats: (() -> [(String, StatsTree)])? = nil
+    public var extraStats: (() -> [(String, StatsTree)])? {
+        get { stage?.extraStats }
+        set { stage?.extraStats = newValue }
+    }
 
-    public init(config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine? = nil, intel: IntelMatcher? = nil,
-                anomalies: AnomalyEngine? = nil) {
+    /// One worker: the pipeline drives its own output stage.
+    public convenience init(config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine? = nil, intel: IntelMatcher? = nil,
+                            anomalies: AnomalyEngine? = nil) {
+        detection?.deferThresholds = true
+        self.init(config: config, eve: eve, detection: detection, intel: intel, anomalySettings: anomalies?.settings,
+                  stage: OutputStage(eve: eve, gate: detection, anomalies: anomalies), shares: 1)
+    }
+
+    /// A worker among `shares`: its items go to the merge; caps on memory are its share.
+    init(config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine?, intel: IntelMatcher?, anomalySettings: AnomalySettings?,
+         stage: OutputStage?, shares: Int) {
         self.intel = intel
-        self.anomalies = anomalies
-        self.decoder = Decoder(defragLimits: config.defrag)
-        self.flows = FlowTable(timeouts: config.flowTimeouts, memcap: config.flowMemcap, midstream: config.streamMidstream)
+        self.anomalySettings = anomalySettings
+        self.stage = stage
+        var defrag = config.defrag
+        defrag.memcap /= shares
+        self.decoder = Decoder(defragLimits: defrag)
+        self.flows = FlowTable(timeouts: config.flowTimeouts, memcap: config.flowMemcap / shares, midstream: config.streamMidstream)
         self.eve = eve
         self.detection = detection
+        detection?.deferThresholds = true
         var limits = StreamReassembler.Limits()
         limits.inline = config.streamInline
         limits.depth = config.streamDepth
+        limits.memcap /= shares
         self.streams = StreamReassembler(limits: limits)
     }
 
+    /// Hands an item to the output stage, or keeps it for the merge.
+    @inline(__always)
+    func emit(_ item: StageItem) {
+        if let stage { stage.consume(item) } else { items.append((key, item)) }
+    }
+
+    /// A worker's broadcast clock tick: packet `sequence` moved time to `time` (a new
+    /// second), so idle flows expire exactly as they would with one worker.
+    public func tick(sequence: UInt64, time: Int64) {
+        packetNumber = sequence
+        key = ItemKey(sequence: sequence, phase: 1, a: 0, b: 0)
+        if firstTimestamp == nil { firstTimestamp = time }
+        if time > lastTimestamp { lastTimestamp = time }
+        flows.advance(to: time, onEnd: flowEnded)
+    }
+
     /// Processes one captured frame. `bytes` is only borrowed for the call.
+    /// `sequence` is the packet's number in the whole capture (workers see only their share).
     public func process(_ bytes: UnsafeRawBufferPointer, timestamp: Int64, captureLength: Int, wireLength: Int,
-                        linkType: Int32, segment: UInt16 = 0) {
+                        linkType: Int32, segment: UInt16 = 0, sequence: UInt64? = nil, outerFlow: Bool = true) {
         if firstTimestamp == nil { firstTimestamp = timestamp }
         if timestamp > lastTimestamp { lastTimestamp = timestamp }
         packet.timestamp = timestamp
         packet.captureLength = captureLength
         packet.wireLength = wireLength
         packet.segment = segment
-        packetNumber &+= 1
+        packetNumber = sequence ?? packetNumber &+ 1
+        key = ItemKey(sequence: packetNumber, phase: 1, a: 0, b: 0)
         let verdict = decoder.decode(ByteView(bytes), linkType: linkType, into: &packet)
+        if depth != .full {
+            guard depth == .flows, verdict == .decoded else { return }
+            _ = flows.track(packet, onEnd: flowEnded)
+            return
+        }
         guard verdict == .decoded else {
             // Rejected packets still move packet time forward, so idle flows expire.
             flows.advance(to: timestamp, onEnd: flowEnded)
@@ -109,14 +195,11 @@ public final class Pipeline {
             }
             return
         }
-        if packet.tunnelDepth > 0 && packet.outerVersion != 0 { trackTunnel() }
+        if outerFlow && packet.tunnelDepth > 0 && packet.outerVersion != 0 { trackTunnel() }
         let tracked = flows.track(packet, onEnd: flowEnded)
         if let tracked, tracked.created {
             appLayer.flowStarted(&flows[tracked.position])
-            if let anomalies {
-                anomalies.flowStarted(flows[tracked.position])
-                drainAnomalies(flows[tracked.position], tracked.position)
-            }
+            if anomalySettings != nil { emit(.flowStarted(flows[tracked.position])) }
             if let intel, intel.checksAddresses {
                 intel.flowStarted(flows[tracked.position])
                 drainIntel(flows[tracked.position], tracked.position)
@@ -124,24 +207,29 @@ public final class Pipeline {
         }
         events.removeAll(keepingCapacity: true)
         if let tracked { applicationLayer(tracked) }
-        if let anomalies, anomalies.wantsPacket(packet) {
+        if let anomalySettings, AnomalyEngine.wants(packet, anomalySettings) {
             let flow = tracked.map { flows[$0.position] }
-            anomalies.packet(packet, flow: flow, toServer: tracked?.direction != .toClient)
-            drainAnomalies(flow, tracked?.position)
+            var copy: [UInt8]? = nil
+            if stage == nil {
+                // The packet's bytes are gone by the time the merge reads it: keep what the
+                // clear-text login check reads.
+                if packet.ipProto == 6 && packet.payload.count > 0 { copy = Array(packet.payload.rawBuffer.prefix(64)) }
+                var bare = packet
+                bare.payload = .empty
+                emit(.packet(bare, copy: copy ?? [], flow: flow, toServer: tracked?.direction != .toClient))
+            } else {
+                emit(.packet(packet, copy: nil, flow: flow, toServer: tracked?.direction != .toClient))
+            }
         }
-        if let tracked, !events.isEmpty, anomalies != nil || intel != nil {
+        if let tracked, !events.isEmpty, anomalySettings != nil || intel != nil {
             for event in events where event.record != nil || !event.notes.isEmpty {
                 observe(event, flows[tracked.position], tracked.position, time: timestamp)
             }
         }
-        if let eve, outputFailure == nil, let tracked {
+        if eve != nil, outputFailure == nil, let tracked {
             for event in events where event.record != nil {
-                do {
-                    try eve.writeApp(event, flow: flows[tracked.position], timestamp: timestamp, packetNumber: packetNumber,
-                                     packetToServer: tracked.direction == .toServer)
-                } catch {
-                    outputFailure = error
-                }
+                writeApp(event, flow: flows[tracked.position], timestamp: timestamp, packetNumber: packetNumber,
+                         packetToServer: tracked.direction == .toServer)
             }
         }
         guard let detection, packet.ipVersion != 0, !packet.isFragment else { return }
@@ -257,6 +345,24 @@ public final class Pipeline {
         return verdict
     }
 
+    /// A tunnelled packet whose inner flow another worker inspects: only its outer flow is
+    /// tracked here. Decoded by a decoder of its own, whose counters and fragments are not
+    /// this worker's.
+    func trackOuterFlow(_ bytes: UnsafeRawBufferPointer, timestamp: Int64, captureLength: Int, wireLength: Int, linkType: Int32,
+                        segment: UInt16, sequence: UInt64) {
+        packetNumber = sequence
+        key = ItemKey(sequence: sequence, phase: 1, a: 0, b: 0)
+        if timestamp > lastTimestamp { lastTimestamp = timestamp }
+        packet.timestamp = timestamp
+        packet.captureLength = captureLength
+        packet.wireLength = wireLength
+        packet.segment = segment
+        if outerDecoder == nil { outerDecoder = Decoder(defragLimits: decoder.defragmenter.limits) }
+        guard outerDecoder!.decode(ByteView(bytes), linkType: linkType, into: &packet) == .decoded,
+              packet.tunnelDepth > 0, packet.outerVersion != 0 else { return }
+        trackTunnel()
+    }
+
     /// Tracks the outer layer of a tunnelled packet as a flow of its own (IP-in-IP, GRE).
     func trackTunnel() {
         var outer = Packet()
@@ -317,32 +423,45 @@ public final class Pipeline {
     func emitAlert(_ alert: Alert, _ detection: DetectionEngine, _ flow: Flow?, _ position: Int?) {
         var described = detection.describe(alert, flowID: flow?.id, segment: flow?.segment ?? packet.segment,
                                            appProto: flow.flatMap { AppProtocol.name($0.appProto) }, hasFlow: flow != nil)
-        let payload = alert.packetNumber == packetNumber ? packet.payload : .empty
+        let payload = !endingFlow && alert.packetNumber == packetNumber ? packet.payload : .empty
         if keepExcerpts && payload.count > 0 {
             described.excerpt = CredentialRedaction.redact(Array(payload.rawBuffer.prefix(Pipeline.excerptLength)))
         }
-        deliver(described, flow: flow, position: position, payload: payload)
+        let gate = detection.isGated(alert.ruleIndex)
+            ? AlertGate(rule: alert.ruleIndex, source: alert.source, destination: alert.destination, time: alert.timestamp,
+                        flowKey: flow.map { Int($0.id) })
+            : nil
+        deliver(described, flow: flow, payload: payload, gate: gate)
     }
 
-    /// Writes an alert of any origin to EVE and hands it to the correlator.
-    func deliver(_ alert: SecurityAlert, flow: Flow?, position: Int?, payload: ByteView = .empty) {
-        alerts &+= 1
-        if let position { flows[position].alerted = true }
-        if let eve, outputFailure == nil {
-            do throws(OutputFile.Failure) {
-                try eve.writeAlert(alert, flow: flow, payload: payload)
-            } catch {
-                outputFailure = error
-            }
+    /// Hands an alert of any origin to the output stage (EVE, correlator).
+    func deliver(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty, gate: AlertGate? = nil) {
+        if stage != nil {
+            emit(.alert(alert, flow, payload: payload, copy: nil, gate: gate))
+        } else {
+            let copy = eve?.includePayload == true && payload.count > 0 ? Array(payload.rawBuffer) : nil
+            emit(.alert(alert, flow, payload: .empty, copy: copy, gate: gate))
         }
-        alertSink?(alert)
+    }
+
+    /// Writes an application-layer record (a worker of several formats it for the merge).
+    func writeApp(_ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, packetToServer: Bool) {
+        guard let eve else { return }
+        let start = eve.output.collected
+        do {
+            try eve.writeApp(event, flow: flow, timestamp: timestamp, packetNumber: packetNumber, packetToServer: packetToServer)
+        } catch {
+            localFailure = error
+        }
+        if stage == nil { items.append((key, .eve(start: start, end: eve.output.collected))) }
     }
 
     /// An application-layer event seen by the indicator matcher and the detectors.
     func observe(_ event: AppEvent, _ flow: Flow, _ position: Int?, time: Int64) {
-        if let anomalies {
-            anomalies.appEvent(event, flow: flow, time: time)
-            drainAnomalies(flow, position)
+        if anomalySettings != nil {
+            var bare = event
+            if stage == nil { bare.buffers = [] }
+            emit(.appEvent(bare, flow, time: time))
         }
         if let intel, let record = event.record {
             intel.appRecord(event.eventType, record, flow: flow, time: time)
@@ -350,31 +469,32 @@ public final class Pipeline {
         }
     }
 
-    /// Delivers the detectors' alerts; true when one was about `flow`.
-    @discardableResult
-    func drainAnomalies(_ flow: Flow?, _ position: Int?) -> Bool {
-        guard let anomalies, !anomalies.pending.isEmpty else { return false }
-        let found = anomalies.pending
-        anomalies.pending.removeAll()
-        var own = false
-        for alert in found {
-            let mine = flow != nil && alert.flowID == flow?.id
-            own = own || mine
-            deliver(alert, flow: mine ? flow : nil, position: mine ? position : nil)
-        }
-        return own
-    }
-
     func drainIntel(_ flow: Flow, _ position: Int?) {
         guard let intel, !intel.pending.isEmpty else { return }
         let found = intel.pending
         intel.pending.removeAll()
-        for alert in found { deliver(alert, flow: flow, position: position) }
+        for alert in found { deliver(alert, flow: flow) }
     }
 
     func flowEnded(_ flow: Flow, _ reason: FlowEndReason) {
-        flowRecords += 1
-        defer { detection?.flowEnded(flowKey: Int(flow.id)) }
+        // Flows ending on a clock tick, or at shutdown, are merged in an order of their own.
+        let saved = key
+        switch reason {
+        case .timeout: key = ItemKey(sequence: saved.sequence, phase: 0, a: flow.wheelSlot, b: flow.id)
+        case .shutdown: key = ItemKey(sequence: .max, phase: 0, a: flow.start, b: flow.id)
+        default: break
+        }
+        guard depth == .full else {
+            emit(.flowRecord(flow, reason))
+            key = saved
+            return
+        }
+        endingFlow = true
+        defer {
+            key = saved
+            endingFlow = false
+            detection?.flowEnded(flowKey: Int(flow.id))
+        }
         var ending: [AppEvent] = []
         var ended = flow
         var flushed: [[UInt8]] = [[], []]
@@ -424,47 +544,38 @@ public final class Pipeline {
                     if !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
                     _ = detection.inspect(pseudo, packetNumber: packetNumber, flow: ended, flowKey: Int(flow.id), toServer: direction,
                                           buffers: buffers, facts: facts, appOnly: true) { alert in
-                        ended.alerted = true
                         emitAlert(alert, detection, ended, nil)
                     }
                 }
             }
         }
-        if anomalies != nil || intel != nil {
+        if anomalySettings != nil || intel != nil {
             for event in ending where event.record != nil || !event.notes.isEmpty { observe(event, ended, nil, time: flow.last) }
         }
-        if let anomalies {
-            anomalies.flowEnded(ended)
-            if drainAnomalies(ended, nil) { ended.alerted = true }
-        }
+        if anomalySettings != nil { emit(.flowEnding(ended)) }
         intel?.flowEnded(flow.id)
-        if let eve, outputFailure == nil {
+        if eve != nil, outputFailure == nil {
             for event in ending where event.record != nil {
-                do {
-                    try eve.writeApp(event, flow: ended, timestamp: flow.last, packetNumber: nil, packetToServer: true)
-                } catch {
-                    outputFailure = error
-                }
+                writeApp(event, flow: ended, timestamp: flow.last, packetNumber: nil, packetToServer: true)
             }
         }
-        guard let eve, outputFailure == nil else { return }
-        do {
-            try eve.writeFlow(ended, reason: reason)
-        } catch {
-            outputFailure = error
-        }
+        emit(.flowRecord(ended, reason))
     }
 
     /// Swaps in a reloaded rule set between two packets (the daemon's SIGHUP). Flows keep
     /// their state; per-rule state (thresholds, flowbits) and detector windows start afresh.
     public func replace(detection: DetectionEngine?, intel: IntelMatcher?, anomalies: AnomalyEngine?) {
+        detection?.deferThresholds = true
         self.detection = detection
         self.intel = intel
-        self.anomalies = anomalies
+        stage?.replace(gate: detection, anomalies: anomalies)
     }
 
     /// Lets EVE writing resume after a failure (the daemon retries; replay stops at the first).
-    public func clearOutputFailure() { outputFailure = nil }
+    public func clearOutputFailure() {
+        localFailure = nil
+        stage?.clearOutputFailure()
+    }
 
     /// Expires idle flows by a clock when no packet comes (live capture on a quiet link).
     public func advanceIdle(to time: Int64) {
@@ -479,19 +590,24 @@ public final class Pipeline {
         do {
             try eve.writeStats(timestamp: time, uptime: uptimeSeconds, counters: statsTree())
         } catch {
-            outputFailure = error
+            localFailure = error
         }
+    }
+
+    /// Ends every open flow (a worker at the end of the capture).
+    public func flushFlows() {
+        flows.flush(onEnd: flowEnded)
     }
 
     /// Ends every open flow and writes the final `stats` record.
     public func finish(beforeStats: () -> Void = {}) {
-        flows.flush(onEnd: flowEnded)
+        flushFlows()
         beforeStats()
         guard let eve, outputFailure == nil else { return }
         do {
             try eve.writeStats(timestamp: lastTimestamp, uptime: uptimeSeconds, counters: statsTree())
         } catch {
-            outputFailure = error
+            localFailure = error
         }
     }
 
@@ -503,6 +619,12 @@ public final class Pipeline {
 
     /// The counters in Suricata's `stats` layout.
     public func statsTree() -> StatsTree {
+        let own = workerStatsTree()
+        return stage?.compose(own) ?? own
+    }
+
+    /// This worker's counters (the output stage adds its own).
+    public func workerStatsTree() -> StatsTree {
         let d = decoder.stats
         var decoderTree = StatsTree()
         let values: [(String, UInt64)] = [
@@ -581,15 +703,6 @@ public final class Pipeline {
             t.set("hits", intel.hits)
             tree.set("intel", t)
         }
-        if let anomalies {
-            anomalies.refreshStats()
-            var t = StatsTree()
-            t.set("alerts", anomalies.stats.alerts)
-            t.set("tracked_keys", UInt64(anomalies.stats.trackedKeys))
-            t.set("untracked", anomalies.stats.untracked)
-            tree.set("anomaly", t)
-        }
-        for (name, t) in extraStats?() ?? [] { tree.set(name, t) }
         tree.set("defrag", defrag)
         tree.set("flow", flow)
         return tree

@@ -27,6 +27,8 @@ public struct ReplaySummary: Sendable {
     /// Rules that failed to load (the others were used).
     public var ruleErrors: [String] = []
     public var rulesLoaded = 0
+    /// Worker threads the replay ran with.
+    public var workers = 1
     public var indicators = 0
     /// The incidents this replay opened or grew, most urgent first.
     public var incidentList: [Incident] = []
@@ -48,8 +50,11 @@ public enum Replay {
     ///     temporary file and moved into place only when the replay succeeds.
     ///   - storePath: the CSIRT store (SQLite) receiving alerts, events and incidents; nil
     ///     keeps incidents in memory for the summary only.
+    ///   - workers: inspection threads; 1 runs everything on the calling thread. Output is
+    ///     the same for any number (see `WorkerPool`).
     public static func run(files: [String], config: SensorConfig, evePath: String?, rulesPath: String? = nil,
-                           simulateIPS: Bool = false, storePath: String? = nil) throws(ReplayError) -> ReplaySummary {
+                           simulateIPS: Bool = false, storePath: String? = nil, workers: Int = 1,
+                           depth: InspectionDepth = .full) throws(ReplayError) -> ReplaySummary {
         guard !files.isEmpty else { throw ReplayError(description: "no capture file given") }
         var detection: DetectionEngine? = nil
         var ruleWarnings: [String] = []
@@ -85,7 +90,14 @@ public enum Replay {
                 throw ReplayError(description: error.description)
             }
         }
-        let pipeline = Pipeline(config: config, eve: eve, detection: detection, intel: intel, anomalies: anomalies)
+        let workerCount = max(1, workers)
+        let pipeline: Pipeline? = workerCount == 1
+            ? Pipeline(config: config, eve: eve, detection: detection, intel: intel, anomalies: anomalies) : nil
+        let pool: WorkerPool? = workerCount > 1
+            ? WorkerPool(count: workerCount, config: config, eve: eve, detection: detection, intel: intel, anomalies: anomalies) : nil
+        pipeline?.depth = depth
+        pool?.depth = depth
+        let output = pipeline?.stage ?? pool!.stage
         var stage: CorrelationStage? = nil
         if !correlationRules.isEmpty || storePath != nil {
             let s: CorrelationStage
@@ -95,10 +107,12 @@ public enum Replay {
                 eve?.abandon()
                 throw error
             }
-
-            pipeline.alertSink = { s.ingest($0) }
-            pipeline.keepExcerpts = config.storeEvidencePayload && storePath != nil
-            pipeline.extraStats = { [("correlation", s.statsTree())] }
+            output.alertSink = { s.ingest($0) }
+            output.extraStats = { [("correlation", s.statsTree())] }
+            pipeline?.keepExcerpts = config.storeEvidencePayload && storePath != nil
+            pool?.keepExcerpts = config.storeEvidencePayload && storePath != nil
+            pool?.afterPacket = { s.afterPacket() }
+            pool?.beforeStats = { s.finish(at: $0) }
             stage = s
         }
         var summary = ReplaySummary()
@@ -106,15 +120,30 @@ public enum Replay {
         summary.warnings = loadWarnings
         summary.indicators = intel?.set.count ?? 0
         summary.rulesLoaded = detection?.ruleCount ?? 0
+        summary.workers = workerCount
+        var readPackets: UInt64 = 0, readBytes: UInt64 = 0
         let started = monotonicSeconds()
+        pool?.start()
         for (index, source) in sources.enumerated() {
             summary.files += 1
             let linkType = source.linkType
             stage?.correlator.captureFile = files[index]
             loop: while true {
-                let result = source.next { bytes, ts, caplen, wirelen in
-                    pipeline.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
-                    stage?.afterPacket()
+                let result: PacketSource.ReadResult
+                if depth == .read {
+                    result = source.next { bytes, _, _, _ in
+                        readPackets &+= 1
+                        readBytes &+= UInt64(bytes.count)
+                    }
+                } else if let pipeline {
+                    result = source.next { bytes, ts, caplen, wirelen in
+                        pipeline.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
+                        stage?.afterPacket()
+                    }
+                } else {
+                    result = source.next { bytes, ts, caplen, wirelen in
+                        pool!.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
+                    }
                 }
                 switch result {
                 case .packet, .timeout: continue
@@ -124,11 +153,15 @@ public enum Replay {
                     break loop
                 }
             }
-            if pipeline.outputFailure != nil { break }
+            if (pipeline?.outputFailure ?? pool?.outputFailure) != nil { break }
         }
-        pipeline.finish(beforeStats: { stage?.finish(at: pipeline.lastTimestamp) })
+        if let pipeline {
+            pipeline.finish(beforeStats: { stage?.finish(at: pipeline.lastTimestamp) })
+        } else if let pool {
+            pool.finish()
+        }
         summary.wallSeconds = monotonicSeconds() - started
-        if let failure = pipeline.outputFailure {
+        if let failure = pipeline?.outputFailure ?? pool?.outputFailure {
             eve?.abandon()
             throw ReplayError(description: failure.description)
         }
@@ -144,15 +177,15 @@ public enum Replay {
         } catch {
             throw ReplayError(description: error.description)
         }
-        let d = pipeline.decoder.stats
-        summary.packets = d.packets
-        summary.bytes = d.bytes
-        summary.decoded = d.decoded
-        summary.rejected = d.rejected
-        summary.flows = pipeline.flows.stats.created
-        summary.alerts = pipeline.alerts
-        summary.eveRecords = eve?.records ?? 0
-        summary.stats = pipeline.statsTree()
+        let stats = pipeline?.statsTree() ?? pool!.finalStats
+        summary.packets = depth == .read ? readPackets : stats.value("decoder.pkts") ?? 0
+        summary.bytes = depth == .read ? readBytes : stats.value("decoder.bytes") ?? 0
+        summary.decoded = stats.value("decoder.decoded") ?? 0
+        summary.rejected = stats.value("decoder.invalid") ?? 0
+        summary.flows = stats.value("flow.total") ?? 0
+        summary.alerts = output.alerts
+        summary.eveRecords = (eve?.records ?? 0) + (pool?.workerEVERecords ?? 0)
+        summary.stats = stats
         return summary
     }
 

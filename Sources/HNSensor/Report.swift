@@ -19,6 +19,7 @@ public enum Report {
         row("alerts", "\(s.alerts)")
         row("events", "\(s.events)")
         row("incidents", "\(s.incidents)")
+        row("workers", "\(s.workers)")
         row("wall time", fixed(s.wallSeconds, 3) + " s")
         row("throughput", fixed(s.packetsPerSecond, 0) + " packets/s, " + fixed(s.megabitsPerSecond, 1) + " Mbit/s")
         if let evePath, evePath != "-" { row("eve", "\(evePath) (\(s.eveRecords) records)") }

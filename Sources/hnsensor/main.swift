@@ -39,11 +39,23 @@ struct Replay: ParsableCommand {
     @Option(name: .long, help: "CSIRT store (SQLite) receiving alerts, events and incidents. Default: store.path of the config.")
     var store: String?
 
+    @Option(name: .long, help: "Inspection worker threads (flows are shared out by address pair; output is the same for any number). Default: the number of cores.")
+    var workers: Int = HNSensor.Cores.online
+
+    @Option(name: .long, help: ArgumentHelp("How far packets go: read, decode, flows or full (benchmarks price each stage).", visibility: .hidden))
+    var depth: String = "full"
+
     @Argument(help: "Capture files, replayed in order as one stream.")
     var captures: [String]
 
     func validate() throws {
+        if HNSensor.InspectionDepth(rawValue: depth) == nil {
+            throw ValidationError("--depth \(depth): give one of read, decode, flows, full")
+        }
         if captures.isEmpty { throw ValidationError("give at least one capture file") }
+        if !(1...HNSensor.Cores.maxWorkers).contains(workers) {
+            throw ValidationError("--workers \(workers): give a number from 1 to \(HNSensor.Cores.maxWorkers)")
+        }
     }
 
     func run() throws {
@@ -53,7 +65,8 @@ struct Replay: ParsableCommand {
         do {
             summary = try HNSensor.Replay.run(files: captures, config: settings, evePath: evePath,
                                               rulesPath: rules ?? settings.rulesPath, simulateIPS: simulateIPS,
-                                              storePath: store ?? settings.storePath)
+                                              storePath: store ?? settings.storePath, workers: workers,
+                                              depth: HNSensor.InspectionDepth(rawValue: depth) ?? .full)
         } catch {
             throw RuntimeFailure(message: error.description)
         }

@@ -3,8 +3,9 @@ import Testing
 @testable import HNSensor
 
 /// Every capture of tcpdump's test suite (hundreds of small, often malformed files) is read
-/// to the end without a crash or hang, and every packet is accounted for: decoded or
-/// rejected with a reason, and as many as the file holds.
+/// to the end without a crash or hang, through the whole sensor (shipped rules, detectors,
+/// correlation, two workers), and every packet is accounted for: decoded or rejected with a
+/// reason, and as many as the file holds.
 @Suite struct TcpdumpCapturesTests {
     @Test func everyCaptureIsReadAndEveryPacketAccountedFor() throws {
         let folder = sharedFolder.appendingPathComponent("conformance/tcpdump-captures")
@@ -23,7 +24,7 @@ import Testing
         for row in rows {
             let path = folder.appendingPathComponent(row.file).path
             do {
-                let s = try Replay.run(files: [path], config: SensorConfig(), evePath: nil)
+                let s = try Replay.run(files: [path], config: SensorConfig(), evePath: nil, rulesPath: shippedRules, workers: 2)
                 #expect(s.decoded + s.rejected == s.packets, "\(row.file)")
                 let reasons = s.stats.value("decoder.invalid") ?? 0
                 #expect(reasons == s.rejected, "\(row.file)")

@@ -1,0 +1,522 @@
+import HNAnomaly
+import HNDecode
+import HNDetect
+import HNFlow
+import HNOutput
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bounded single-producer, single-consumer ring of batches. The producer waits when it is
+/// full (back pressure towards capture), the consumer when it is empty. One lock round per
+/// batch of packets, never per packet.
+final class BatchRing<Element>: @unchecked Sendable {
+    private var slots: [Element?]
+    private var head = 0
+    private var count = 0
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let notEmpty = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let notFull = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init(capacity: Int) {
+        slots = [Element?](repeating: nil, count: capacity)
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(notEmpty, nil)
+        pthread_cond_init(notFull, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        pthread_cond_destroy(notEmpty)
+        pthread_cond_destroy(notFull)
+        lock.deallocate()
+        notEmpty.deallocate()
+        notFull.deallocate()
+    }
+
+    func push(_ element: Element) {
+        pthread_mutex_lock(lock)
+        while count == slots.count { pthread_cond_wait(notFull, lock) }
+        slots[(head + count) % slots.count] = element
+        count += 1
+        pthread_cond_signal(notEmpty)
+        pthread_mutex_unlock(lock)
+    }
+
+    func pop() -> Element {
+        pthread_mutex_lock(lock)
+        while count == 0 { pthread_cond_wait(notEmpty, lock) }
+        let element = slots[head]!
+        slots[head] = nil
+        head = (head + 1) % slots.count
+        count -= 1
+        pthread_cond_signal(notFull)
+        pthread_mutex_unlock(lock)
+        return element
+    }
+
+    /// An element if one is waiting (a pool of spare batches: never blocks).
+    func tryPop() -> Element? {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard count > 0 else { return nil }
+        let element = slots[head]
+        slots[head] = nil
+        head = (head + 1) % slots.count
+        count -= 1
+        pthread_cond_signal(notFull)
+        return element
+    }
+
+    /// Adds an element unless the ring is full (returning spare batches: never blocks).
+    func tryPush(_ element: Element) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard count < slots.count else { return }
+        slots[(head + count) % slots.count] = element
+        count += 1
+        pthread_cond_signal(notEmpty)
+    }
+}
+
+/// Packets for one worker, copied back to back, with ticks of the shared clock between them.
+final class InputBatch: @unchecked Sendable {
+    struct Entry {
+        /// A packet for this worker (`innerOnly`: its tunnel's outer flow is another
+        /// worker's; `outerOnly`: only that outer flow is this worker's).
+        enum Kind { case packet, innerOnly, outerOnly, tick }
+        var kind: Kind
+        var sequence: UInt64
+        var timestamp: Int64
+        var offset: Int
+        var captureLength: Int
+        var wireLength: Int
+        var linkType: Int32
+        var segment: UInt16
+    }
+    var entries: [Entry] = []
+    var bytes: [UInt8] = []
+    /// The last batch: the worker ends its flows and reports its counters.
+    var final = false
+
+    func reset() {
+        entries.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        final = false
+    }
+}
+
+/// What a worker made of one input batch: items in merge order and the EVE bytes they name.
+final class OutputBatch: @unchecked Sendable {
+    var items: [(key: ItemKey, item: StageItem)] = []
+    var eve: [UInt8] = []
+    var stats: StatsTree? = nil
+    var eveRecords: UInt64 = 0
+
+    func reset() {
+        items.removeAll(keepingCapacity: true)
+        eve.removeAll(keepingCapacity: true)
+        stats = nil
+    }
+}
+
+/// Which worker a packet goes to: a hash of its innermost IP address pair, the same for both
+/// directions and for every flow of a pair, followed through IP-in-IP, GRE, transparent
+/// Ethernet bridging and ERSPAN (mirrored traffic reaching the sensor from several switches is
+/// one flow). A fragment hashes on the pair it carries (inner headers are in the first
+/// fragment only), so every fragment of a datagram meets in one worker. Frames without an IP
+/// header the function recognises go to worker 0.
+enum Shard {
+    @inline(__always)
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Tunnel layers followed at most.
+    static let maxDepth = 4
+
+    static func hash(_ bytes: UnsafeRawBufferPointer, linkType: Int32) -> UInt64 { pairs(bytes, linkType: linkType).inner }
+
+    /// The hashes of the innermost and the outermost address pair (equal without a tunnel).
+    static func pairs(_ bytes: UnsafeRawBufferPointer, linkType: Int32) -> (inner: UInt64, outer: UInt64) {
+        func u16(_ at: Int) -> Int { Int(bytes[at]) << 8 | Int(bytes[at + 1]) }
+        var offset: Int
+        var etherType: Int
+        switch linkType {
+        case 1:  // Ethernet
+            guard let (o, t) = ethernet(bytes, 0) else { return (0, 0) }
+            offset = o; etherType = t
+        case 113:  // Linux cooked v1
+            guard bytes.count >= 16 else { return (0, 0) }
+            offset = 16; etherType = u16(14)
+        case 276:  // Linux cooked v2
+            guard bytes.count >= 20 else { return (0, 0) }
+            offset = 20; etherType = u16(0)
+        case 0, 108, 12, 14, 101, 228, 229:  // BSD loopback (a 4-byte family first), raw IP
+            offset = linkType == 0 || linkType == 108 ? 4 : 0
+            guard bytes.count > offset else { return (0, 0) }
+            etherType = bytes[offset] >> 4 == 6 ? 0x86DD : 0x0800
+        default:
+            return (0, 0)
+        }
+        var pair: UInt64 = 0
+        var outer: UInt64? = nil
+        for _ in 0...maxDepth {
+            guard let (hash, next, nextOffset) = ip(bytes, offset, etherType) else { return (pair, outer ?? pair) }
+            pair = hash
+            if outer == nil { outer = hash }
+            guard let next else { return (pair, outer ?? pair) }
+            switch next {
+            case 4, 41:
+                offset = nextOffset
+                etherType = next == 4 ? 0x0800 : 0x86DD
+            case 47:
+                guard let (o, t) = gre(bytes, nextOffset) else { return (pair, outer ?? pair) }
+                offset = o; etherType = t
+            default:
+                return (pair, outer ?? pair)
+            }
+        }
+        return (pair, outer ?? pair)
+    }
+
+    /// The payload offset and EtherType of an Ethernet header at `at`, past VLAN tags.
+    static func ethernet(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> (Int, Int)? {
+        guard bytes.count >= at + 14 else { return nil }
+        var offset = at + 14
+        var type = Int(bytes[at + 12]) << 8 | Int(bytes[at + 13])
+        while type == 0x8100 || type == 0x88A8 || type == 0x9100 {
+            guard bytes.count >= offset + 4 else { return nil }
+            type = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            offset += 4
+        }
+        return (offset, type)
+    }
+
+    /// The hash of an IP header's address pair, and its tunnelled protocol and offset (nil
+    /// for a fragment or a protocol that carries no further IP header).
+    static func ip(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ etherType: Int) -> (UInt64, Int?, Int)? {
+        func word(_ at: Int, _ length: Int) -> UInt64 {
+            var h: UInt64 = 0
+            for i in 0..<length { h = h << 8 | UInt64(bytes[at + i]) }
+            return h
+        }
+        switch etherType {
+        case 0x0800:
+            guard bytes.count >= offset + 20 else { return nil }
+            let pair = mix(word(offset + 12, 4)) &+ mix(word(offset + 16, 4))
+            let headerLength = Int(bytes[offset] & 0x0F) * 4
+            let fragment = (Int(bytes[offset + 6]) << 8 | Int(bytes[offset + 7])) & 0x3FFF != 0
+            guard !fragment, headerLength >= 20 else { return (pair, nil, 0) }
+            return (pair, Int(bytes[offset + 9]), offset + headerLength)
+        case 0x86DD:
+            guard bytes.count >= offset + 40 else { return nil }
+            let a = mix(word(offset + 8, 8) ^ mix(word(offset + 16, 8)))
+            let b = mix(word(offset + 24, 8) ^ mix(word(offset + 32, 8)))
+            return (a &+ b, Int(bytes[offset + 6]), offset + 40)
+        default:
+            return nil
+        }
+    }
+
+    /// The payload of a GRE version 0 header: IP, or a bridged or ERSPAN II Ethernet frame.
+    static func gre(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> (Int, Int)? {
+        guard bytes.count >= at + 4 else { return nil }
+        let flags = Int(bytes[at]) << 8 | Int(bytes[at + 1])
+        let proto = Int(bytes[at + 2]) << 8 | Int(bytes[at + 3])
+        guard flags & 0x4007 == 0 else { return nil }
+        var offset = at + 4
+        if flags & 0x8000 != 0 { offset += 4 }
+        if flags & 0x2000 != 0 { offset += 4 }
+        if flags & 0x1000 != 0 { offset += 4 }
+        switch proto {
+        case 0x0800, 0x86DD: return (offset, proto)
+        case 0x6558: return ethernet(bytes, offset)
+        case 0x88BE: return ethernet(bytes, offset + 8)
+        default: return nil
+        }
+    }
+}
+
+/// Starts a detached-style POSIX thread running `body` (joined with `pthread_join`).
+func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+    final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let started = pthread_create(&thread, nil, { raw in
+        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+        return nil
+    }, box)
+    precondition(started == 0, "cannot start a thread: \(started)")
+    return thread
+}
+
+/// Several workers, each a `Pipeline` with a share of the flows, between a capture stage (the
+/// caller's thread) and a merge thread running the output stage.
+///
+/// The caller's thread numbers every packet, copies it into the batch of the worker its
+/// address pair hashes to, and puts a clock tick in every worker's batch when packet time
+/// enters a new second, so each worker expires its flows exactly when one worker would. A
+/// batch goes to every worker at once (some empty), through bounded rings; the merge thread
+/// takes one output batch from each worker in turn and merges their items by packet number
+/// (`ItemKey`): thresholds, detectors, correlation, store and the EVE file then see the very
+/// order one worker produces, so output does not depend on the number of workers.
+final class WorkerPool: @unchecked Sendable {
+    final class Worker: @unchecked Sendable {
+        let pipeline: Pipeline
+        let input = BatchRing<InputBatch>(capacity: 4)
+        let output = BatchRing<OutputBatch>(capacity: 4)
+        let spareInputs = BatchRing<InputBatch>(capacity: 8)
+        let spareOutputs = BatchRing<OutputBatch>(capacity: 8)
+        var thread: pthread_t? = nil
+        init(pipeline: Pipeline) { self.pipeline = pipeline }
+    }
+
+    let workers: [Worker]
+    let stage: OutputStage
+    /// Packets per batch, and bytes at which a batch is sent early.
+    static let batchPackets = 256
+    static let batchBytes = 1 << 20
+    var current: [InputBatch]
+    var pending = 0
+    var pendingBytes = 0
+    var sequence: UInt64 = 0
+    var lastSecond = Int64.min
+    public private(set) var firstTimestamp: Int64? = nil
+    public private(set) var lastTimestamp: Int64 = 0
+    var mergeThread: pthread_t? = nil
+    /// Set by the merge thread; read by the capture thread between batches.
+    private let failureLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var failure: OutputFile.Failure? = nil
+    /// Called on the merge thread after each packet's items (the correlator's batch boundary)
+    /// and, once, before the final `stats` record.
+    var afterPacket: (() -> Void)? = nil
+    var beforeStats: ((Int64) -> Void)? = nil
+    /// Filled in by the merge thread when it ends.
+    private(set) var finalStats = StatsTree()
+    private(set) var workerEVERecords: UInt64 = 0
+
+    init(count: Int, config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine?, intel: IntelMatcher?,
+         anomalies: AnomalyEngine?) {
+        precondition(count >= 2)
+        pthread_mutex_init(failureLock, nil)
+        stage = OutputStage(eve: eve, gate: detection, anomalies: anomalies)
+        detection?.deferThresholds = true
+        var made: [Worker] = []
+        for _ in 0..<count {
+            let engine = detection.map { DetectionEngine(sharing: $0) }
+            var memoryEVE: EVEWriter? = nil
+            if let eve {
+                let w = EVEWriter(file: OutputFile(memory: ()), sensorName: eve.sensorName, segmentNames: eve.segmentNames)
+                w.includePayload = eve.includePayload
+                memoryEVE = w
+            }
+            let pipeline = Pipeline(config: config, eve: memoryEVE, detection: engine, intel: intel.map { $0.copy() },
+                                    anomalySettings: anomalies?.settings, stage: nil, shares: count)
+            made.append(Worker(pipeline: pipeline))
+        }
+        workers = made
+        current = made.map { _ in InputBatch() }
+    }
+
+    deinit {
+        pthread_mutex_destroy(failureLock)
+        failureLock.deallocate()
+    }
+
+    var depth: InspectionDepth {
+        get { workers[0].pipeline.depth }
+        set { for w in workers { w.pipeline.depth = newValue } }
+    }
+
+    var keepExcerpts: Bool {
+        get { workers[0].pipeline.keepExcerpts }
+        set { for w in workers { w.pipeline.keepExcerpts = newValue } }
+    }
+
+    var outputFailure: OutputFile.Failure? {
+        pthread_mutex_lock(failureLock)
+        defer { pthread_mutex_unlock(failureLock) }
+        return failure
+    }
+
+    func start() {
+        for worker in workers {
+            worker.thread = startThread { WorkerPool.run(worker) }
+        }
+        mergeThread = startThread { [self] in merge() }
+    }
+
+    /// Takes one captured frame (capture thread). `bytes` is copied.
+    func process(_ bytes: UnsafeRawBufferPointer, timestamp: Int64, captureLength: Int, wireLength: Int, linkType: Int32,
+                 segment: UInt16 = 0) {
+        sequence &+= 1
+        if firstTimestamp == nil { firstTimestamp = timestamp }
+        if timestamp > lastTimestamp { lastTimestamp = timestamp }
+        let second = FlowTableClock.second(timestamp)
+        if second > lastSecond {
+            lastSecond = second
+            for batch in current {
+                batch.entries.append(.init(kind: .tick, sequence: sequence, timestamp: timestamp, offset: 0, captureLength: 0,
+                                           wireLength: 0, linkType: 0, segment: 0))
+            }
+        }
+        let (inner, outer) = Shard.pairs(bytes, linkType: linkType)
+        let w = Int(inner % UInt64(workers.count))
+        let o = Int(outer % UInt64(workers.count))
+        // A tunnel's outer flow is tracked by the worker of the outer pair, its inner flows by
+        // the workers of theirs: the outer worker gets a copy for the outer flow only.
+        add(current[w], o == w ? .packet : .innerOnly, bytes, timestamp, captureLength, wireLength, linkType, segment)
+        if o != w { add(current[o], .outerOnly, bytes, timestamp, captureLength, wireLength, linkType, segment) }
+        pending += 1
+        pendingBytes += bytes.count
+        if pending >= WorkerPool.batchPackets || pendingBytes >= WorkerPool.batchBytes { dispatch() }
+    }
+
+    @inline(__always)
+    func add(_ batch: InputBatch, _ kind: InputBatch.Entry.Kind, _ bytes: UnsafeRawBufferPointer, _ timestamp: Int64,
+             _ captureLength: Int, _ wireLength: Int, _ linkType: Int32, _ segment: UInt16) {
+        batch.entries.append(.init(kind: kind, sequence: sequence, timestamp: timestamp, offset: batch.bytes.count,
+                                   captureLength: captureLength, wireLength: wireLength, linkType: linkType, segment: segment))
+        batch.bytes.append(contentsOf: bytes)
+    }
+
+    /// Sends the current batches (one per worker, some empty) on their way.
+    func dispatch(final: Bool = false) {
+        for (i, worker) in workers.enumerated() {
+            let batch = current[i]
+            batch.final = final
+            worker.input.push(batch)
+            if let spare = worker.spareInputs.tryPop() {
+                spare.reset()
+                current[i] = spare
+            } else {
+                current[i] = InputBatch()
+            }
+        }
+        pending = 0
+        pendingBytes = 0
+    }
+
+    /// Ends the flows, waits for the workers and the merge, and writes the final `stats`.
+    func finish() {
+        dispatch(final: true)
+        for worker in workers { if let t = worker.thread { pthread_join(t, nil) } }
+        if let mergeThread { pthread_join(mergeThread, nil) }
+    }
+
+    static func run(_ worker: Worker) {
+        let pipeline = worker.pipeline
+        while true {
+            let batch = worker.input.pop()
+            let out = worker.spareOutputs.tryPop() ?? OutputBatch()
+            out.reset()
+            batch.bytes.withUnsafeBytes { raw in
+                for e in batch.entries {
+                    switch e.kind {
+                    case .tick:
+                        pipeline.tick(sequence: e.sequence, time: e.timestamp)
+                    case .packet, .innerOnly:
+                        let frame = UnsafeRawBufferPointer(rebasing: raw[e.offset..<(e.offset + e.captureLength)])
+                        pipeline.process(frame, timestamp: e.timestamp, captureLength: e.captureLength, wireLength: e.wireLength,
+                                         linkType: e.linkType, segment: e.segment, sequence: e.sequence, outerFlow: e.kind == .packet)
+                    case .outerOnly:
+                        let frame = UnsafeRawBufferPointer(rebasing: raw[e.offset..<(e.offset + e.captureLength)])
+                        pipeline.trackOuterFlow(frame, timestamp: e.timestamp, captureLength: e.captureLength, wireLength: e.wireLength,
+                                                linkType: e.linkType, segment: e.segment, sequence: e.sequence)
+                    }
+                }
+            }
+            if batch.final { pipeline.flushFlows() }
+            swap(&out.items, &pipeline.items)
+            pipeline.eve?.output.take(&out.eve)
+            if batch.final {
+                out.stats = pipeline.workerStatsTree()
+                out.eveRecords = pipeline.eve?.records ?? 0
+            }
+            worker.output.push(out)
+            let final = batch.final
+            worker.spareInputs.tryPush(batch)
+            if final { return }
+        }
+    }
+
+    /// The merge thread: one output batch per worker per round, items merged by key.
+    func merge() {
+        var outs: [OutputBatch] = []
+        var heads = [Int](repeating: 0, count: workers.count)
+        while true {
+            outs.removeAll(keepingCapacity: true)
+            for worker in workers { outs.append(worker.output.pop()) }
+            for i in heads.indices { heads[i] = 0 }
+            var last: UInt64? = nil
+            while true {
+                var best = -1
+                for w in outs.indices where heads[w] < outs[w].items.count {
+                    if best < 0 || outs[w].items[heads[w]].key < outs[best].items[heads[best]].key { best = w }
+                }
+                if best < 0 { break }
+                let (key, item) = outs[best].items[heads[best]]
+                heads[best] += 1
+                if let l = last, l != key.sequence { afterPacket?() }
+                last = key.sequence
+                if case .eve = item {
+                    outs[best].eve.withUnsafeBytes { stage.consume(item, formatted: $0) }
+                } else {
+                    stage.consume(item)
+                }
+            }
+            if last != nil { afterPacket?() }
+            if let failure = stage.outputFailure {
+                pthread_mutex_lock(failureLock)
+                if self.failure == nil { self.failure = failure }
+                pthread_mutex_unlock(failureLock)
+            }
+            if outs.contains(where: { $0.stats != nil }) {
+                var sum = StatsTree()
+                for out in outs {
+                    if let s = out.stats { sum = sum.children.isEmpty ? s : sum.summed(with: s) }
+                    workerEVERecords &+= out.eveRecords
+                }
+                beforeStats?(lastTimestamp)
+                finalStats = stage.compose(sum)
+                if let eve = stage.eve, stage.outputFailure == nil {
+                    let uptime = firstTimestamp.map { (lastTimestamp - $0) / 1_000_000_000 } ?? 0
+                    do {
+                        try eve.writeStats(timestamp: lastTimestamp, uptime: uptime, counters: finalStats)
+                    } catch {
+                        pthread_mutex_lock(failureLock)
+                        if self.failure == nil { self.failure = error }
+                        pthread_mutex_unlock(failureLock)
+                    }
+                }
+                return
+            }
+            for (w, out) in outs.enumerated() {
+                out.items.removeAll(keepingCapacity: true)
+                workers[w].spareOutputs.tryPush(out)
+            }
+        }
+    }
+}
+
+/// The flow table's notion of a second (the clock ticks the capture stage broadcasts).
+enum FlowTableClock {
+    @inline(__always)
+    static func second(_ nanos: Int64) -> Int64 {
+        nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
+    }
+}
+
+/// Processor cores, for the default number of workers.
+public enum Cores {
+    public static var online: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+    public static let maxWorkers = 64
+}
