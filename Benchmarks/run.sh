@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# `make bench`: whole-process timings of hnsensor replay against the read floor
-# (tcpdump -r FILE -w /dev/null), on a generated capture cached in .bench/ (outside git).
-# Each configuration runs RUNS times (default 3); the median wall time is reported.
+# `make bench`: whole-process timings of `hnsensor replay` against the read floor
+# (tcpdump -r FILE -w /dev/null, timed in the same run), on captures made by hncapgen and
+# cached in .bench/ (outside git). For each configuration, with 1 and 2 workers: median wall
+# time over RUNS runs (default 3), throughput, packets/s, peak RSS, heap allocations per
+# packet (a separate run under an LD_PRELOAD counter: allocations of the run minus those of
+# the same command on an empty capture, divided by the packets), alerts, and wall time as a
+# multiple of the floor. Then memory per tracked flow on a capture of 1M concurrent flows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 SIZE=${SIZE:-300}
+FLOWS=${FLOWS:-1000000}
 BIN=.build/release
 mkdir -p .bench
 CAP=.bench/bench-$SIZE.pcap
 [ -f "$CAP" ] || $BIN/hncapgen bench --size "$SIZE" --out "$CAP"
-[ -f .bench/rules-2000.rules ] || $BIN/hncapgen rules --count 2000 --out .bench/rules-2000.rules
 # The default rules folder plus one million generated indicators.
 if [ ! -f .bench/intel-1m/indicators/bench.intel ]; then
   rm -rf .bench/intel-1m && mkdir -p .bench/intel-1m/indicators
@@ -18,46 +22,86 @@ if [ ! -f .bench/intel-1m/indicators/bench.intel ]; then
   cp Rules/indicators/*.intel Rules/indicators/sources.yaml .bench/intel-1m/indicators/
   $BIN/hncapgen indicators --count 1000000 --out .bench/intel-1m/indicators/bench.intel
 fi
+[ -f .bench/flows-$FLOWS.pcap ] || $BIN/hncapgen flows --count "$FLOWS" --out .bench/flows-$FLOWS.pcap
+printf 'flow:\n  memcap: 2gb\n' > .bench/flows.yaml
+# An empty capture (file header only) with the bench capture's link type: the baseline of
+# the allocation count (loading rules, indicators, building engines).
+head -c 24 "$CAP" > .bench/empty.pcap
+cc -O2 -shared -fPIC -o .bench/alloc-count.so Benchmarks/alloc-count.c
+
 BYTES=$(stat -c %s "$CAP")
-PACKETS=$($BIN/hnsensor replay "$CAP" | awk '/^packets/ {print $2}')
+PACKETS=$($BIN/hnsensor replay --workers 1 --depth read "$CAP" | awk '/^packets/ {print $2}')
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-measure() { # name, command...
-  local name=$1; shift
-  local walls=() rss=() alerts="-"
+allocations() { # command... (the capture is the last argument): allocations on top of the empty run
+  local n=$# args=("$@")
+  HN_ALLOC_REPORT=.bench/alloc.out LD_PRELOAD=$PWD/.bench/alloc-count.so "${args[@]}" > /dev/null 2>&1
+  local full; full=$(cat .bench/alloc.out)
+  args[$((n - 1))]=.bench/empty.pcap
+  HN_ALLOC_REPORT=.bench/alloc.out LD_PRELOAD=$PWD/.bench/alloc-count.so "${args[@]}" > /dev/null 2>&1
+  local empty; empty=$(cat .bench/alloc.out)
+  awk -v f="$full" -v e="$empty" -v p="$PACKETS" 'BEGIN { printf "%.3f", (f - e) / p }'
+}
+
+measure() { # name, workers, command...
+  local name=$1 workers=$2; shift 2
+  local walls=() rss=() alerts="-" allocs="-"
+  rm -f .bench/store.db*
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -o .bench/time.out -f "TIME %e %M" "$@" > .bench/last.out 2>/dev/null
     out=$(grep '^TIME' .bench/time.out)
     walls+=("$(echo "$out" | awk '{print $2}')")
     rss+=("$(echo "$out" | awk '{print $3}')")
+    rm -f .bench/store.db*
   done
   alerts=$(awk '/^alerts/ {print $2}' .bench/last.out 2>/dev/null || true)
+  if [ "$1" != tcpdump ]; then allocs=$(allocations "$@"); rm -f .bench/store.db*; fi
   local w m
   w=$(printf '%s\n' "${walls[@]}" | median)
   m=$(printf '%s\n' "${rss[@]}" | median)
-  awk -v n="$name" -v w="$w" -v m="$m" -v b="$BYTES" -v p="$PACKETS" -v a="${alerts:--}" -v f="${FLOOR:-0}" 'BEGIN {
+  awk -v n="$name" -v k="$workers" -v w="$w" -v m="$m" -v b="$BYTES" -v p="$PACKETS" -v a="${alerts:--}" -v al="$allocs" -v f="${FLOOR:-0}" 'BEGIN {
     g = (w > 0) ? b * 8 / w / 1e9 : 0; pps = (w > 0) ? p / w : 0; r = (f > 0) ? w / f : 1
-    printf "| %-34s | %7.3f s | %6.2f Gbit/s | %9.0f pkt/s | %6.1f MiB | %8s | %5.2fx |\n", n, w, g, pps, m / 1024, a, r }'
+    printf "| %-40s | %s | %7.3f s | %6.2f Gbit/s | %9.0f | %7.1f MiB | %8s | %6s | %5.2fx |\n", n, k, w, g, pps, m / 1024, al, a, r }'
   LAST_WALL=$w
 }
 
 echo "capture: $CAP ($BYTES bytes, $PACKETS packets); $RUNS runs each, medians; $(nproc) cores; $(date -u +%Y-%m-%d)"
-echo "| configuration                      | wall      | throughput    | packets/s       | peak RSS   | alerts   | /floor |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo
+echo "| configuration                            | workers | wall | throughput | packets/s | peak RSS | allocs/packet | alerts | /floor |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 FLOOR=0
-measure "read floor: tcpdump -w /dev/null" tcpdump -r "$CAP" -w /dev/null
+measure "read floor: tcpdump -r FILE -w /dev/null" - tcpdump -r "$CAP" -w /dev/null
 FLOOR=$LAST_WALL
-measure "decode + flows" $BIN/hnsensor replay "$CAP"
-measure "decode + flows + EVE" $BIN/hnsensor replay --eve .bench/eve.json "$CAP"
-measure "+ default rules (Rules/)" $BIN/hnsensor replay --rules Rules "$CAP"
-measure "+ 1M indicators (Rules/ + feed)" $BIN/hnsensor replay --rules .bench/intel-1m "$CAP"
-measure "+ Rules/, config, store (incidents)" $BIN/hnsensor replay --config Config/hnsensor.yaml --rules Rules --eve .bench/eve-store.json --store .bench/store.db "$CAP"
-rm -f .bench/store.db*
-measure "+ 2,000 generated rules" $BIN/hnsensor replay --rules .bench/rules-2000.rules "$CAP"
-# Loading alone: the 1M-indicator folder against the default one, on a tiny capture.
-measure "load: Rules/ on a 72-packet capture" $BIN/hnsensor replay --rules Rules Captures/benign-small.pcap
-measure "load: Rules/ + 1M indicators" $BIN/hnsensor replay --rules .bench/intel-1m Captures/benign-small.pcap
-if [ -d ../shared/rulesets/et-open ]; then
-  measure "+ ET Open (24,767 rules)" $BIN/hnsensor replay --rules ../shared/rulesets/et-open "$CAP"
-fi
+measure "read only (libpcap, no decoding)" 1 $BIN/hnsensor replay --workers 1 --depth read "$CAP"
+for w in 1 2; do
+  measure "decode" $w $BIN/hnsensor replay --workers $w --depth decode "$CAP"
+  measure "decode + flows" $w $BIN/hnsensor replay --workers $w --depth flows "$CAP"
+  measure "+ streams and application parsers" $w $BIN/hnsensor replay --workers $w "$CAP"
+  measure "+ default rules (Rules/)" $w $BIN/hnsensor replay --workers $w --rules Rules "$CAP"
+  measure "+ EVE, correlation, store (Config/)" $w $BIN/hnsensor replay --workers $w --config Config/hnsensor.yaml --rules Rules --eve .bench/eve.json --store .bench/store.db "$CAP"
+  measure "+ 1M indicators (Rules/ + feed)" $w $BIN/hnsensor replay --workers $w --rules .bench/intel-1m "$CAP"
+  if [ -d ../shared/rulesets/et-open ]; then
+    measure "+ ET Open (../shared/rulesets/et-open)" $w $BIN/hnsensor replay --workers $w --rules ../shared/rulesets/et-open "$CAP"
+  fi
+done
+
+echo
+echo "memory per tracked flow: .bench/flows-$FLOWS.pcap ($FLOWS TCP connections open at the end, flow.memcap 2 GiB);"
+echo "peak RSS of the run minus that of the same command on the 72-packet benign capture, divided by the flows"
+echo
+echo "| configuration | workers | peak RSS | per flow |"
+echo "|---|---:|---:|---:|"
+flowmem() { # name, workers, args...
+  local name=$1 workers=$2; shift 2
+  /usr/bin/time -o .bench/time.out -f "%M" $BIN/hnsensor replay --config .bench/flows.yaml --workers "$workers" "$@" .bench/flows-$FLOWS.pcap > /dev/null
+  local full; full=$(tail -1 .bench/time.out)
+  /usr/bin/time -o .bench/time.out -f "%M" $BIN/hnsensor replay --config .bench/flows.yaml --workers "$workers" "$@" Captures/benign-small.pcap > /dev/null
+  local base; base=$(tail -1 .bench/time.out)
+  awk -v n="$name" -v k="$workers" -v f="$full" -v b="$base" -v c="$FLOWS" 'BEGIN {
+    printf "| %s | %s | %.0f MiB | %.0f bytes |\n", n, k, f / 1024, (f - b) * 1024 / c }'
+}
+flowmem "flow table only (--depth flows)" 1 --depth flows
+flowmem "full pipeline, no rules" 1
+flowmem "full pipeline, Rules/" 1 --rules Rules
+flowmem "full pipeline, Rules/" 2 --rules Rules

@@ -33,6 +33,12 @@ public struct CaptureWriter {
         }
     }
 
+    /// The bytes written so far, handed over (for writing a large capture in pieces).
+    public mutating func take() -> [UInt8] {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
+
     /// Appends one frame captured at `nanos` since the epoch. `wireLength` defaults to the
     /// frame length (a shorter frame simulates a snaplen cut).
     public mutating func append(_ frame: [UInt8], at nanos: Int64, wireLength: Int? = nil) {

@@ -7,6 +7,7 @@ import Glibc
 ///   hncapgen [--out DIR] [SCENARIO...]     scenario captures and their .labels.json
 ///   hncapgen bench --size MB --out FILE    a large benchmark capture
 ///   hncapgen indicators --count N --out F  a Zeek Intel file of N generated indicators
+///   hncapgen flows --count N --out F       a capture of N TCP connections open at once
 func fail(_ message: String) -> Never {
     let line = Array("hncapgen: \(message)\n".utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
@@ -62,6 +63,16 @@ if args.first == "rules" {
     let (count, out) = countAndOut(&args, defaultCount: 2000, command: "rules")
     writeFile(out, Array(BenchRules.text(count: count).utf8))
     print("\(out): \(count) rules")
+    exit(0)
+}
+
+if args.first == "flows" {
+    args.removeFirst()
+    let (count, out) = countAndOut(&args, defaultCount: 1_000_000, command: "flows")
+    guard let file = fopen(out, "wb") else { fail("\(out): cannot create") }
+    let packets = BenchFlows.write(count: count) { chunk in _ = chunk.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) } }
+    fclose(file)
+    print("\(out): \(count) concurrent TCP flows, \(packets) packets")
     exit(0)
 }
 
