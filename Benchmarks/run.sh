@@ -27,7 +27,7 @@ printf 'flow:\n  memcap: 2gb\n' > .bench/flows.yaml
 # An empty capture (file header only) with the bench capture's link type: the baseline of
 # the allocation count (loading rules, indicators, building engines).
 head -c 24 "$CAP" > .bench/empty.pcap
-cc -O2 -shared -fPIC -o .bench/alloc-count.so Benchmarks/alloc-count.c
+"${CC:-$(command -v cc || command -v clang)}" -O2 -shared -fPIC -o .bench/alloc-count.so Benchmarks/alloc-count.c
 
 BYTES=$(stat -c %s "$CAP")
 PACKETS=$($BIN/hnsensor replay --workers 1 --depth read "$CAP" | awk '/^packets/ {print $2}')
