@@ -599,6 +599,17 @@ public final class Pipeline {
         flows.flush(onEnd: flowEnded)
     }
 
+    /// Ends every open flow, calling `handOff` after every `piece` flows (a worker hands its
+    /// items on in bounded batches).
+    func flushFlows(every piece: Int, handOff: () -> Void) {
+        var ended = 0
+        flows.flush { flow, reason in
+            flowEnded(flow, reason)
+            ended += 1
+            if ended % piece == 0 { handOff() }
+        }
+    }
+
     /// Ends every open flow and writes the final `stats` record.
     public func finish(beforeStats: () -> Void = {}) {
         flushFlows()

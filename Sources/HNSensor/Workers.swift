@@ -113,11 +113,14 @@ final class OutputBatch: @unchecked Sendable {
     var eve: [UInt8] = []
     var stats: StatsTree? = nil
     var eveRecords: UInt64 = 0
+    /// The worker's last batch.
+    var final = false
 
     func reset() {
         items.removeAll(keepingCapacity: true)
         eve.removeAll(keepingCapacity: true)
         stats = nil
+        final = false
     }
 }
 
@@ -284,6 +287,8 @@ final class WorkerPool: @unchecked Sendable {
     /// Packets per batch, and bytes at which a batch is sent early.
     static let batchPackets = 256
     static let batchBytes = 1 << 20
+    /// Flows ended per output batch when the capture ends.
+    static let flushPiece = 2048
     var current: [InputBatch]
     var pending = 0
     var pendingBytes = 0
@@ -434,76 +439,97 @@ final class WorkerPool: @unchecked Sendable {
                     }
                 }
             }
-            if batch.final { pipeline.flushFlows() }
+            if batch.final {
+                // Flows still open end in bounded pieces, each handed on as it is made.
+                var piece = out
+                pipeline.flushFlows(every: WorkerPool.flushPiece) {
+                    swap(&piece.items, &pipeline.items)
+                    pipeline.eve?.output.take(&piece.eve)
+                    worker.output.push(piece)
+                    piece = worker.spareOutputs.tryPop() ?? OutputBatch()
+                    piece.reset()
+                }
+                swap(&piece.items, &pipeline.items)
+                pipeline.eve?.output.take(&piece.eve)
+                piece.final = true
+                piece.stats = pipeline.workerStatsTree()
+                piece.eveRecords = pipeline.eve?.records ?? 0
+                worker.output.push(piece)
+                return
+            }
             swap(&out.items, &pipeline.items)
             pipeline.eve?.output.take(&out.eve)
-            if batch.final {
-                out.stats = pipeline.workerStatsTree()
-                out.eveRecords = pipeline.eve?.records ?? 0
-            }
             worker.output.push(out)
-            let final = batch.final
             worker.spareInputs.tryPush(batch)
-            if final { return }
         }
     }
 
-    /// The merge thread: one output batch per worker per round, items merged by key.
+    /// The merge thread: a streaming merge of the workers' output batches by item key. An item
+    /// is taken only when every worker that may still produce has an item waiting (its next
+    /// key is known); a worker's last batch (`final`) ends its stream.
     func merge() {
-        var outs: [OutputBatch] = []
-        var heads = [Int](repeating: 0, count: workers.count)
+        let n = workers.count
+        var current = [OutputBatch?](repeating: nil, count: n)
+        var heads = [Int](repeating: 0, count: n)
+        var ended = [Bool](repeating: false, count: n)
+        var sum = StatsTree()
+        var last: UInt64? = nil
         while true {
-            outs.removeAll(keepingCapacity: true)
-            for worker in workers { outs.append(worker.output.pop()) }
-            for i in heads.indices { heads[i] = 0 }
-            var last: UInt64? = nil
-            while true {
-                var best = -1
-                for w in outs.indices where heads[w] < outs[w].items.count {
-                    if best < 0 || outs[w].items[heads[w]].key < outs[best].items[heads[best]].key { best = w }
-                }
-                if best < 0 { break }
-                let (key, item) = outs[best].items[heads[best]]
-                heads[best] += 1
-                if let l = last, l != key.sequence { afterPacket?() }
-                last = key.sequence
-                if case .eve = item {
-                    outs[best].eve.withUnsafeBytes { stage.consume(item, formatted: $0) }
-                } else {
-                    stage.consume(item)
-                }
-            }
-            if last != nil { afterPacket?() }
-            if let failure = stage.outputFailure {
-                pthread_mutex_lock(failureLock)
-                if self.failure == nil { self.failure = failure }
-                pthread_mutex_unlock(failureLock)
-            }
-            if outs.contains(where: { $0.stats != nil }) {
-                var sum = StatsTree()
-                for out in outs {
-                    if let s = out.stats { sum = sum.children.isEmpty ? s : sum.summed(with: s) }
-                    workerEVERecords &+= out.eveRecords
-                }
-                beforeStats?(lastTimestamp)
-                finalStats = stage.compose(sum)
-                if let eve = stage.eve, stage.outputFailure == nil {
-                    let uptime = firstTimestamp.map { (lastTimestamp - $0) / 1_000_000_000 } ?? 0
-                    do {
-                        try eve.writeStats(timestamp: lastTimestamp, uptime: uptime, counters: finalStats)
-                    } catch {
-                        pthread_mutex_lock(failureLock)
-                        if self.failure == nil { self.failure = error }
-                        pthread_mutex_unlock(failureLock)
+            for w in 0..<n {
+                while !ended[w], heads[w] >= current[w]?.items.count ?? 0 {
+                    if let spent = current[w] { workers[w].spareOutputs.tryPush(spent) }
+                    let next = workers[w].output.pop()
+                    current[w] = next
+                    heads[w] = 0
+                    if next.final {
+                        ended[w] = true
+                        if let s = next.stats { sum = sum.children.isEmpty ? s : sum.summed(with: s) }
+                        workerEVERecords &+= next.eveRecords
                     }
                 }
-                return
             }
-            for (w, out) in outs.enumerated() {
-                out.items.removeAll(keepingCapacity: true)
-                workers[w].spareOutputs.tryPush(out)
+            var best = -1
+            for w in 0..<n {
+                guard let batch = current[w], heads[w] < batch.items.count else { continue }
+                if best < 0 || batch.items[heads[w]].key < current[best]!.items[heads[best]].key { best = w }
+            }
+            if best < 0 { break }
+            let batch = current[best]!
+            let (key, item) = batch.items[heads[best]]
+            heads[best] += 1
+            if let l = last, l != key.sequence {
+                afterPacket?()
+                noteFailure()
+            }
+            last = key.sequence
+            if case .eve = item {
+                batch.eve.withUnsafeBytes { stage.consume(item, formatted: $0) }
+            } else {
+                stage.consume(item)
             }
         }
+        if last != nil { afterPacket?() }
+        beforeStats?(lastTimestamp)
+        finalStats = stage.compose(sum)
+        if let eve = stage.eve, stage.outputFailure == nil {
+            let uptime = firstTimestamp.map { (lastTimestamp - $0) / 1_000_000_000 } ?? 0
+            do {
+                try eve.writeStats(timestamp: lastTimestamp, uptime: uptime, counters: finalStats)
+            } catch {
+                pthread_mutex_lock(failureLock)
+                if failure == nil { failure = error }
+                pthread_mutex_unlock(failureLock)
+            }
+        }
+        noteFailure()
+    }
+
+    /// Publishes the output stage's first failure to the capture thread.
+    func noteFailure() {
+        guard let stageFailure = stage.outputFailure else { return }
+        pthread_mutex_lock(failureLock)
+        if failure == nil { failure = stageFailure }
+        pthread_mutex_unlock(failureLock)
     }
 }
 
