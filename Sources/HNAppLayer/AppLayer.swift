@@ -170,7 +170,7 @@ public final class AppLayer {
         case .smb(let p): p.receive(data, toServer: toServer, events: &events)
         case .greeting, .none: break
         }
-        stats.transactions += UInt64(events[before...].filter { $0.record != nil }.count)
+        for i in before..<events.count where events[i].record != nil { stats.transactions += 1 }
     }
 
     func dnsStream(_ s: DNSStream, _ data: ByteView, toServer: Bool, events: inout [AppEvent]) {

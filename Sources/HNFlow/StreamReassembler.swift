@@ -127,9 +127,11 @@ public final class StreamReassembler {
     /// Feeds one TCP segment of flow `flowID`. `deliver` receives in-order chunks with the
     /// direction they belong to (acknowledged data of the other direction comes first).
     public func segment(flowID: UInt64, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
-        // Taken out of the table while it is worked on, so its buffers are never copied.
-        var state = states.removeValue(forKey: flowID) ?? State()
-        defer { states[flowID] = state }
+        // Worked on in place in the table (one lookup, buffers never copied).
+        segment(&states[flowID, default: State()], toServer: toServer, packet: packet, deliver: deliver)
+    }
+
+    func segment(_ state: inout State, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
         let flags = packet.tcpFlags
         // The peer's acknowledgement can reveal bytes lost in this direction's opposite stream,
         // and releases the opposite stream's acknowledged bytes.

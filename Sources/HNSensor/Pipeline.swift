@@ -395,8 +395,10 @@ public final class Pipeline {
             let id = flows[position].id
             streamData[0].removeAll(keepingCapacity: true)
             streamData[1].removeAll(keepingCapacity: true)
+            // The bytes are kept for stream-level matching only when there are rules.
+            let keep = detection != nil
             streams.segment(flowID: id, toServer: toServer, packet: packet) { chunk, direction in
-                if case .data(let bytes) = chunk { streamData[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
+                if keep, case .data(let bytes) = chunk { streamData[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
                 appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
             }
             if !streams.pendingGaps.isEmpty {
