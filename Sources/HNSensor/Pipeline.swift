@@ -92,6 +92,8 @@ public final class Pipeline {
     var streamTailAlerted: [UInt64: [Set<Int>]] = [:]
     /// Overlap kept between stream inspections.
     static let streamOverlap = 256
+    /// The stream window being inspected (reused).
+    var windowScratch: [UInt8] = []
 
     /// Per flow id: waiting transactions to the server (0) and to the client (1).
     var pendingTransactions: [UInt64: [[PendingTransaction]]] = [:]
@@ -313,18 +315,25 @@ public final class Pipeline {
     func inspectStream(_ flow: Flow, _ position: Int?, toServer: Bool, detection: DetectionEngine, facts: AppFacts?,
                        result: DetectionEngine.Verdict) -> DetectionEngine.Verdict {
         var verdict = result
-        for direction in [true, false] {
-            let data = streamData[direction ? 0 : 1]
+        for d in 0..<2 {
+            let direction = d == 0
+            let data = streamData[d]
             guard !data.isEmpty else { continue }
-            let d = direction ? 0 : 1
-            let skip = (streamAlerted[flow.id]?[d] ?? []).union(streamTailAlerted[flow.id]?[d] ?? [])
+            let alertedOnPackets = streamAlerted[flow.id]?[d] ?? [], alertedBefore = streamTailAlerted[flow.id]?[d] ?? []
+            let skip = alertedOnPackets.isEmpty ? alertedBefore : (alertedBefore.isEmpty ? alertedOnPackets : alertedOnPackets.union(alertedBefore))
             if streamAlerted[flow.id] != nil { streamAlerted[flow.id]?[d] = [] }
             var view = packet
             if direction != toServer {
                 swap(&view.source, &view.destination)
                 swap(&view.sourcePort, &view.destinationPort)
             }
-            let window = (streamTail[flow.id]?[d] ?? []) + data
+            // The window is built in a reused buffer: the tail kept from the last inspection,
+            // then this packet's bytes.
+            var window = windowScratch
+            window.removeAll(keepingCapacity: true)
+            defer { windowScratch = window }
+            if let tail = streamTail[flow.id]?[d] { window.append(contentsOf: tail) }
+            window.append(contentsOf: data)
             var alerted: Set<Int> = []
             let next = window.withUnsafeBytes { raw -> DetectionEngine.Verdict in
                 view.payload = ByteView(raw)
@@ -337,8 +346,12 @@ public final class Pipeline {
                 }
             }
             if streamTail.count < Pipeline.maxPendingFlows || streamTail[flow.id] != nil {
-                streamTail[flow.id, default: [[], []]][d] = Array(window.suffix(Pipeline.streamOverlap))
-                streamTailAlerted[flow.id, default: [[], []]][d] = alerted
+                // Updated in place: the tail's storage is reused from one packet to the next.
+                let keep = window.suffix(Pipeline.streamOverlap)
+                streamTail[flow.id, default: [[], []]][d].replaceSubrange(0..., with: keep)
+                if !alerted.isEmpty || streamTailAlerted[flow.id] != nil {
+                    streamTailAlerted[flow.id, default: [[], []]][d] = alerted
+                }
             }
             if next != .accepted { verdict = next }
         }

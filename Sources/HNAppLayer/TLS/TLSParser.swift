@@ -87,7 +87,11 @@ final class TLSParser {
     static func isGREASE(_ v: UInt16) -> Bool { v & 0x0F0F == 0x0A0A && v >> 8 == v & 0xFF }
 
     static func md5(_ text: String) -> String {
-        Insecure.MD5.hash(data: Array(text.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
+        md5(Array(text.utf8))
+    }
+
+    static func md5(_ bytes: [UInt8]) -> String {
+        ASCIIText.digest(Insecure.MD5.hash(data: bytes))
     }
 
     func clientHello(_ m: ByteView, events: inout [AppEvent]) {
@@ -128,13 +132,21 @@ final class TLSParser {
                 e += 4 + Int(length)
             }
         }
-        let ja3String = "\(version)," + cipherList.map(String.init).joined(separator: "-") + "," + extensions.map(String.init).joined(separator: "-")
-            + "," + groups.map(String.init).joined(separator: "-") + "," + formats.map(String.init).joined(separator: "-")
-        ja3 = ja3String
+        var text = ASCIIText(capacity: 256)
+        text.decimal(UInt32(version))
+        text.byte(UInt8(ascii: ","))
+        text.decimals(cipherList, separator: UInt8(ascii: "-"))
+        text.byte(UInt8(ascii: ","))
+        text.decimals(extensions, separator: UInt8(ascii: "-"))
+        text.byte(UInt8(ascii: ","))
+        text.decimals(groups, separator: UInt8(ascii: "-"))
+        text.byte(UInt8(ascii: ","))
+        text.decimals(formats, separator: UInt8(ascii: "-"))
+        ja3 = text.string
         ja4 = TLSParser.ja4(version: supportedVersions.max() ?? version, sni: sni != nil, ciphers: cipherList,
                             extensions: extensions, alpn: alpn, signatureAlgorithms: signatureAlgorithms)
-        var buffers: [(InspectionBuffer, OwnedBytes)] = [(.ja3String, OwnedBytes(Array(ja3String.utf8))),
-                                                         (.ja3Hash, OwnedBytes(Array(TLSParser.md5(ja3String).utf8)))]
+        var buffers: [(InspectionBuffer, OwnedBytes)] = [(.ja3String, OwnedBytes(text.bytes)),
+                                                         (.ja3Hash, OwnedBytes(Array(TLSParser.md5(text.bytes).utf8)))]
         if let sni { buffers.append((.tlsSNI, OwnedBytes(sni))) }
         if let ja4 { buffers.append((.ja4Hash, OwnedBytes(Array(ja4.utf8)))) }
         events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: buffers, toServer: true))
@@ -144,29 +156,60 @@ final class TLSParser {
     /// GREASE values left out, the hashes SHA-256 truncated to 12 hex digits.
     static func ja4(version: UInt16, sni: Bool, ciphers: [UInt16], extensions: [UInt16], alpn: [UInt8]?,
                     signatureAlgorithms: [UInt16]) -> String {
-        let versions: [UInt16: String] = [0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: "s3", 0x0200: "s2",
-                                          0xFEFF: "d1", 0xFEFD: "d2", 0xFEFC: "d3"]
-        func hex4(_ v: UInt16) -> String { String(v, radix: 16).leftPadded(4) }
-        func truncatedHash(_ text: String) -> String {
-            SHA256.hash(data: Array(text.utf8)).prefix(6).map { String($0, radix: 16).leftPadded(2) }.joined()
+        var out = ASCIIText(capacity: 40)
+        out.byte(UInt8(ascii: "t"))
+        switch version {
+        case 0x0304: out.text("13")
+        case 0x0303: out.text("12")
+        case 0x0302: out.text("11")
+        case 0x0301: out.text("10")
+        case 0x0300: out.text("s3")
+        case 0x0200: out.text("s2")
+        case 0xFEFF: out.text("d1")
+        case 0xFEFD: out.text("d2")
+        case 0xFEFC: out.text("d3")
+        default: out.text("00")
         }
-        var alpnPart = "00"
+        out.byte(UInt8(ascii: sni ? "d" : "i"))
+        for count in [min(ciphers.count, 99), min(extensions.count, 99)] {
+            out.byte(UInt8(ascii: "0") + UInt8(count / 10))
+            out.byte(UInt8(ascii: "0") + UInt8(count % 10))
+        }
         if let a = alpn, let first = a.first, let last = a.last {
             let isAlnum: (UInt8) -> Bool = { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
             if isAlnum(first) && isAlnum(last) {
-                alpnPart = String(Character(Unicode.Scalar(first))) + String(Character(Unicode.Scalar(last)))
+                out.byte(first)
+                out.byte(last)
             } else {
-                alpnPart = String(String(first, radix: 16).leftPadded(2).first!) + String(String(last, radix: 16).leftPadded(2).last!)
+                out.byte(ASCIIText.hexDigits[Int(first >> 4)])
+                out.byte(ASCIIText.hexDigits[Int(last & 0xF)])
             }
+        } else {
+            out.text("00")
         }
-        let a = "t" + (versions[version] ?? "00") + (sni ? "d" : "i") + String(min(ciphers.count, 99)).leftPadded(2)
-            + String(min(extensions.count, 99)).leftPadded(2) + alpnPart
-        let b = ciphers.isEmpty ? "000000000000" : truncatedHash(ciphers.sorted().map(hex4).joined(separator: ","))
-        let sortedExtensions = extensions.filter { $0 != 0x0000 && $0 != 0x0010 }.sorted().map(hex4).joined(separator: ",")
-        var cInput = sortedExtensions
-        if !signatureAlgorithms.isEmpty { cInput += "_" + signatureAlgorithms.map(hex4).joined(separator: ",") }
-        let c = extensions.isEmpty ? "000000000000" : truncatedHash(cInput)
-        return a + "_" + b + "_" + c
+        func truncatedHash(_ text: ASCIIText) {
+            out.byte(UInt8(ascii: "_"))
+            out.bytes.append(contentsOf: ASCIIText.digest(SHA256.hash(data: text.bytes), limit: 6).utf8)
+        }
+        if ciphers.isEmpty {
+            out.text("_000000000000")
+        } else {
+            var b = ASCIIText(capacity: ciphers.count * 5)
+            b.hex4s(ciphers.sorted(), separator: UInt8(ascii: ","))
+            truncatedHash(b)
+        }
+        if extensions.isEmpty {
+            out.text("_000000000000")
+        } else {
+            var c = ASCIIText(capacity: extensions.count * 5 + signatureAlgorithms.count * 5 + 1)
+            c.hex4s(extensions.filter { $0 != 0x0000 && $0 != 0x0010 }.sorted(), separator: UInt8(ascii: ","))
+            if !signatureAlgorithms.isEmpty {
+                c.byte(UInt8(ascii: "_"))
+                c.hex4s(signatureAlgorithms, separator: UInt8(ascii: ","))
+            }
+            truncatedHash(c)
+        }
+        return out.string
     }
 
     func serverHello(_ m: ByteView, events: inout [AppEvent]) {
@@ -187,10 +230,15 @@ final class TLSParser {
         serverCipher = cipher
         facts.tlsVersion = version
         defer { if version == 0x0304 && !logged { events.append(logEvent()) } }  // the rest of a 1.3 handshake is encrypted
-        let s = "\(m.u16(0) ?? 0),\(cipher)," + extensions.map(String.init).joined(separator: "-")
-        ja3s = s
+        var text = ASCIIText(capacity: 96)
+        text.decimal(UInt32(m.u16(0) ?? 0))
+        text.byte(UInt8(ascii: ","))
+        text.decimal(UInt32(cipher))
+        text.byte(UInt8(ascii: ","))
+        text.decimals(extensions, separator: UInt8(ascii: "-"))
+        ja3s = text.string
         events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0,
-                               buffers: [(.ja3sString, OwnedBytes(Array(s.utf8))), (.ja3sHash, OwnedBytes(Array(TLSParser.md5(s).utf8)))],
+                               buffers: [(.ja3sString, OwnedBytes(text.bytes)), (.ja3sHash, OwnedBytes(Array(TLSParser.md5(text.bytes).utf8)))],
                                toServer: false))
     }
 
@@ -200,7 +248,7 @@ final class TLSParser {
         let length = Int(l0) << 16 | Int(l1) << 8 | Int(l2)
         guard let der = m.slice(6, length), let summary = X509Summary.parse(der) else { return }
         certificate = summary
-        fingerprint = Insecure.SHA1.hash(data: Array(der.rawBuffer)).map { String($0, radix: 16).leftPadded(2) }.joined(separator: ":")
+        fingerprint = ASCIIText.digest(Insecure.SHA1.hash(data: Array(der.rawBuffer)), separator: UInt8(ascii: ":"))
         var buffers: [(InspectionBuffer, OwnedBytes)] = [
             (.tlsCertSubject, OwnedBytes(Array(summary.subject.utf8))), (.tlsCertIssuer, OwnedBytes(Array(summary.issuer.utf8))),
             (.tlsCertSerial, OwnedBytes(Array(summary.serial.utf8))), (.tlsCerts, OwnedBytes(der.toArray())),

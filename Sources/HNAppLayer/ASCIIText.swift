@@ -1,0 +1,74 @@
+/// ASCII text built byte by byte: fingerprints and digests in the parsers, without the
+/// intermediate strings that `String(_:radix:)` and `joined` make.
+struct ASCIIText {
+    var bytes: [UInt8] = []
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+    mutating func text(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func decimal(_ value: UInt32) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var v = value, n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                n += 1
+            } while v > 0
+            while n > 0 {
+                n -= 1
+                bytes.append(d[n])
+            }
+        }
+    }
+
+    /// `value` in `digits` lower-case hex digits, zero-padded.
+    mutating func hex(_ value: UInt32, digits: Int) {
+        var shift = (digits - 1) * 4
+        while shift >= 0 {
+            bytes.append(ASCIIText.hexDigits[Int((value >> UInt32(shift)) & 0xF)])
+            shift -= 4
+        }
+    }
+
+    /// Decimal values joined by `separator`.
+    mutating func decimals<C: Collection>(_ values: C, separator: UInt8) where C.Element: BinaryInteger {
+        var first = true
+        for v in values {
+            if !first { bytes.append(separator) }
+            first = false
+            decimal(UInt32(truncatingIfNeeded: v))
+        }
+    }
+
+    /// Four-digit hex values joined by `separator`.
+    mutating func hex4s<C: Collection>(_ values: C, separator: UInt8) where C.Element == UInt16 {
+        var first = true
+        for v in values {
+            if !first { bytes.append(separator) }
+            first = false
+            hex(UInt32(v), digits: 4)
+        }
+    }
+
+    /// The bytes of a digest in hex, optionally separated (`aa:bb:…`).
+    static func digest<S: Sequence>(_ d: S, separator: UInt8? = nil, limit: Int = .max) -> String where S.Element == UInt8 {
+        var t = ASCIIText(capacity: 64)
+        var n = 0
+        for b in d {
+            guard n < limit else { break }
+            if n > 0, let separator { t.bytes.append(separator) }
+            t.hex(UInt32(b), digits: 2)
+            n += 1
+        }
+        return t.string
+    }
+}
