@@ -72,6 +72,9 @@ public final class FlowTable {
     public var activeFlows: Int { active }
 
     /// The flow at a slab position (valid until the table is next mutated).
+    /// Inlinable, so a caller's in-place access needs no coroutine frame (which, for a
+    /// 160-byte struct across modules, was a heap allocation per access).
+    @inlinable
     public subscript(position: Int) -> Flow {
         get { slab[position] }
         _modify { yield &slab[position] }

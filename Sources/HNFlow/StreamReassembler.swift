@@ -82,6 +82,8 @@ public final class StreamReassembler {
     /// `limits.memcap` as well: past it, data is handed on without waiting (counted).
     public private(set) var unackedUsed = 0
     var states: [UInt64: State] = [:]
+    /// Storage an emptied per-direction buffer keeps for the next bytes.
+    static let keptCapacity = 4096
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -111,11 +113,18 @@ public final class StreamReassembler {
         guard !dir.unacked.isEmpty else { return }
         let covered = min(dir.unacked.count, StreamReassembler.distance(dir.unackedSeq, ack))
         guard covered > 0 else { return }
-        let bytes = Array(dir.unacked[0..<covered])
-        dir.unacked.removeFirst(covered)
+        // Handed on from the buffer itself, then dropped from it; an emptied buffer keeps its
+        // storage for the next bytes unless it grew large (an idle flow keeps little).
+        dir.unacked.withUnsafeBytes { raw in
+            deliver(.data(ByteView(UnsafeRawBufferPointer(rebasing: raw[0..<covered]))), toServer)
+        }
+        if covered == dir.unacked.count {
+            if dir.unacked.capacity > StreamReassembler.keptCapacity { dir.unacked = [] } else { dir.unacked.removeAll(keepingCapacity: true) }
+        } else {
+            dir.unacked.removeFirst(covered)
+        }
         unackedUsed -= covered
         dir.unackedSeq = dir.unackedSeq &+ UInt32(covered)
-        bytes.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
     }
 
     /// Runs `body` on one direction of `state` in place (no copy of its buffers).
@@ -149,9 +158,11 @@ public final class StreamReassembler {
         let payload = packet.payload
         if payload.count > 0 {
             stats.segments &+= 1
-            var collected = scratch
+            // The scratch buffer is moved out (not shared, so clearing it never reallocates).
+            var collected: [UInt8] = []
+            swap(&collected, &scratch)
             collected.removeAll(keepingCapacity: true)
-            defer { scratch = collected }
+            defer { swap(&collected, &scratch) }
             var forced: [UInt8] = []
             withDirection(&state, toServer) { dir in
                 if !dir.started {

@@ -150,9 +150,10 @@ final class HTTPParser {
                                     "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "REPORT"]
 
     /// Does `bytes` start like an HTTP request (method and a space)?
+    static let methodBytes: [[UInt8]] = methods.map { Array($0.utf8) }
+
     static func looksLikeRequest(_ bytes: ByteView) -> Bool {
-        for m in methods {
-            let u = Array(m.utf8)
+        for u in methodBytes {
             guard bytes.count > u.count else { continue }
             if (0..<u.count).allSatisfy({ bytes.u8($0) == u[$0] }) && bytes.u8(u.count) == 0x20 { return true }
         }
