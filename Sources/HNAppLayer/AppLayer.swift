@@ -26,7 +26,9 @@ public final class AppLayer {
 
     final class FlowState {
         var parser = Parser.none
-        var seen = [0, 0]
+        /// Bytes seen before the protocol was recognised (both directions: one number, no
+        /// per-flow array).
+        var seen = 0
         var failed = false
         var dnsTransactions = 0
     }
@@ -141,8 +143,8 @@ public final class AppLayer {
                 flow.appProto = id
                 stats.detected[AppProtocol.names[Int(id)], default: 0] += 1
             } else {
-                state.seen[toServer ? 0 : 1] += data.count
-                if state.seen[0] + state.seen[1] >= AppLayer.detectionLimit {
+                state.seen += data.count
+                if state.seen >= AppLayer.detectionLimit {
                     state.failed = true
                     flow.appProto = AppProtocol.id("failed")!
                     stats.failed += 1
