@@ -99,6 +99,8 @@ final class InputBatch: @unchecked Sendable {
     var bytes: [UInt8] = []
     /// The last batch: the worker ends its flows and reports its counters.
     var final = false
+    /// The last packet number the capture stage had given when it sent the batch.
+    var through: UInt64 = 0
 
     func reset() {
         entries.removeAll(keepingCapacity: true)
@@ -115,6 +117,8 @@ final class OutputBatch: @unchecked Sendable {
     var eveRecords: UInt64 = 0
     /// The worker's last batch.
     var final = false
+    /// The packet number up to which the worker had worked when it made this batch.
+    var through: UInt64 = 0
 
     func reset() {
         items.removeAll(keepingCapacity: true)
@@ -398,6 +402,7 @@ final class WorkerPool: @unchecked Sendable {
         for (i, worker) in workers.enumerated() {
             let batch = current[i]
             batch.final = final
+            batch.through = sequence
             worker.input.push(batch)
             if let spare = worker.spareInputs.tryPop() {
                 spare.reset()
@@ -439,6 +444,7 @@ final class WorkerPool: @unchecked Sendable {
                     }
                 }
             }
+            out.through = batch.through
             if batch.final {
                 // Flows still open end in bounded pieces, each handed on as it is made.
                 var piece = out
@@ -448,6 +454,7 @@ final class WorkerPool: @unchecked Sendable {
                     worker.output.push(piece)
                     piece = worker.spareOutputs.tryPop() ?? OutputBatch()
                     piece.reset()
+                    piece.through = batch.through
                 }
                 swap(&piece.items, &pipeline.items)
                 pipeline.eve?.output.take(&piece.eve)
@@ -464,34 +471,44 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// The merge thread: a streaming merge of the workers' output batches by item key. An item
-    /// is taken only when every worker that may still produce has an item waiting (its next
-    /// key is known); a worker's last batch (`final`) ends its stream.
+    /// The merge thread: a streaming merge of the workers' output batches by item key. Each
+    /// batch says up to which packet number its worker has worked (`through`): a worker with
+    /// nothing waiting holds the merge back only for items beyond that, and then it is the one
+    /// whose next batch is read (the capture stage sends every worker its batch at once, so
+    /// that batch is on its way). A worker's last batch (`final`) ends its stream.
     func merge() {
         let n = workers.count
         var current = [OutputBatch?](repeating: nil, count: n)
         var heads = [Int](repeating: 0, count: n)
+        var through = [UInt64](repeating: 0, count: n)
         var ended = [Bool](repeating: false, count: n)
         var sum = StatsTree()
         var last: UInt64? = nil
         while true {
-            for w in 0..<n {
-                while !ended[w], heads[w] >= current[w]?.items.count ?? 0 {
-                    if let spent = current[w] { workers[w].spareOutputs.tryPush(spent) }
-                    let next = workers[w].output.pop()
-                    current[w] = next
-                    heads[w] = 0
-                    if next.final {
-                        ended[w] = true
-                        if let s = next.stats { sum = sum.children.isEmpty ? s : sum.summed(with: s) }
-                        workerEVERecords &+= next.eveRecords
-                    }
-                }
-            }
             var best = -1
             for w in 0..<n {
                 guard let batch = current[w], heads[w] < batch.items.count else { continue }
                 if best < 0 || batch.items[heads[w]].key < current[best]!.items[heads[best]].key { best = w }
+            }
+            // A worker with nothing waiting that may still produce items up to the candidate's
+            // packet number must be read first; the one furthest behind goes first.
+            let bound = best < 0 ? UInt64.max : current[best]!.items[heads[best]].key.sequence
+            var refill = -1
+            for w in 0..<n where !ended[w] && heads[w] >= current[w]?.items.count ?? 0 && (best < 0 || through[w] < bound) {
+                if refill < 0 || through[w] < through[refill] { refill = w }
+            }
+            if refill >= 0 {
+                if let spent = current[refill] { workers[refill].spareOutputs.tryPush(spent) }
+                let next = workers[refill].output.pop()
+                current[refill] = next
+                heads[refill] = 0
+                through[refill] = next.through
+                if next.final {
+                    ended[refill] = true
+                    if let s = next.stats { sum = sum.children.isEmpty ? s : sum.summed(with: s) }
+                    workerEVERecords &+= next.eveRecords
+                }
+                continue
             }
             if best < 0 { break }
             let batch = current[best]!

@@ -101,6 +101,37 @@ import Glibc
         #expect([ring.tryPop(), ring.tryPop(), ring.tryPop(), ring.tryPop()] == [1, 2, 3, nil])
     }
 
+    /// A worker that produces nothing for a long stretch (every packet goes to the other one,
+    /// whose rings fill) does not stall the merge: it once waited for the idle worker's last
+    /// batch while the busy one could not hand on its own.
+    @Test(arguments: [InspectionDepth.decode, .flows, .full])
+    func oneBusyWorkerDoesNotStallTheMerge(depth: InspectionDepth) throws {
+        let dir = try scratchFolder()
+        var writer = CaptureWriter(linkType: 101)
+        let src: [UInt8] = [10, 0, 0, 1], dst: [UInt8] = [10, 0, 0, 2]
+        for i in 0..<20_000 {
+            let udp = Frames.udp(src: src, dst: dst, sport: 5000, dport: 6000, payload: [UInt8](repeating: 0x41, count: 32))
+            writer.append(Frames.ipv4Header(src: src, dst: dst, proto: 17, id: UInt16(i & 0xFFFF), ttl: 64, payloadLength: udp.count) + udp,
+                          at: 1_700_000_000_000_000_000 + Int64(i) * 100_000)
+        }
+        let pcap = dir.appendingPathComponent("one-pair.pcap").path
+        try Data(writer.bytes).write(to: URL(fileURLWithPath: pcap))
+        // Run aside with a deadline, so a stall fails the test instead of hanging the suite.
+        final class Result: @unchecked Sendable { var summary: ReplaySummary? }
+        let result = Result(), done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            result.summary = try? Replay.run(files: [pcap], config: SensorConfig(), evePath: nil, workers: 2, depth: depth)
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 60) == .success else {
+            Issue.record("the replay with two workers did not finish within 60 s")
+            return
+        }
+        let summary = try #require(result.summary)
+        #expect(summary.packets == 20_000)
+        #expect(summary.flows == (depth == .decode ? 0 : 1))
+    }
+
     /// Threshold state lives in the output stage: a `limit` rule by source over flows that
     /// land on different workers alerts as often as with one worker.
     @Test func thresholdsCountAcrossWorkers() throws {
