@@ -28,6 +28,8 @@ public final class Daemon {
         public var interfaces: [String] = []
         public var evePath: String?
         public var storePath: String?
+        /// Inspection worker threads (1: everything on the polling thread).
+        public var workers = Cores.online
         public init() {}
     }
 
@@ -154,13 +156,24 @@ public final class Daemon {
                 throw ReplayError(description: error.description)
             }
         }
-        let pipeline = Pipeline(config: config, eve: eve, detection: engines.detection, intel: engines.intel, anomalies: engines.anomalies)
+        // One worker: the pipeline runs on this thread. Several: this thread is the capture
+        // stage of a worker pool and the output stage (EVE, correlation, store) runs on the
+        // pool's merge thread; everything that touches them is handed there.
+        let pipeline: Pipeline? = options.workers <= 1
+            ? Pipeline(config: config, eve: eve, detection: engines.detection, intel: engines.intel, anomalies: engines.anomalies) : nil
+        let pool: WorkerPool? = options.workers > 1
+            ? WorkerPool(count: options.workers, config: config, eve: eve, detection: engines.detection, intel: engines.intel,
+                         anomalies: engines.anomalies) : nil
+        let output = pipeline?.stage ?? pool!.stage
         let stage = try CorrelationStage.make(rules: engines.correlation, config: config, storePath: options.storePath ?? config.storePath,
                                               eve: eve, captureSegments: true)
-        pipeline.alertSink = { stage.ingest($0) }
-        pipeline.keepExcerpts = config.storeEvidencePayload && (options.storePath ?? config.storePath) != nil
-        pipeline.extraStats = {
-            // Kernel counters per interface, in the EVE stats record as in the metrics.
+        output.alertSink = { stage.ingest($0) }
+        pipeline?.keepExcerpts = config.storeEvidencePayload && (options.storePath ?? config.storePath) != nil
+        pool?.keepExcerpts = config.storeEvidencePayload && (options.storePath ?? config.storePath) != nil
+        // Kernel counters per interface, in the EVE stats record as in the metrics. Read on the
+        // polling thread only (libpcap handles are not shared); with workers the merge thread
+        // takes the last reading.
+        func captureTree() -> StatsTree {
             var capture = StatsTree()
             for c in captures {
                 let s = c.source.stats()
@@ -170,22 +183,31 @@ public final class Daemon {
                 t.set("interface_drops", s.interfaceDropped)
                 capture.set(c.interface, t)
             }
+            return capture
+        }
+        let captureReading = LatestStats()
+        let polled = options.workers <= 1
+        output.extraStats = {
+            let capture = polled ? captureTree() : captureReading.get()
             var eveTree = StatsTree()
             eveTree.set("dropped_bytes", eve?.droppedBytes ?? 0)
             return [("capture", capture), ("correlation", stage.statsTree()), ("eve", eveTree)]
         }
 
         let metrics = SensorMetrics()
+        // With workers, counters come from the latest answer to a stats request (at most a
+        // second old), made on the merge thread.
+        let latest = LatestStats()
         func refreshMetrics() {
-            metrics.update(from: pipeline.statsTree())
+            metrics.update(from: pipeline?.statsTree() ?? latest.get())
             for c in captures {
                 let s = c.source.stats()
                 metrics.set("hnsensor_capture_received", Double(s.received), labels: [("interface", c.interface)])
                 metrics.set("hnsensor_capture_kernel_drops", Double(s.kernelDropped), labels: [("interface", c.interface)])
                 metrics.set("hnsensor_capture_interface_drops", Double(s.interfaceDropped), labels: [("interface", c.interface)])
             }
-            metrics.set("hnsensor_eve_dropped_bytes", Double(eve?.droppedBytes ?? 0))
-            metrics.set("hnsensor_rules_loaded", Double(pipeline.detection?.ruleCount ?? 0))
+            metrics.set("hnsensor_eve_dropped_bytes", Double(pipeline != nil ? eve?.droppedBytes ?? 0 : latest.get().value("eve.dropped_bytes") ?? 0))
+            metrics.set("hnsensor_rules_loaded", Double(engines.detection?.ruleCount ?? 0))
         }
 
         logger.info("capturing", metadata: ["interfaces": "\(captures.map(\.interface).joined(separator: ","))",
@@ -205,6 +227,45 @@ public final class Daemon {
         var nextBoundary = Daemon.monotonicNanos() + 1_000_000_000
         var lastPacket = Daemon.monotonicNanos()
         var lastEVEError: Int64 = 0
+        var nextSnapshot = Daemon.monotonicNanos() + 1_000_000_000
+        let timers = MergeTimers()
+        let reopenEVE = Request()
+        let logger = self.logger
+        if let pool {
+            pool.afterPacket = { stage.afterPacket() }
+            pool.beforeStats = { _ in stage.finish(at: Daemon.wallNanos()) }
+            // The output stage's timers, run on the merge thread after each batch it reads.
+            pool.periodic = {
+                let now = Daemon.monotonicNanos()
+                if reopenEVE.take() {
+                    do { try eve?.reopen() } catch { logger.error("\(error)") }
+                }
+                if now >= timers.nextBoundary {
+                    if stage.hasPending { stage.boundary() }
+                    timers.nextBoundary = now + 1_000_000_000
+                    if let failure = stage.failure, now - timers.lastError > 10_000_000_000 {
+                        logger.error("store: \(failure)")
+                        timers.lastError = now
+                    }
+                }
+                if let failure = output.outputFailure {
+                    if now - timers.lastError > 10_000_000_000 {
+                        logger.error("EVE output failing, retrying: \(failure.description)")
+                        timers.lastError = now
+                    }
+                    if (try? eve?.flush()) != nil { output.clearOutputFailure() }
+                }
+            }
+            let started = Daemon.wallNanos()
+            pool.onStats = { tree, write in
+                latest.set(tree)
+                guard write, let eve, output.outputFailure == nil else { return }
+                let now = Daemon.wallNanos()
+                try? eve.writeStats(timestamp: now, uptime: (now - started) / 1_000_000_000, counters: tree)
+                try? eve.flush()
+            }
+            pool.start()
+        }
 
         while !stopping {
             for i in fds.indices { fds[i].revents = 0 }
@@ -217,8 +278,14 @@ public final class Daemon {
                     var count = 0
                     while count < 4096 {
                         let r = c.source.next { bytes, ts, caplen, wirelen in
-                            pipeline.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType, segment: c.segment)
-                            stage.afterPacket()
+                            if let pipeline {
+                                pipeline.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType,
+                                                 segment: c.segment)
+                                stage.afterPacket()
+                            } else {
+                                pool!.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType,
+                                              segment: c.segment)
+                            }
                         }
                         if r != .packet {
                             if case .damaged(let message) = r { logger.error("capture error", metadata: ["detail": "\(message)"]) }
@@ -240,7 +307,11 @@ public final class Daemon {
                                 reloading = true
                                 notifier.notify("RELOADING=1\nSTATUS=reloading rules")
                                 logger.info("reload requested: rebuilding rules; capture continues with the current ones")
-                                do { try eve?.reopen() } catch { logger.error("\(error.description)") }
+                                if pool != nil {
+                                    reopenEVE.set()
+                                } else {
+                                    do { try eve?.reopen() } catch { logger.error("\(error.description)") }
+                                }
                                 let config = self.config
                                 DispatchQueue.global().async {
                                     do throws(ReplayError) {
@@ -268,8 +339,22 @@ public final class Daemon {
                 switch result {
                 case .success(let next):
                     do {
-                        try stage.reload(rules: next.correlation, config: config)
-                        pipeline.replace(detection: next.detection, intel: next.intel, anomalies: next.anomalies)
+                        if let pipeline {
+                            try stage.reload(rules: next.correlation, config: config)
+                            pipeline.replace(detection: next.detection, intel: next.intel, anomalies: next.anomalies)
+                        } else {
+                            // Checked here; the store and correlator take it on the merge thread
+                            // once every packet before the swap is through.
+                            _ = try CorrelationStage.makeCorrelator(rules: next.correlation, config: config, store: nil, captureSegments: true)
+                            let config = self.config
+                            pool!.replace(detection: next.detection, intel: next.intel, anomalies: next.anomalies) {
+                                do throws(ReplayError) {
+                                    try stage.reload(rules: next.correlation, config: config)
+                                } catch {
+                                    logger.error("correlation reload refused: \(error.description)")
+                                }
+                            }
+                        }
                         engines = next
                         for e in next.ruleErrors { logger.warning("rule skipped: \(e)") }
                         logger.info("reloaded", metadata: ["rules": "\(next.detection?.ruleCount ?? 0)", "correlation_rules": "\(next.correlation.count)",
@@ -283,8 +368,26 @@ public final class Daemon {
                 notifier.notify("READY=1\nSTATUS=capturing on \(captures.map(\.interface).joined(separator: ", "))")
             }
             // Flows of a quiet link still end, by the clock.
-            if now - lastPacket > 1_000_000_000 { pipeline.advanceIdle(to: Daemon.wallNanos()) }
-            if now >= nextBoundary {
+            if now - lastPacket > 1_000_000_000 {
+                pipeline?.advanceIdle(to: Daemon.wallNanos())
+                pool?.advanceIdle(to: Daemon.wallNanos())
+            }
+            if let pool {
+                // What this round captured goes to the workers now; counters for the metrics
+                // every second and an EVE stats record at the interval.
+                if now >= nextStats || now >= nextSnapshot { captureReading.set(captureTree()) }
+                if now >= nextStats {
+                    pool.requestStats(write: true)
+                    nextStats = now + config.statsInterval
+                    nextSnapshot = now + 1_000_000_000
+                } else if now >= nextSnapshot {
+                    pool.requestStats(write: false)
+                    nextSnapshot = now + 1_000_000_000
+                } else {
+                    pool.flush()
+                }
+            }
+            if let pipeline, now >= nextBoundary {
                 if stage.hasPending { stage.boundary() }
                 nextBoundary = now + 1_000_000_000
                 if let failure = stage.failure, now - lastEVEError > 10_000_000_000 {
@@ -292,7 +395,7 @@ public final class Daemon {
                     lastEVEError = now
                 }
             }
-            if let failure = pipeline.outputFailure {
+            if let pipeline, let failure = pipeline.outputFailure {
                 // Full disk or the like: keep capturing, log at most every 10 s, retry.
                 if now - lastEVEError > 10_000_000_000 {
                     logger.error("EVE output failing, retrying: \(failure.description)")
@@ -300,7 +403,7 @@ public final class Daemon {
                 }
                 if (try? eve?.flush()) != nil { pipeline.clearOutputFailure() }
             }
-            if now >= nextStats {
+            if let pipeline, now >= nextStats {
                 pipeline.writeStats(at: Daemon.wallNanos())
                 try? eve?.flush()
                 nextStats = now + config.statsInterval
@@ -312,12 +415,13 @@ public final class Daemon {
         }
 
         notifier.notify("STOPPING=1\nSTATUS=flushing flows and the store")
-        pipeline.finish(beforeStats: { stage.finish(at: Daemon.wallNanos()) })
+        pipeline?.finish(beforeStats: { stage.finish(at: Daemon.wallNanos()) })
+        pool?.finish()
         do { try eve?.commit() } catch { logger.error("\(error.description)") }
-        let d = pipeline.decoder.stats
+        let packets = pipeline?.decoder.stats.packets ?? pool?.finalStats.value("decoder.pkts") ?? 0
         var dropped: UInt64 = 0
         for c in captures { dropped += c.source.stats().kernelDropped }
-        logger.info("stopped", metadata: ["packets": "\(d.packets)", "kernel_drops": "\(dropped)", "alerts": "\(pipeline.alerts)",
+        logger.info("stopped", metadata: ["packets": "\(packets)", "kernel_drops": "\(dropped)", "alerts": "\(output.alerts)",
                                           "incidents": "\(stage.incidents.count)"])
         if let failure = stage.failure {
             logger.error("store: \(failure)")
@@ -325,4 +429,27 @@ public final class Daemon {
         }
         return 0
     }
+}
+
+/// The merge thread's timers (the daemon with workers).
+final class MergeTimers: @unchecked Sendable {
+    // Touched by the merge thread only.
+    var nextBoundary: Int64 = 0
+    var lastError: Int64 = 0
+}
+
+/// The counters the merge thread summed last, for the metrics endpoint on the polling thread.
+final class LatestStats: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tree = StatsTree()
+    func set(_ t: StatsTree) { lock.lock(); tree = t; lock.unlock() }
+    func get() -> StatsTree { lock.lock(); defer { lock.unlock() }; return tree }
+}
+
+/// A request from the polling thread to the merge thread (reopen EVE after rotation).
+final class Request: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending = false
+    func set() { lock.lock(); pending = true; lock.unlock() }
+    func take() -> Bool { lock.lock(); defer { pending = false; lock.unlock() }; return pending }
 }

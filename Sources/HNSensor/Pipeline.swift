@@ -49,7 +49,7 @@ public final class Pipeline {
     /// The order key of the items produced now.
     var key = ItemKey(sequence: 0, phase: 1, a: 0, b: 0)
     /// Detector settings (the detectors themselves run in the output stage).
-    let anomalySettings: AnomalySettings?
+    var anomalySettings: AnomalySettings?
     /// How far packets go (benchmarks measure each stage on its own).
     public var depth = InspectionDepth.full
     /// Set while a flow's end is processed: the current packet is not that flow's.
@@ -584,6 +584,14 @@ public final class Pipeline {
         self.detection = detection
         self.intel = intel
         stage?.replace(gate: detection, anomalies: anomalies)
+    }
+
+    /// A worker's share of a reload: its own detection engine and indicator matcher.
+    func replaceInWorker(detection: DetectionEngine?, intel: IntelMatcher?, anomalySettings: AnomalySettings?) {
+        detection?.deferThresholds = true
+        self.detection = detection
+        self.intel = intel
+        self.anomalySettings = anomalySettings
     }
 
     /// Lets EVE writing resume after a failure (the daemon retries; replay stops at the first).

@@ -101,11 +101,19 @@ final class InputBatch: @unchecked Sendable {
     var final = false
     /// The last packet number the capture stage had given when it sent the batch.
     var through: UInt64 = 0
+    /// The dispatch it belongs to.
+    var round: UInt64 = 0
+    /// Before its packets: new engines for this worker (a daemon reload).
+    var reload: WorkerPool.Reload? = nil
+    /// After its packets: report the worker's counters (the daemon's stats and metrics).
+    var statsRequest = false
 
     func reset() {
         entries.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
         final = false
+        reload = nil
+        statsRequest = false
     }
 }
 
@@ -119,12 +127,21 @@ final class OutputBatch: @unchecked Sendable {
     var final = false
     /// The packet number up to which the worker had worked when it made this batch.
     var through: UInt64 = 0
+    /// The number of the capture stage's dispatch the batch answers (every worker gets one
+    /// batch per dispatch).
+    var round: UInt64 = 0
+    /// The worker's counters, when the capture stage asked for them.
+    var snapshot: StatsTree? = nil
+    /// The reload this batch's worker took (the output stage's part of it).
+    var reload: WorkerPool.Reload? = nil
 
     func reset() {
         items.removeAll(keepingCapacity: true)
         eve.removeAll(keepingCapacity: true)
         stats = nil
         final = false
+        snapshot = nil
+        reload = nil
     }
 }
 
@@ -283,7 +300,11 @@ final class WorkerPool: @unchecked Sendable {
         let spareInputs = BatchRing<InputBatch>(capacity: 8)
         let spareOutputs = BatchRing<OutputBatch>(capacity: 8)
         var thread: pthread_t? = nil
-        init(pipeline: Pipeline) { self.pipeline = pipeline }
+        let index: Int
+        init(pipeline: Pipeline, index: Int) {
+            self.pipeline = pipeline
+            self.index = index
+        }
     }
 
     let workers: [Worker]
@@ -297,6 +318,8 @@ final class WorkerPool: @unchecked Sendable {
     var pending = 0
     var pendingBytes = 0
     var sequence: UInt64 = 0
+    /// Dispatches so far.
+    var rounds: UInt64 = 0
     var lastSecond = Int64.min
     public private(set) var firstTimestamp: Int64? = nil
     public private(set) var lastTimestamp: Int64 = 0
@@ -329,7 +352,7 @@ final class WorkerPool: @unchecked Sendable {
             }
             let pipeline = Pipeline(config: config, eve: memoryEVE, detection: engine, intel: intel.map { $0.copy() },
                                     anomalySettings: anomalies?.settings, stage: nil, shares: count)
-            made.append(Worker(pipeline: pipeline))
+            made.append(Worker(pipeline: pipeline, index: made.count))
         }
         workers = made
         current = made.map { _ in InputBatch() }
@@ -403,6 +426,7 @@ final class WorkerPool: @unchecked Sendable {
             let batch = current[i]
             batch.final = final
             batch.through = sequence
+            batch.round = rounds
             worker.input.push(batch)
             if let spare = worker.spareInputs.tryPop() {
                 spare.reset()
@@ -413,6 +437,73 @@ final class WorkerPool: @unchecked Sendable {
         }
         pending = 0
         pendingBytes = 0
+        rounds &+= 1
+    }
+
+    // MARK: Live capture (the daemon)
+
+    /// New engines for every worker (each its own detection engine and indicator matcher)
+    /// and for the output stage; `stage` runs on the merge thread once every packet before
+    /// the reload has been merged (the correlation rules' reload).
+    final class Reload: @unchecked Sendable {
+        let detections: [DetectionEngine?]
+        let intels: [IntelMatcher?]
+        let gate: DetectionEngine?
+        let anomalies: AnomalyEngine?
+        let stage: () -> Void
+        var at: UInt64 = 0
+        init(detections: [DetectionEngine?], intels: [IntelMatcher?], gate: DetectionEngine?, anomalies: AnomalyEngine?,
+             stage: @escaping () -> Void) {
+            self.detections = detections
+            self.intels = intels
+            self.gate = gate
+            self.anomalies = anomalies
+            self.stage = stage
+        }
+    }
+
+    /// Called on the merge thread after each batch it reads (the daemon's timers: correlation
+    /// boundaries, EVE retries).
+    var periodic: (() -> Void)? = nil
+    /// Called on the merge thread with the summed counters each time all workers answered a
+    /// stats request; `write` says whether the request asked for an EVE `stats` record.
+    var onStats: ((StatsTree, Bool) -> Void)? = nil
+    private var statsWrites: [Bool] = []
+
+    /// Sends what the capture stage holds now (live capture: at the end of each poll round,
+    /// so a quiet link is not held back by batch size).
+    func flush() { dispatch() }
+
+    /// A clock tick without a packet (a quiet link): idle flows end by the wall clock.
+    func advanceIdle(to time: Int64) {
+        guard FlowTableClock.second(time) > lastSecond else { return }
+        lastSecond = FlowTableClock.second(time)
+        if time > lastTimestamp { lastTimestamp = time }
+        for batch in current {
+            batch.entries.append(.init(kind: .tick, sequence: sequence &+ 1, timestamp: time, offset: 0, captureLength: 0,
+                                       wireLength: 0, linkType: 0, segment: 0))
+        }
+        dispatch()
+    }
+
+    /// Asks every worker for its counters; `onStats` gets their sum.
+    func requestStats(write: Bool) {
+        pthread_mutex_lock(failureLock)
+        statsWrites.append(write)
+        pthread_mutex_unlock(failureLock)
+        for batch in current { batch.statsRequest = true }
+        dispatch()
+    }
+
+    /// Swaps engines between two packets: every packet before goes through the old ones.
+    func replace(detection: DetectionEngine?, intel: IntelMatcher?, anomalies: AnomalyEngine?, stage: @escaping () -> Void) {
+        detection?.deferThresholds = true
+        let reload = Reload(detections: workers.map { _ in detection.map { DetectionEngine(sharing: $0) } },
+                            intels: workers.map { _ in intel?.copy() }, gate: detection, anomalies: anomalies, stage: stage)
+        dispatch()
+        reload.at = sequence
+        for batch in current { batch.reload = reload }
+        dispatch()
     }
 
     /// Ends the flows, waits for the workers and the merge, and writes the final `stats`.
@@ -428,6 +519,11 @@ final class WorkerPool: @unchecked Sendable {
             let batch = worker.input.pop()
             let out = worker.spareOutputs.tryPop() ?? OutputBatch()
             out.reset()
+            if let reload = batch.reload {
+                pipeline.replaceInWorker(detection: reload.detections[worker.index], intel: reload.intels[worker.index],
+                                         anomalySettings: reload.anomalies?.settings)
+                out.reload = reload
+            }
             batch.bytes.withUnsafeBytes { raw in
                 for e in batch.entries {
                     switch e.kind {
@@ -445,6 +541,7 @@ final class WorkerPool: @unchecked Sendable {
                 }
             }
             out.through = batch.through
+            out.round = batch.round
             if batch.final {
                 // Flows still open end in bounded pieces, each handed on as it is made.
                 var piece = out
@@ -455,6 +552,7 @@ final class WorkerPool: @unchecked Sendable {
                     piece = worker.spareOutputs.tryPop() ?? OutputBatch()
                     piece.reset()
                     piece.through = batch.through
+                    piece.round = batch.round
                 }
                 swap(&piece.items, &pipeline.items)
                 pipeline.eve?.output.take(&piece.eve)
@@ -466,6 +564,7 @@ final class WorkerPool: @unchecked Sendable {
             }
             swap(&out.items, &pipeline.items)
             pipeline.eve?.output.take(&out.eve)
+            if batch.statsRequest { out.snapshot = pipeline.workerStatsTree() }
             worker.output.push(out)
             worker.spareInputs.tryPush(batch)
         }
@@ -473,17 +572,21 @@ final class WorkerPool: @unchecked Sendable {
 
     /// The merge thread: a streaming merge of the workers' output batches by item key. Each
     /// batch says up to which packet number its worker has worked (`through`): a worker with
-    /// nothing waiting holds the merge back only for items beyond that, and then it is the one
-    /// whose next batch is read (the capture stage sends every worker its batch at once, so
-    /// that batch is on its way). A worker's last batch (`final`) ends its stream.
+    /// nothing waiting holds the merge back only for items beyond that. Of the workers that
+    /// must be read, the one whose last batch answers the earliest dispatch is read first (the
+    /// capture stage sends every worker its batch at once, so its next one is on its way, and
+    /// no worker's output ring can fill while the merge waits on another). A worker's last batch (`final`) ends its stream.
     func merge() {
         let n = workers.count
         var current = [OutputBatch?](repeating: nil, count: n)
         var heads = [Int](repeating: 0, count: n)
         var through = [UInt64](repeating: 0, count: n)
+        var round = [UInt64](repeating: 0, count: n)
         var ended = [Bool](repeating: false, count: n)
         var sum = StatsTree()
         var last: UInt64? = nil
+        var snapshots: [[StatsTree]] = Array(repeating: [], count: n)
+        var pendingReload: Reload? = nil, appliedReload: Reload? = nil
         while true {
             var best = -1
             for w in 0..<n {
@@ -491,11 +594,19 @@ final class WorkerPool: @unchecked Sendable {
                 if best < 0 || batch.items[heads[w]].key < current[best]!.items[heads[best]].key { best = w }
             }
             // A worker with nothing waiting that may still produce items up to the candidate's
-            // packet number must be read first; the one furthest behind goes first.
+            // packet number must be read first; the one furthest behind (in dispatches: packet
+            // numbers stand still on a quiet link) goes first.
             let bound = best < 0 ? UInt64.max : current[best]!.items[heads[best]].key.sequence
             var refill = -1
             for w in 0..<n where !ended[w] && heads[w] >= current[w]?.items.count ?? 0 && (best < 0 || through[w] < bound) {
-                if refill < 0 || through[w] < through[refill] { refill = w }
+                if refill < 0 || round[w] < round[refill] { refill = w }
+            }
+            if let r = pendingReload, bound > r.at, through.allSatisfy({ $0 >= r.at }) {
+                // Every item before the reload is merged: the output stage takes its part.
+                stage.replace(gate: r.gate, anomalies: r.anomalies)
+                r.stage()
+                appliedReload = r
+                pendingReload = nil
             }
             if refill >= 0 {
                 if let spent = current[refill] { workers[refill].spareOutputs.tryPush(spent) }
@@ -503,6 +614,23 @@ final class WorkerPool: @unchecked Sendable {
                 current[refill] = next
                 heads[refill] = 0
                 through[refill] = next.through
+                round[refill] = next.round
+                if let r = next.reload, r !== pendingReload, r !== appliedReload { pendingReload = r }
+                if let snapshot = next.snapshot {
+                    snapshots[refill].append(snapshot)
+                    if snapshots.allSatisfy({ !$0.isEmpty }) {
+                        var total = StatsTree()
+                        for w in 0..<n {
+                            let s = snapshots[w].removeFirst()
+                            total = total.children.isEmpty ? s : total.summed(with: s)
+                        }
+                        pthread_mutex_lock(failureLock)
+                        let write = statsWrites.isEmpty ? false : statsWrites.removeFirst()
+                        pthread_mutex_unlock(failureLock)
+                        onStats?(stage.compose(total), write)
+                    }
+                }
+                periodic?()
                 if next.final {
                     ended[refill] = true
                     if let s = next.stats { sum = sum.children.isEmpty ? s : sum.summed(with: s) }

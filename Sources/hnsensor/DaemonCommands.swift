@@ -25,6 +25,15 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "CSIRT store (SQLite). Default: store.path of the config.")
     var store: String?
 
+    @Option(name: .long, help: "Inspection worker threads (flows are shared out by address pair). Default: the number of cores.")
+    var workers: Int = Cores.online
+
+    func validate() throws {
+        if !(1...Cores.maxWorkers).contains(workers) {
+            throw ValidationError("--workers \(workers): give a number from 1 to \(Cores.maxWorkers)")
+        }
+    }
+
     func run() throws {
         let path = config ?? (FileManager.default.fileExists(atPath: "/etc/hnsensor/hnsensor.yaml") ? "/etc/hnsensor/hnsensor.yaml" : nil)
         let settings = try loadConfig(path)
@@ -34,6 +43,7 @@ struct Run: ParsableCommand {
         options.interfaces = interface
         options.evePath = eve
         options.storePath = store
+        options.workers = workers
         let status = Daemon(config: settings, options: options).run()
         if status != 0 { throw ExitCode(status) }
     }
