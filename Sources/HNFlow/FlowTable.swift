@@ -335,8 +335,10 @@ public final class FlowTable {
         f.last &+ timeouts.nanos(proto: f.proto, state: f.state)
     }
 
-    @usableFromInline
-    static func second(_ nanos: Int64) -> Int64 {
+    /// The second of the timer wheel a time falls in (floor division, so times before 1970
+    /// fall in the second before). Workers' clock ticks use it too.
+    @inlinable
+    public static func second(_ nanos: Int64) -> Int64 {
         nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
     }
 

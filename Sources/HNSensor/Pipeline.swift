@@ -329,9 +329,11 @@ public final class Pipeline {
             }
             // The window is built in a reused buffer: the tail kept from the last inspection,
             // then this packet's bytes.
-            var window = windowScratch
+            // Moved out, not shared, so clearing it never reallocates.
+            var window: [UInt8] = []
+            swap(&window, &windowScratch)
             window.removeAll(keepingCapacity: true)
-            defer { windowScratch = window }
+            defer { swap(&window, &windowScratch) }
             if let tail = streamTail[flow.id]?[d] { window.append(contentsOf: tail) }
             window.append(contentsOf: data)
             var alerted: Set<Int> = []

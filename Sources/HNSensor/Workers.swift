@@ -324,8 +324,9 @@ final class WorkerPool: @unchecked Sendable {
     public private(set) var firstTimestamp: Int64? = nil
     public private(set) var lastTimestamp: Int64 = 0
     var mergeThread: pthread_t? = nil
-    /// Set by the merge thread; read by the capture thread between batches.
-    private let failureLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Guards what the capture and merge threads share outside the rings: the first output
+    /// failure (set by the merge, read between batches) and the pending stats requests.
+    private let sharedLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var failure: OutputFile.Failure? = nil
     /// Called on the merge thread after each packet's items (the correlator's batch boundary)
     /// and, once, before the final `stats` record.
@@ -338,7 +339,7 @@ final class WorkerPool: @unchecked Sendable {
     init(count: Int, config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine?, intel: IntelMatcher?,
          anomalies: AnomalyEngine?) {
         precondition(count >= 2)
-        pthread_mutex_init(failureLock, nil)
+        pthread_mutex_init(sharedLock, nil)
         stage = OutputStage(eve: eve, gate: detection, anomalies: anomalies)
         detection?.deferThresholds = true
         var made: [Worker] = []
@@ -359,8 +360,8 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     deinit {
-        pthread_mutex_destroy(failureLock)
-        failureLock.deallocate()
+        pthread_mutex_destroy(sharedLock)
+        sharedLock.deallocate()
     }
 
     var depth: InspectionDepth {
@@ -374,8 +375,8 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     var outputFailure: OutputFile.Failure? {
-        pthread_mutex_lock(failureLock)
-        defer { pthread_mutex_unlock(failureLock) }
+        pthread_mutex_lock(sharedLock)
+        defer { pthread_mutex_unlock(sharedLock) }
         return failure
     }
 
@@ -392,7 +393,7 @@ final class WorkerPool: @unchecked Sendable {
         sequence &+= 1
         if firstTimestamp == nil { firstTimestamp = timestamp }
         if timestamp > lastTimestamp { lastTimestamp = timestamp }
-        let second = FlowTableClock.second(timestamp)
+        let second = FlowTable.second(timestamp)
         if second > lastSecond {
             lastSecond = second
             for batch in current {
@@ -476,8 +477,8 @@ final class WorkerPool: @unchecked Sendable {
 
     /// A clock tick without a packet (a quiet link): idle flows end by the wall clock.
     func advanceIdle(to time: Int64) {
-        guard FlowTableClock.second(time) > lastSecond else { return }
-        lastSecond = FlowTableClock.second(time)
+        guard FlowTable.second(time) > lastSecond else { return }
+        lastSecond = FlowTable.second(time)
         if time > lastTimestamp { lastTimestamp = time }
         for batch in current {
             batch.entries.append(.init(kind: .tick, sequence: sequence &+ 1, timestamp: time, offset: 0, captureLength: 0,
@@ -488,9 +489,9 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Asks every worker for its counters; `onStats` gets their sum.
     func requestStats(write: Bool) {
-        pthread_mutex_lock(failureLock)
+        pthread_mutex_lock(sharedLock)
         statsWrites.append(write)
-        pthread_mutex_unlock(failureLock)
+        pthread_mutex_unlock(sharedLock)
         for batch in current { batch.statsRequest = true }
         dispatch()
     }
@@ -624,9 +625,9 @@ final class WorkerPool: @unchecked Sendable {
                             let s = snapshots[w].removeFirst()
                             total = total.children.isEmpty ? s : total.summed(with: s)
                         }
-                        pthread_mutex_lock(failureLock)
+                        pthread_mutex_lock(sharedLock)
                         let write = statsWrites.isEmpty ? false : statsWrites.removeFirst()
-                        pthread_mutex_unlock(failureLock)
+                        pthread_mutex_unlock(sharedLock)
                         onStats?(stage.compose(total), write)
                     }
                 }
@@ -661,28 +662,18 @@ final class WorkerPool: @unchecked Sendable {
             do {
                 try eve.writeStats(timestamp: lastTimestamp, uptime: uptime, counters: finalStats)
             } catch {
-                pthread_mutex_lock(failureLock)
-                if failure == nil { failure = error }
-                pthread_mutex_unlock(failureLock)
+                noteFailure(error)
             }
         }
         noteFailure()
     }
 
-    /// Publishes the output stage's first failure to the capture thread.
-    func noteFailure() {
-        guard let stageFailure = stage.outputFailure else { return }
-        pthread_mutex_lock(failureLock)
-        if failure == nil { failure = stageFailure }
-        pthread_mutex_unlock(failureLock)
-    }
-}
-
-/// The flow table's notion of a second (the clock ticks the capture stage broadcasts).
-enum FlowTableClock {
-    @inline(__always)
-    static func second(_ nanos: Int64) -> Int64 {
-        nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
+    /// Publishes the first output failure (the output stage's, or `error`) to the capture thread.
+    func noteFailure(_ error: OutputFile.Failure? = nil) {
+        guard let found = error ?? stage.outputFailure else { return }
+        pthread_mutex_lock(sharedLock)
+        if failure == nil { failure = found }
+        pthread_mutex_unlock(sharedLock)
     }
 }
 
