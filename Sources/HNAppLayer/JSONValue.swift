@@ -1,6 +1,8 @@
 /// A small JSON value for application-layer EVE records (`http`, `dns`, `tls`, …): keys keep
-/// their order, so records are byte-identical run to run.
-public indirect enum JSONValue: Sendable {
+/// their order, so records are byte-identical run to run. Not `indirect`: arrays and objects
+/// already hold their elements out of line, and a boxed case would cost an allocation for
+/// every field of every record.
+public enum JSONValue: Sendable {
     case string(String)
     case int(Int64)
     case bool(Bool)
@@ -16,15 +18,16 @@ public indirect enum JSONValue: Sendable {
 
 /// Text from bytes seen on the wire: valid UTF-8 is kept, other bytes are written as
 /// `\xHH` so the record stays valid JSON and nothing is silently dropped.
-public func printable(_ bytes: some Sequence<UInt8>) -> String {
-    let array = Array(bytes)
-    if let s = String(validating: array, as: UTF8.self) { return s }
-    var out = ""
-    let hex = Array("0123456789abcdef")
-    for b in array {
-        if b >= 0x20 && b < 0x7F { out.append(Character(Unicode.Scalar(b))) } else {
-            out += "\\x" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 0xF)])
+public func printable(_ bytes: some Collection<UInt8>) -> String {
+    if let s = String(validating: bytes, as: UTF8.self) { return s }
+    var out = ASCIIText(capacity: bytes.count * 2)
+    for b in bytes {
+        if b >= 0x20 && b < 0x7F {
+            out.byte(b)
+        } else {
+            out.text("\\x")
+            out.hex(UInt32(b), digits: 2)
         }
     }
-    return out
+    return out.string
 }

@@ -29,14 +29,14 @@ public struct AppEvent {
     /// Transaction number within the flow (EVE `tx_id`).
     public var transactionID: Int
     /// Buffers for detection, with their bytes.
-    public var buffers: [(InspectionBuffer, OwnedBytes)]
+    public var buffers: BufferBlock
     /// True when the transaction was produced by the client's side.
     public var toServer: Bool
     /// Facts for the behaviour detectors that EVE does not carry (credentials sent in
     /// clear, failed logins, the negotiated cipher). Empty for most events.
     public var notes: [AppNote] = []
 
-    public init(eventType: String, record: JSONValue?, transactionID: Int, buffers: [(InspectionBuffer, OwnedBytes)], toServer: Bool) {
+    public init(eventType: String, record: JSONValue?, transactionID: Int, buffers: BufferBlock, toServer: Bool) {
         self.eventType = eventType
         self.record = record
         self.transactionID = transactionID

@@ -398,7 +398,7 @@ public final class Pipeline {
     /// Registers the buffers of one transaction.
     func setBuffers(_ group: PendingTransaction) {
         for event in group.events {
-            for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
+            buffers.set(event.buffers)
         }
     }
 
@@ -477,7 +477,7 @@ public final class Pipeline {
     func observe(_ event: AppEvent, _ flow: Flow, _ position: Int?, time: Int64) {
         if anomalySettings != nil {
             var bare = event
-            if stage == nil { bare.buffers = [] }
+            if stage == nil { bare.buffers = .empty }
             emit(.appEvent(bare, flow, time: time))
         }
         if let intel, let record = event.record {
@@ -544,7 +544,7 @@ public final class Pipeline {
                 let direction = group.toServer
                 buffers.clear()
                 for event in ending where event.toServer == direction && event.transactionID == group.tx {
-                    for (buffer, bytes) in event.buffers { buffers.set(buffer, bytes.view) }
+                    buffers.set(event.buffers)
                 }
                 var pseudo = Packet()
                 pseudo.timestamp = flow.last

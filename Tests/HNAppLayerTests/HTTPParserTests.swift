@@ -50,7 +50,7 @@ import Testing
             feed(chunks) { p.receive($0, toServer: true, events: &events) }
             #expect(buffer(events, .httpRequestBody) == "abcdefg")
             #expect(p.transactions.count == 2)
-            #expect(p.transactions.map { String(decoding: $0.uri, as: UTF8.self) } == ["/up", "/next"])
+            #expect(p.transactions.map { string($0.field(.httpURIRaw)) } == ["/up", "/next"])
         }
     }
 

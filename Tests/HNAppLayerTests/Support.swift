@@ -25,7 +25,7 @@ func splits(_ bytes: [UInt8], seed: UInt64 = 7) -> [[[UInt8]]] {
 func string(_ view: ByteView?) -> String? { view.map { String(decoding: $0.rawBuffer, as: UTF8.self) } }
 
 func buffer(_ events: [AppEvent], _ b: InspectionBuffer) -> String? {
-    for e in events { for (k, v) in e.buffers where k == b { return String(decoding: v.view.rawBuffer, as: UTF8.self) } }
+    for e in events { for (k, v) in e.buffers where k == b { return String(decoding: v.rawBuffer, as: UTF8.self) } }
     return nil
 }
 

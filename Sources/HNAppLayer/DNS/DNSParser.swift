@@ -173,10 +173,10 @@ enum DNSParser {
             }
             if !grouped.isEmpty { fields.append(("grouped", .object(grouped.map { ($0.0, .array($0.1)) }))) }
         }
-        var buffers: [(InspectionBuffer, OwnedBytes)] = []
-        if !m.isResponse, let q = m.questions.first { buffers.append((.dnsQuery, OwnedBytes(q.name))) }
-        if let a = m.answers.first { buffers.append((.dnsAnswerName, OwnedBytes(a.name))) }
-        return AppEvent(eventType: "dns", record: .object(fields), transactionID: transactionID, buffers: buffers, toServer: !m.isResponse)
+        var buffers: [(InspectionBuffer, [UInt8])] = []
+        if !m.isResponse, let q = m.questions.first { buffers.append((.dnsQuery, (q.name))) }
+        if let a = m.answers.first { buffers.append((.dnsAnswerName, (a.name))) }
+        return AppEvent(eventType: "dns", record: .object(fields), transactionID: transactionID, buffers: BufferBlock(buffers), toServer: !m.isResponse)
     }
 }
 

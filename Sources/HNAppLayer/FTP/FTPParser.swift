@@ -25,7 +25,7 @@ final class FTPParser {
                 let (verb, argument) = line.commandAndArgument
                 let id = nextID
                 nextID += 1
-                var buffers: [(InspectionBuffer, OwnedBytes)] = [(.ftpCommand, OwnedBytes(Array(verb.utf8)))]
+                var buffers: [(InspectionBuffer, [UInt8])] = [(.ftpCommand, (Array(verb.utf8)))]
                 if pending.count >= FTPParser.maxPending { pending.removeFirst() }
                 if verb == "PASS" {
                     passwordInClear = true
@@ -34,10 +34,10 @@ final class FTPParser {
                     if verb == "USER" { user = argument }
                     if verb == "PORT", let endpoint = FTPParser.hostPort(argument) { announcedData.append((endpoint.0, endpoint.1, false)) }
                     if verb == "EPRT", let endpoint = FTPParser.extendedPort(argument) { announcedData.append((endpoint.0, endpoint.1, false)) }
-                    buffers.append((.ftpCommandData, OwnedBytes(argument)))
+                    buffers.append((.ftpCommandData, (argument)))
                     pending.append((verb, argument, id))
                 }
-                events.append(AppEvent(eventType: "ftp", record: nil, transactionID: id, buffers: buffers, toServer: true))
+                events.append(AppEvent(eventType: "ftp", record: nil, transactionID: id, buffers: BufferBlock(buffers), toServer: true))
             }
         } else {
             for line in server.lines(data.rawBuffer) {

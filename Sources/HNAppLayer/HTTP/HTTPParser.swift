@@ -1,30 +1,25 @@
 import HNDecode
 
-/// One HTTP/1.x request and, once seen, its response.
+/// One HTTP/1.x request and, once seen, its response. The fields of each head live in the
+/// inspection buffers of its event (one block per head, shared with the event), and are read
+/// back from there for the EVE record.
 struct HTTPTransaction {
     var id: Int
-    var method: [UInt8] = []
-    var uri: [UInt8] = []
-    var requestProtocol: [UInt8] = []
-    var requestLine: [UInt8] = []
-    var requestHeaders: [(name: [UInt8], value: [UInt8])] = []
-    var requestHead: [UInt8] = []
+    /// Buffers of the request head (empty for a response seen without its request).
+    var request = BufferBlock.empty
+    /// Buffers of the response head, once seen.
+    var response = BufferBlock.empty
+    var statusCode: Int? = nil
     var requestBody: [UInt8] = []
     var requestBodyLength = 0
-    var statusCode: Int? = nil
-    var statusCodeText: [UInt8] = []
-    var statusMessage: [UInt8] = []
-    var responseProtocol: [UInt8] = []
-    var responseLine: [UInt8] = []
-    var responseHeaders: [(name: [UInt8], value: [UInt8])] = []
     var responseBody: [UInt8] = []
     var responseBodyLength = 0
+    /// The request carried `Authorization: Basic` (the credentials are not kept).
+    var basicAuth = false
     var logged = false
 
-    func header(_ name: String, response: Bool = false) -> [UInt8]? {
-        let lower = Array(name.lowercased().utf8)
-        for h in response ? responseHeaders : requestHeaders where HTTPParser.lowercased(h.name) == lower { return h.value }
-        return nil
+    func field(_ buffer: InspectionBuffer, response: Bool = false) -> ByteView? {
+        (response ? self.response : request).view(buffer)
     }
 }
 
@@ -32,6 +27,10 @@ struct HTTPTransaction {
 /// headers with folding, Content-Length and chunked bodies (kept up to a limit), pipelining,
 /// and responses paired with requests in order. Every length is bounded: a head longer than
 /// `maxHeadBytes` stops parsing of that direction (recorded), it never grows memory.
+///
+/// Heads are parsed in place in the direction's buffer: lines and header fields are ranges,
+/// and the inspection buffers are written straight into a reused block builder, so a head
+/// costs one allocation (its block) besides the EVE record.
 final class HTTPParser {
     /// Longest request or response head (line and headers) accepted.
     static let maxHeadBytes = 64 << 10
@@ -53,6 +52,13 @@ final class HTTPParser {
         case failed
     }
 
+    /// A header field of the head being parsed: its name, and its value as pieces (one per
+    /// line when folded), joined by single spaces.
+    struct Field {
+        var name: Range<Int>
+        var pieces: Range<Int>
+    }
+
     var requestPhase = Phase.head
     var responsePhase = Phase.head
     var requestBuffer: [UInt8] = []
@@ -62,6 +68,10 @@ final class HTTPParser {
     var nextResponse = 0
     var nextID = 0
     var anomalies: [String] = []
+    // Scratch of the head being parsed, capacity kept between heads.
+    var fields: [Field] = []
+    var pieces: [Range<Int>] = []
+    var builder = BufferBlock.Builder()
 
     // MARK: Input
 
@@ -82,8 +92,10 @@ final class HTTPParser {
         if toServer { requestPhase = .failed; requestBuffer = [] } else { responsePhase = .failed; responseBuffer = [] }
     }
 
-    static func findHeadEnd(_ b: [UInt8]) -> (headEnd: Int, bodyStart: Int)? {
-        var i = 0
+    /// The end of a head starting at `start`: where its blank line begins and where the body
+    /// starts.
+    static func findHeadEnd(_ b: UnsafeRawBufferPointer, from start: Int) -> (headEnd: Int, bodyStart: Int)? {
+        var i = start
         while i + 1 < b.count {
             if b[i] == 0x0A {
                 if b[i + 1] == 0x0A { return (i + 1, i + 2) }
@@ -94,56 +106,191 @@ final class HTTPParser {
         return nil
     }
 
-    static func lines(_ head: ArraySlice<UInt8>) -> [[UInt8]] {
-        var out: [[UInt8]] = []
-        var current: [UInt8] = []
-        for b in head {
-            if b == 0x0A {
-                if current.last == 0x0D { current.removeLast() }
-                out.append(current)
-                current = []
-            } else {
-                current.append(b)
+    /// Reads the lines of `b[start..<end]` (each ends at a line feed, less one carriage return
+    /// before it; a last line without one counts when not empty): returns the first line, and
+    /// leaves the header fields of the others in `fields` and `pieces`.
+    func scanHead(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Range<Int>? {
+        fields.removeAll(keepingCapacity: true)
+        pieces.removeAll(keepingCapacity: true)
+        var first: Range<Int>? = nil
+        var lineStart = start
+        while lineStart < end {
+            var e = lineStart
+            while e < end && b[e] != 0x0A { e += 1 }
+            var lineEnd = e
+            if e < end && lineEnd > lineStart && b[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            if first == nil {
+                first = lineStart..<lineEnd
+            } else if lineEnd > lineStart {
+                headerLine(b, lineStart..<lineEnd)
             }
+            lineStart = e + 1
         }
-        if !current.isEmpty { out.append(current) }
-        return out
+        return first
     }
 
-    /// Headers from the lines after the first, unfolding continuation lines.
-    static func headers(_ lines: ArraySlice<[UInt8]>) -> [(name: [UInt8], value: [UInt8])] {
-        var result: [(name: [UInt8], value: [UInt8])] = []
-        for line in lines where !line.isEmpty {
-            if (line[0] == 0x20 || line[0] == 0x09), !result.isEmpty {
-                result[result.count - 1].value += [0x20] + trim(ArraySlice(line))
+    /// One header line; a line starting with white space continues the previous field.
+    func headerLine(_ b: UnsafeRawBufferPointer, _ line: Range<Int>) {
+        let c = b[line.lowerBound]
+        if (c == 0x20 || c == 0x09), !fields.isEmpty {
+            pieces.append(HTTPParser.trim(b, line))
+            fields[fields.count - 1].pieces = fields[fields.count - 1].pieces.lowerBound..<pieces.count
+            return
+        }
+        var colon = line.lowerBound
+        while colon < line.upperBound && b[colon] != UInt8(ascii: ":") { colon += 1 }
+        guard colon < line.upperBound else { return }
+        fields.append(Field(name: HTTPParser.trim(b, line.lowerBound..<colon), pieces: pieces.count..<(pieces.count + 1)))
+        pieces.append(HTTPParser.trim(b, (colon + 1)..<line.upperBound))
+    }
+
+    /// Without leading spaces and tabs, and trailing spaces, tabs and carriage returns.
+    static func trim(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> Range<Int> {
+        var lo = r.lowerBound, hi = r.upperBound
+        while lo < hi && (b[lo] == 0x20 || b[lo] == 0x09) { lo += 1 }
+        while hi > lo && (b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0x0D) { hi -= 1 }
+        return lo..<hi
+    }
+
+    /// Splits a start line at spaces into at most three parts, empty parts omitted (the
+    /// third keeps whatever follows the second separator).
+    static func split(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> (count: Int, parts: (Range<Int>, Range<Int>, Range<Int>)) {
+        var parts = (r.lowerBound..<r.lowerBound, r.lowerBound..<r.lowerBound, r.lowerBound..<r.lowerBound)
+        var n = 0
+        func put(_ p: Range<Int>) {
+            switch n {
+            case 0: parts.0 = p
+            case 1: parts.1 = p
+            default: parts.2 = p
+            }
+            n += 1
+        }
+        var s = r.lowerBound, i = r.lowerBound
+        while i < r.upperBound {
+            if b[i] == 0x20 {
+                let appended = s != i
+                if appended { put(s..<i) }
+                i += 1
+                s = i
+                if appended && n == 2 { break }
                 continue
             }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            result.append((trim(line[..<colon]), trim(line[(colon + 1)...])))
+            i += 1
         }
-        return result
+        if s != r.upperBound { put(s..<r.upperBound) }
+        return (n, parts)
     }
 
-    static func trim(_ s: ArraySlice<UInt8>) -> [UInt8] {
-        var slice = s
-        while let f = slice.first, f == 0x20 || f == 0x09 { slice = slice.dropFirst() }
-        while let l = slice.last, l == 0x20 || l == 0x09 || l == 0x0D { slice = slice.dropLast() }
-        return Array(slice)
-    }
-
-    static func lowercased(_ b: [UInt8]) -> [UInt8] { b.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } }
-
-    static func contentLength(_ headers: [(name: [UInt8], value: [UInt8])]) -> Int? {
-        for h in headers where lowercased(h.name) == Array("content-length".utf8) {
-            let digits = h.value.prefix { $0 >= 48 && $0 <= 57 }
-            guard !digits.isEmpty, digits.count <= 15 else { return nil }
-            return Int(String(decoding: digits, as: UTF8.self))
+    /// Index in `fields` of the first field named `name` (lower-case), case-insensitively.
+    func field(_ b: UnsafeRawBufferPointer, _ name: StaticString) -> Int? {
+        let n = name.utf8CodeUnitCount
+        let p = name.utf8Start
+        for (i, f) in fields.enumerated() where f.name.count == n {
+            var same = true
+            for k in 0..<n {
+                let c = b[f.name.lowerBound + k]
+                if (c >= 65 && c <= 90 ? c | 0x20 : c) != p[k] { same = false; break }
+            }
+            if same { return i }
         }
         return nil
     }
 
-    static func isChunked(_ headers: [(name: [UInt8], value: [UInt8])]) -> Bool {
-        headers.contains { lowercased($0.name) == Array("transfer-encoding".utf8) && lowercased($0.value).contains(Array("chunked".utf8)) }
+    /// Writes the value of a field (its pieces joined by spaces) into the open buffer.
+    func appendValue(_ b: UnsafeRawBufferPointer, _ f: Field) {
+        for k in f.pieces {
+            if k > f.pieces.lowerBound { builder.append(0x20) }
+            builder.append(UnsafeRawBufferPointer(rebasing: b[pieces[k]]))
+        }
+    }
+
+    /// The value of a field, as one array (for the rare checks that read a whole value).
+    func value(_ b: UnsafeRawBufferPointer, _ f: Field) -> [UInt8] {
+        var out: [UInt8] = []
+        for k in f.pieces {
+            if k > f.pieces.lowerBound { out.append(0x20) }
+            out.append(contentsOf: b[pieces[k]])
+        }
+        return out
+    }
+
+    /// Adds the value of the first field named `name` as `buffer`, if there is one.
+    func addField(_ buffer: InspectionBuffer, _ b: UnsafeRawBufferPointer, _ name: StaticString) {
+        guard let i = field(b, name) else { return }
+        builder.begin(buffer)
+        appendValue(b, fields[i])
+        builder.end()
+    }
+
+    func contentLength(_ b: UnsafeRawBufferPointer) -> Int? {
+        guard let i = field(b, "content-length") else { return nil }
+        // The digits at the start of the value (a folded value continues after a space).
+        let first = pieces[fields[i].pieces.lowerBound]
+        var end = first.lowerBound
+        while end < first.upperBound && b[end] >= 48 && b[end] <= 57 { end += 1 }
+        let digits = first.lowerBound..<end
+        guard !digits.isEmpty, digits.count <= 15 else { return nil }
+        var n = 0
+        for k in digits { n = n * 10 + Int(b[k] - 48) }
+        return n
+    }
+
+    func isChunked(_ b: UnsafeRawBufferPointer) -> Bool {
+        let chunked: StaticString = "chunked"
+        let n = chunked.utf8CodeUnitCount
+        for f in fields where HTTPParser.equalsLowercased(b, f.name, "transfer-encoding") {
+            // "chunked" has no space: it is in the joined value when it is in one piece.
+            for k in f.pieces {
+                let r = pieces[k]
+                guard r.count >= n else { continue }
+                for start in r.lowerBound...(r.upperBound - n) where HTTPParser.equalsLowercased(b, start..<(start + n), chunked) {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
+    /// The request carries `Authorization: Basic …` (credentials in clear; never kept).
+    func basicAuth(_ b: UnsafeRawBufferPointer) -> Bool {
+        guard let i = field(b, "authorization") else { return false }
+        let auth = value(b, fields[i])
+        return auth.count >= 6 && String(decoding: auth.prefix(6), as: UTF8.self).lowercased() == "basic "
+    }
+
+    static func equalsLowercased(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, _ name: StaticString) -> Bool {
+        guard r.count == name.utf8CodeUnitCount else { return false }
+        let p = name.utf8Start
+        for k in 0..<r.count {
+            let c = b[r.lowerBound + k]
+            if (c >= 65 && c <= 90 ? c | 0x20 : c) != p[k] { return false }
+        }
+        return true
+    }
+
+    /// Writes `Name: value\r\n` for every field (`http.header`) into the open buffer.
+    func appendNormalizedHeaders(_ b: UnsafeRawBufferPointer) {
+        for f in fields {
+            builder.append(UnsafeRawBufferPointer(rebasing: b[f.name]))
+            builder.append(0x3A)
+            builder.append(0x20)
+            appendValue(b, f)
+            builder.append(0x0D)
+            builder.append(0x0A)
+        }
+    }
+
+    /// Writes `\r\nName\r\n…\r\n` (`http.header_names`) into the open buffer.
+    func appendHeaderNames(_ b: UnsafeRawBufferPointer) {
+        builder.append(0x0D)
+        builder.append(0x0A)
+        for f in fields {
+            builder.append(UnsafeRawBufferPointer(rebasing: b[f.name]))
+            builder.append(0x0D)
+            builder.append(0x0A)
+        }
+        builder.append(0x0D)
+        builder.append(0x0A)
     }
 
     static let methods: [String] = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE", "PATCH",
@@ -160,12 +307,24 @@ final class HTTPParser {
         return false
     }
 
+    static func isMethod(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
+        methodBytes.contains { $0.count == r.count && $0.elementsEqual(b[r]) }
+    }
+
     static func looksLikeResponse(_ bytes: ByteView) -> Bool {
-        let p = Array("HTTP/".utf8)
-        return bytes.count >= 5 && (0..<5).allSatisfy { bytes.u8($0) == p[$0] }
+        bytes.count >= 5 && bytes.rawBuffer.prefix(5).elementsEqual("HTTP/".utf8)
     }
 
     // MARK: Requests
+
+    /// What reading a head found.
+    enum HeadResult {
+        /// A head ending at this offset (its body starts there).
+        case head(bodyStart: Int)
+        /// Not complete yet.
+        case wait
+        case failed
+    }
 
     func parseRequests(_ events: inout [AppEvent]) {
         var consumed = 0
@@ -174,44 +333,25 @@ final class HTTPParser {
             case .head:
                 // Leading blank lines between requests are tolerated.
                 while consumed < requestBuffer.count && (requestBuffer[consumed] == 0x0D || requestBuffer[consumed] == 0x0A) { consumed += 1 }
-                let rest = Array(requestBuffer[consumed...])
-                guard let end = HTTPParser.findHeadEnd(rest) else {
-                    if rest.count > HTTPParser.maxHeadBytes {
-                        anomalies.append("request head too long")
-                        requestPhase = .failed
+                let start = consumed
+                let result = requestBuffer.withUnsafeBytes { b -> HeadResult in
+                    guard let end = HTTPParser.findHeadEnd(b, from: start) else {
+                        if b.count - start > HTTPParser.maxHeadBytes {
+                            anomalies.append("request head too long")
+                            return .failed
+                        }
+                        return .wait
                     }
-                    break loop
+                    guard requestHead(b, start: start, linesEnd: end.headEnd, headEnd: end.bodyStart, events: &events) else { return .failed }
+                    return .head(bodyStart: end.bodyStart)
                 }
-                let headLines = HTTPParser.lines(rest[0..<end.headEnd])
-                guard let first = headLines.first else { requestPhase = .failed; break loop }
-                let parts = first.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
-                guard parts.count >= 2 else {
-                    anomalies.append("request line without a URI")
+                switch result {
+                case .wait: break loop
+                case .failed:
                     requestPhase = .failed
                     break loop
-                }
-                guard transactions.count < HTTPParser.maxPendingRequests else {
-                    anomalies.append("too many requests without a response")
-                    requestPhase = .failed
-                    break loop
-                }
-                var tx = HTTPTransaction(id: nextID)
-                nextID += 1
-                tx.method = Array(parts[0])
-                tx.uri = Array(parts[1])
-                tx.requestProtocol = parts.count > 2 ? Array(parts[2]) : []
-                tx.requestLine = first
-                tx.requestHeaders = HTTPParser.headers(headLines.dropFirst())
-                tx.requestHead = Array(rest[0..<end.bodyStart])
-                transactions.append(tx)
-                consumed += end.bodyStart
-                events.append(requestHeadEvent(transactions.count - 1))
-                if HTTPParser.isChunked(tx.requestHeaders) {
-                    requestPhase = .chunkSize
-                } else if let n = HTTPParser.contentLength(tx.requestHeaders), n > 0 {
-                    requestPhase = .body(remaining: n)
-                } else {
-                    requestPhase = .head
+                case .head(let bodyStart):
+                    consumed = bodyStart
                 }
             case .body(let remaining):
                 let n = min(remaining, requestBuffer.count - consumed)
@@ -235,6 +375,100 @@ final class HTTPParser {
             }
         }
         requestBuffer.removeFirst(min(consumed, requestBuffer.count))
+    }
+
+    /// A request head in `b[start..<headEnd]` whose lines end at `linesEnd`: a new
+    /// transaction and its head event, and the phase of what follows. False when the head
+    /// cannot be followed (the direction stops).
+    func requestHead(_ b: UnsafeRawBufferPointer, start: Int, linesEnd: Int, headEnd: Int, events: inout [AppEvent]) -> Bool {
+        guard let first = scanHead(b, start, linesEnd) else { return false }
+        let (count, parts) = HTTPParser.split(b, first)
+        guard count >= 2 else {
+            anomalies.append("request line without a URI")
+            return false
+        }
+        guard transactions.count < HTTPParser.maxPendingRequests else {
+            anomalies.append("too many requests without a response")
+            return false
+        }
+        var tx = HTTPTransaction(id: nextID)
+        nextID += 1
+        tx.request = requestHeadBlock(b, method: parts.0, uri: parts.1, protocol: count > 2 ? parts.2 : first.upperBound..<first.upperBound,
+                                      line: first, head: start..<headEnd)
+        tx.basicAuth = basicAuth(b)
+        let chunked = isChunked(b)
+        let length = contentLength(b)
+        transactions.append(tx)
+        events.append(AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: tx.request, toServer: true))
+        if chunked {
+            requestPhase = .chunkSize
+        } else if let n = length, n > 0 {
+            requestPhase = .body(remaining: n)
+            transactions[transactions.count - 1].requestBody.reserveCapacity(min(n, HTTPParser.bodyLimit))
+        } else {
+            requestPhase = .head
+        }
+        return true
+    }
+
+    /// The inspection buffers of a request head, in one block.
+    func requestHeadBlock(_ b: UnsafeRawBufferPointer, method: Range<Int>, uri: Range<Int>, protocol proto: Range<Int>,
+                          line: Range<Int>, head: Range<Int>) -> BufferBlock {
+        func add(_ buffer: InspectionBuffer, _ r: Range<Int>) { builder.add(buffer, UnsafeRawBufferPointer(rebasing: b[r])) }
+        add(.httpMethod, method)
+        builder.begin(.httpURI)
+        percentDecode(b, uri)
+        builder.end()
+        add(.httpURIRaw, uri)
+        add(.httpProtocol, proto)
+        add(.httpRequestLine, line)
+        if let i = field(b, "host") {
+            // Lower-cased, without port (unless an IPv6 literal) and trailing dots.
+            builder.begin(.httpHost)
+            appendValue(b, fields[i])
+            let host = builder.current
+            if host.first != UInt8(ascii: "["), let colon = host.lastIndex(of: UInt8(ascii: ":")) {
+                builder.truncateCurrent(to: colon - host.startIndex)
+            }
+            while builder.current.last == UInt8(ascii: ".") { builder.truncateCurrent(to: builder.current.count - 1) }
+            builder.lowercaseCurrent()
+            builder.end()
+            addField(.httpHostRaw, b, "host")
+        }
+        addField(.httpUserAgent, b, "user-agent")
+        addField(.httpCookie, b, "cookie")
+        addField(.httpReferer, b, "referer")
+        addField(.httpAccept, b, "accept")
+        addField(.httpAcceptLanguage, b, "accept-language")
+        addField(.httpAcceptEncoding, b, "accept-encoding")
+        addField(.httpConnection, b, "connection")
+        addField(.httpContentType, b, "content-type")
+        addField(.httpContentLength, b, "content-length")
+        builder.begin(.httpHeader)
+        appendNormalizedHeaders(b)
+        builder.end()
+        var nl = head.lowerBound
+        while nl < head.upperBound && b[nl] != 0x0A { nl += 1 }
+        if nl < head.upperBound { add(.httpHeaderRaw, (nl + 1)..<head.upperBound) }
+        builder.begin(.httpHeaderNames)
+        appendHeaderNames(b)
+        builder.end()
+        add(.httpStart, head)
+        return builder.build()
+    }
+
+    /// Writes the URI with `%XX` escapes decoded into the open buffer.
+    func percentDecode(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            if b[i] == 0x25, i + 2 < r.upperBound, let h = HTTPParser.hex(b[i + 1]), let l = HTTPParser.hex(b[i + 2]) {
+                builder.append(h << 4 | l)
+                i += 3
+            } else {
+                builder.append(b[i])
+                i += 1
+            }
+        }
     }
 
     /// Advances a chunked body; returns true when the last chunk and trailers are complete.
@@ -300,46 +534,26 @@ final class HTTPParser {
             switch responsePhase {
             case .head:
                 while consumed < responseBuffer.count && (responseBuffer[consumed] == 0x0D || responseBuffer[consumed] == 0x0A) { consumed += 1 }
-                let rest = Array(responseBuffer[consumed...])
-                guard let end = HTTPParser.findHeadEnd(rest) else {
-                    if rest.count > HTTPParser.maxHeadBytes { anomalies.append("response head too long"); responsePhase = .failed }
-                    break loop
+                let start = consumed
+                let result = responseBuffer.withUnsafeBytes { b -> HeadResult in
+                    guard let end = HTTPParser.findHeadEnd(b, from: start) else {
+                        if b.count - start > HTTPParser.maxHeadBytes {
+                            anomalies.append("response head too long")
+                            return .failed
+                        }
+                        return .wait
+                    }
+                    guard responseHead(b, start: start, linesEnd: end.headEnd, events: &events) else { return .failed }
+                    return .head(bodyStart: end.bodyStart)
                 }
-                let headLines = HTTPParser.lines(rest[0..<end.headEnd])
-                guard let first = headLines.first, first.starts(with: Array("HTTP/".utf8)) else {
-                    anomalies.append("response without a status line")
+                switch result {
+                case .wait: break loop
+                case .failed:
                     responsePhase = .failed
                     break loop
-                }
-                if nextResponse >= transactions.count {
-                    // A response with no request seen (midstream): give it a transaction.
-                    transactions.append(HTTPTransaction(id: nextID))
-                    nextID += 1
-                }
-                let parts = first.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
-                var tx = transactions[nextResponse]
-                tx.responseProtocol = parts.first.map(Array.init) ?? []
-                tx.statusCodeText = parts.count > 1 ? Array(parts[1]) : []
-                tx.statusCode = Int(String(decoding: tx.statusCodeText, as: UTF8.self))
-                tx.statusMessage = parts.count > 2 ? Array(parts[2]) : []
-                tx.responseLine = first
-                tx.responseHeaders = HTTPParser.headers(headLines.dropFirst())
-                transactions[nextResponse] = tx
-                consumed += end.bodyStart
-                events.append(responseHeadEvent(nextResponse))
-                let code = tx.statusCode ?? 0
-                let noBody = HTTPParser.lowercased(tx.method) == Array("head".utf8) || (code >= 100 && code < 200) || code == 204 || code == 304
-                if code >= 100 && code < 200 {
-                    // An interim response: the final one follows for the same request.
-                    responsePhase = .head
-                } else if noBody {
-                    finishResponse(&events)
-                } else if HTTPParser.isChunked(tx.responseHeaders) {
-                    responsePhase = .chunkSize
-                } else if let n = HTTPParser.contentLength(tx.responseHeaders) {
-                    if n == 0 { finishResponse(&events) } else { responsePhase = .body(remaining: n) }
-                } else {
-                    responsePhase = .untilClose
+                case .head(let bodyStart):
+                    consumed = bodyStart
+                    afterResponseHead(&events)
                 }
             case .body(let remaining):
                 let n = min(remaining, responseBuffer.count - consumed)
@@ -362,6 +576,73 @@ final class HTTPParser {
         responseBuffer.removeFirst(min(consumed, responseBuffer.count))
     }
 
+    /// How the response body is delimited, decided while its head's fields are at hand.
+    var responseFraming: (chunked: Bool, length: Int?) = (false, nil)
+
+    /// A response head in `b[start...]` whose lines end at `linesEnd`: its event, paired
+    /// with the oldest request waiting. False when it is not a response.
+    func responseHead(_ b: UnsafeRawBufferPointer, start: Int, linesEnd: Int, events: inout [AppEvent]) -> Bool {
+        guard let first = scanHead(b, start, linesEnd), first.count >= 5,
+              b[first.lowerBound..<(first.lowerBound + 5)].elementsEqual("HTTP/".utf8) else {
+            anomalies.append("response without a status line")
+            return false
+        }
+        if nextResponse >= transactions.count {
+            // A response with no request seen (midstream): give it a transaction.
+            transactions.append(HTTPTransaction(id: nextID))
+            nextID += 1
+        }
+        let (count, parts) = HTTPParser.split(b, first)
+        let empty = first.upperBound..<first.upperBound
+        let code = count > 1 ? parts.1 : empty
+        func add(_ buffer: InspectionBuffer, _ r: Range<Int>) { builder.add(buffer, UnsafeRawBufferPointer(rebasing: b[r])) }
+        add(.httpStatCode, code)
+        add(.httpStatMsg, count > 2 ? parts.2 : empty)
+        add(.httpResponseLine, first)
+        addField(.httpServer, b, "server")
+        addField(.httpLocation, b, "location")
+        addField(.httpContentType, b, "content-type")
+        addField(.httpContentLength, b, "content-length")
+        builder.begin(.httpHeader)
+        appendNormalizedHeaders(b)
+        builder.end()
+        builder.begin(.httpHeaderNames)
+        appendHeaderNames(b)
+        builder.end()
+        transactions[nextResponse].response = builder.build()
+        transactions[nextResponse].statusCode = Int(String(decoding: b[code], as: UTF8.self))
+        responseFraming = (isChunked(b), contentLength(b))
+        events.append(AppEvent(eventType: "http", record: nil, transactionID: transactions[nextResponse].id,
+                               buffers: transactions[nextResponse].response, toServer: false))
+        return true
+    }
+
+    /// The phase after a response head: its body's framing, or the transaction's end.
+    func afterResponseHead(_ events: inout [AppEvent]) {
+        let tx = transactions[nextResponse]
+        let code = tx.statusCode ?? 0
+        let method = tx.field(.httpMethod)
+        let isHead = method.map { HTTPParser.equalsLowercased($0.rawBuffer, 0..<$0.count, "head") } ?? false
+        let noBody = isHead || (code >= 100 && code < 200) || code == 204 || code == 304
+        if code >= 100 && code < 200 {
+            // An interim response: the final one follows for the same request.
+            responsePhase = .head
+        } else if noBody {
+            finishResponse(&events)
+        } else if responseFraming.chunked {
+            responsePhase = .chunkSize
+        } else if let n = responseFraming.length {
+            if n == 0 {
+                finishResponse(&events)
+            } else {
+                responsePhase = .body(remaining: n)
+                transactions[nextResponse].responseBody.reserveCapacity(min(n, HTTPParser.bodyLimit))
+            }
+        } else {
+            responsePhase = .untilClose
+        }
+    }
+
     func finishResponse(_ events: inout [AppEvent]) {
         responsePhase = .head
         guard nextResponse < transactions.count else { return }
@@ -376,25 +657,23 @@ final class HTTPParser {
     /// At flow end: log transactions never completed (request without response, body until close).
     func flush(_ events: inout [AppEvent]) {
         // A response head cut off by the connection closing is taken as complete (as libhtp).
-        if case .head = responsePhase, responseBuffer.starts(with: Array("HTTP/".utf8)), responseBuffer.count <= HTTPParser.maxHeadBytes {
+        if case .head = responsePhase, responseBuffer.starts(with: "HTTP/".utf8), responseBuffer.count <= HTTPParser.maxHeadBytes {
             responseBuffer += [0x0D, 0x0A, 0x0D, 0x0A]
             parseResponses(&events)
         }
         // A request line cut off by the end of the connection is still logged (as libhtp does).
         if case .head = requestPhase, !requestBuffer.isEmpty, requestBuffer.count <= HTTPParser.maxHeadBytes {
-            let line = HTTPParser.lines(requestBuffer[...]).first ?? []
-            let parts = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
-            if parts.count >= 2, HTTPParser.methods.contains(String(decoding: parts[0], as: UTF8.self)) {
+            requestBuffer.withUnsafeBytes { b in
+                guard let first = scanHead(b, 0, b.count) else { return }
+                let (count, parts) = HTTPParser.split(b, first)
+                guard count >= 2, HTTPParser.isMethod(b, parts.0) else { return }
                 var tx = HTTPTransaction(id: nextID)
                 nextID += 1
-                tx.method = Array(parts[0])
-                tx.uri = Array(parts[1])
-                tx.requestProtocol = parts.count > 2 ? Array(parts[2]) : []
-                tx.requestLine = line
-                tx.requestHeaders = HTTPParser.headers(HTTPParser.lines(requestBuffer[...]).dropFirst())
-                tx.requestHead = requestBuffer
+                tx.request = requestHeadBlock(b, method: parts.0, uri: parts.1, protocol: count > 2 ? parts.2 : first.upperBound..<first.upperBound,
+                                              line: first, head: 0..<b.count)
+                tx.basicAuth = basicAuth(b)
                 transactions.append(tx)
-                events.append(requestHeadEvent(transactions.count - 1))
+                events.append(AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: tx.request, toServer: true))
             }
             requestBuffer = []
         }
@@ -408,22 +687,6 @@ final class HTTPParser {
 
     // MARK: Events
 
-    static func percentDecoded(_ uri: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(uri.count)
-        var i = 0
-        while i < uri.count {
-            if uri[i] == 0x25, i + 2 < uri.count, let h = hex(uri[i + 1]), let l = hex(uri[i + 2]) {
-                out.append(h << 4 | l)
-                i += 3
-            } else {
-                out.append(uri[i])
-                i += 1
-            }
-        }
-        return out
-    }
-
     static func hex(_ b: UInt8) -> UInt8? {
         switch b {
         case 48...57: b - 48
@@ -433,80 +696,19 @@ final class HTTPParser {
         }
     }
 
-    /// The Host header (or an absolute URI's authority) lower-cased, without port.
-    static func normalizedHost(_ tx: HTTPTransaction) -> [UInt8]? {
-        guard var host = tx.header("host") else { return nil }
-        if host.first != UInt8(ascii: "["), let colon = host.lastIndex(of: UInt8(ascii: ":")) { host = Array(host[..<colon]) }
-        while host.last == UInt8(ascii: ".") { host.removeLast() }
-        return lowercased(host)
-    }
-
-    func requestHeadEvent(_ index: Int) -> AppEvent {
-        let tx = transactions[index]
-        var buffers: [(InspectionBuffer, OwnedBytes)] = []
-        func add(_ b: InspectionBuffer, _ bytes: [UInt8]?) { if let bytes { buffers.append((b, OwnedBytes(bytes))) } }
-        add(.httpMethod, tx.method)
-        add(.httpURI, HTTPParser.percentDecoded(tx.uri))
-        add(.httpURIRaw, tx.uri)
-        add(.httpProtocol, tx.requestProtocol)
-        add(.httpRequestLine, tx.requestLine)
-        add(.httpHost, HTTPParser.normalizedHost(tx))
-        add(.httpHostRaw, tx.header("host"))
-        add(.httpUserAgent, tx.header("user-agent"))
-        add(.httpCookie, tx.header("cookie"))
-        add(.httpReferer, tx.header("referer"))
-        add(.httpAccept, tx.header("accept"))
-        add(.httpAcceptLanguage, tx.header("accept-language"))
-        add(.httpAcceptEncoding, tx.header("accept-encoding"))
-        add(.httpConnection, tx.header("connection"))
-        add(.httpContentType, tx.header("content-type"))
-        add(.httpContentLength, tx.header("content-length"))
-        add(.httpHeader, HTTPParser.normalizedHeaders(tx.requestHeaders))
-        if let nl = tx.requestHead.firstIndex(of: 0x0A) { add(.httpHeaderRaw, Array(tx.requestHead[(nl + 1)...])) }
-        add(.httpHeaderNames, HTTPParser.headerNames(tx.requestHeaders))
-        add(.httpStart, tx.requestHead)
-        return AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: buffers, toServer: true)
-    }
-
     func requestBodyEvent() -> AppEvent {
-        guard let tx = transactions.last else { return AppEvent(eventType: "http", record: nil, transactionID: 0, buffers: [], toServer: true) }
-        return AppEvent(eventType: "http", record: nil, transactionID: tx.id,
-                        buffers: [(.httpRequestBody, OwnedBytes(tx.requestBody))], toServer: true)
-    }
-
-    func responseHeadEvent(_ index: Int) -> AppEvent {
-        let tx = transactions[index]
-        var buffers: [(InspectionBuffer, OwnedBytes)] = []
-        func add(_ b: InspectionBuffer, _ bytes: [UInt8]?) { if let bytes { buffers.append((b, OwnedBytes(bytes))) } }
-        add(.httpStatCode, tx.statusCodeText)
-        add(.httpStatMsg, tx.statusMessage)
-        add(.httpResponseLine, tx.responseLine)
-        add(.httpServer, tx.header("server", response: true))
-        add(.httpLocation, tx.header("location", response: true))
-        add(.httpContentType, tx.header("content-type", response: true))
-        add(.httpContentLength, tx.header("content-length", response: true))
-        add(.httpHeader, HTTPParser.normalizedHeaders(tx.responseHeaders))
-        add(.httpHeaderNames, HTTPParser.headerNames(tx.responseHeaders))
-        return AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: buffers, toServer: false)
+        guard let tx = transactions.last else { return AppEvent(eventType: "http", record: nil, transactionID: 0, buffers: .empty, toServer: true) }
+        builder.add(.httpRequestBody, tx.requestBody)
+        return AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: builder.build(), toServer: true)
     }
 
     func responseBodyEvent(_ index: Int) -> AppEvent {
         let tx = transactions[index]
-        let body = OwnedBytes(tx.responseBody)
-        return AppEvent(eventType: "http", record: nil, transactionID: tx.id,
-                        buffers: tx.responseBody.isEmpty ? [] : [(.httpResponseBody, body), (.fileData, body)], toServer: false)
-    }
-
-    static func normalizedHeaders(_ headers: [(name: [UInt8], value: [UInt8])]) -> [UInt8] {
-        var out: [UInt8] = []
-        for h in headers { out += h.name + Array(": ".utf8) + h.value + [0x0D, 0x0A] }
-        return out
-    }
-
-    static func headerNames(_ headers: [(name: [UInt8], value: [UInt8])]) -> [UInt8] {
-        var out: [UInt8] = [0x0D, 0x0A]
-        for h in headers { out += h.name + [0x0D, 0x0A] }
-        return out + [0x0D, 0x0A]
+        if !tx.responseBody.isEmpty {
+            builder.add(.httpResponseBody, tx.responseBody)
+            builder.add(.fileData, tx.responseBody)
+        }
+        return AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: builder.build(), toServer: false)
     }
 
     /// The EVE `http` record of a transaction, in Suricata's field order.
@@ -514,37 +716,40 @@ final class HTTPParser {
         transactions[index].logged = true
         let tx = transactions[index]
         var fields: [(String, JSONValue)] = []
-        if let host = tx.header("host") {
-            var h = host
-            if h.first != UInt8(ascii: "["), let colon = h.lastIndex(of: UInt8(ascii: ":")) {
-                let port = Int(String(decoding: h[(colon + 1)...], as: UTF8.self))
-                h = Array(h[..<colon])
-                fields.append(("hostname", .string(printable(h))))
+        fields.reserveCapacity(12)
+        if let host = tx.field(.httpHostRaw)?.rawBuffer {
+            if host.first != UInt8(ascii: "["), let colon = host.lastIndex(of: UInt8(ascii: ":")) {
+                let port = Int(String(decoding: host[(colon + 1)...], as: UTF8.self))
+                fields.append(("hostname", .string(printable(host[..<colon]))))
                 if let port { fields.append(("http_port", .int(Int64(port)))) }
             } else {
-                fields.append(("hostname", .string(printable(h))))
+                fields.append(("hostname", .string(printable(host))))
             }
         }
-        if !tx.uri.isEmpty { fields.append(("url", .string(printable(tx.uri)))) }
-        if let ua = tx.header("user-agent") { fields.append(("http_user_agent", .string(printable(ua)))) }
-        if let ct = tx.header("content-type", response: true) {
+        func text(_ key: String, _ buffer: InspectionBuffer, response: Bool = false) {
+            if let v = tx.field(buffer, response: response), v.count > 0 { fields.append((key, .string(printable(v.rawBuffer)))) }
+        }
+        // Present but empty header values are logged as empty strings.
+        func header(_ key: String, _ buffer: InspectionBuffer, response: Bool = false) {
+            if let v = tx.field(buffer, response: response) { fields.append((key, .string(printable(v.rawBuffer)))) }
+        }
+        text("url", .httpURIRaw)
+        header("http_user_agent", .httpUserAgent)
+        if let ct = tx.field(.httpContentType, response: true)?.rawBuffer {
             fields.append(("http_content_type", .string(printable(ct.prefix { $0 != UInt8(ascii: ";") }))))
         }
-        if let ref = tx.header("referer") { fields.append(("http_refer", .string(printable(ref)))) }
-        if !tx.method.isEmpty { fields.append(("http_method", .string(printable(tx.method)))) }
-        if !tx.requestProtocol.isEmpty { fields.append(("protocol", .string(printable(tx.requestProtocol)))) }
+        header("http_refer", .httpReferer)
+        text("http_method", .httpMethod)
+        text("protocol", .httpProtocol)
         if let code = tx.statusCode {
             fields.append(("status", .int(Int64(code))))
-        } else if !tx.statusCodeText.isEmpty {
-            fields.append(("status_string", .string(printable(tx.statusCodeText))))
+        } else {
+            text("status_string", .httpStatCode, response: true)
         }
-        if let loc = tx.header("location", response: true) { fields.append(("redirect", .string(printable(loc)))) }
+        header("redirect", .httpLocation, response: true)
         fields.append(("length", .int(Int64(tx.responseBodyLength))))
-        var event = AppEvent(eventType: "http", record: .object(fields), transactionID: tx.id, buffers: [], toServer: true)
-        if let auth = tx.header("authorization"), auth.count >= 6,
-           String(decoding: auth.prefix(6), as: UTF8.self).lowercased() == "basic " {
-            event.notes.append(.credentialsInClear("HTTP Basic"))
-        }
+        var event = AppEvent(eventType: "http", record: .object(fields), transactionID: tx.id, buffers: .empty, toServer: true)
+        if tx.basicAuth { event.notes.append(.credentialsInClear("HTTP Basic")) }
         if tx.statusCode == 401 { event.notes.append(.authFailure) }
         return event
     }

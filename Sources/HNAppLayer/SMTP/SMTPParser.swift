@@ -44,19 +44,19 @@ final class SMTPParser {
             case "HELO", "EHLO":
                 helo = argument
                 events.append(AppEvent(eventType: "smtp", record: nil, transactionID: transactions,
-                                       buffers: [(.smtpHelo, OwnedBytes(argument))], toServer: true))
+                                       buffers: [(.smtpHelo, (argument))], toServer: true))
             case "MAIL":
                 if pendingLog { events.append(logEvent()) }
                 mailFrom = SMTPParser.address(argument)
                 rcptTo = []
                 pendingLog = true
                 events.append(AppEvent(eventType: "smtp", record: nil, transactionID: transactions,
-                                       buffers: [(.smtpMailFrom, OwnedBytes(mailFrom ?? []))], toServer: true))
+                                       buffers: [(.smtpMailFrom, (mailFrom ?? []))], toServer: true))
             case "RCPT":
                 let a = SMTPParser.address(argument)
                 if rcptTo.count < 256 { rcptTo.append(a) }  // RFC 5321 requires servers to take 100
                 events.append(AppEvent(eventType: "smtp", record: nil, transactionID: transactions,
-                                       buffers: [(.smtpRcptTo, OwnedBytes(a))], toServer: true))
+                                       buffers: [(.smtpRcptTo, (a))], toServer: true))
             case "DATA", "BDAT":
                 inData = verb == "DATA"
             case "STARTTLS":

@@ -60,8 +60,8 @@ final class SSHParser {
             hassh[d] = string
             let hash = Insecure.MD5.hash(data: Array(string.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
             events.append(AppEvent(eventType: "ssh", record: nil, transactionID: 0,
-                                   buffers: d == 0 ? [(.sshHassh, OwnedBytes(Array(hash.utf8))), (.sshHasshString, OwnedBytes(Array(string.utf8)))]
-                                                   : [(.sshHasshServer, OwnedBytes(Array(hash.utf8))), (.sshHasshServerString, OwnedBytes(Array(string.utf8)))],
+                                   buffers: d == 0 ? [(.sshHassh, (Array(hash.utf8))), (.sshHasshString, (Array(string.utf8)))]
+                                                   : [(.sshHasshServer, (Array(hash.utf8))), (.sshHasshServerString, (Array(string.utf8)))],
                                    toServer: d == 0))
         }
         if done[0] && done[1] && !logged { events.append(logEvent()) }
@@ -79,7 +79,7 @@ final class SSHParser {
         guard let line = banner[d] else { return AppEvent(eventType: "ssh", record: nil, transactionID: 0, buffers: [], toServer: d == 0) }
         let (proto, software) = SSHParser.split(line)
         return AppEvent(eventType: "ssh", record: nil, transactionID: 0,
-                        buffers: [(.sshProto, OwnedBytes(Array(proto.utf8))), (.sshSoftware, OwnedBytes(Array(software.utf8)))],
+                        buffers: [(.sshProto, (Array(proto.utf8))), (.sshSoftware, (Array(software.utf8)))],
                         toServer: d == 0)
     }
 

@@ -145,11 +145,11 @@ final class TLSParser {
         ja3 = text.string
         ja4 = TLSParser.ja4(version: supportedVersions.max() ?? version, sni: sni != nil, ciphers: cipherList,
                             extensions: extensions, alpn: alpn, signatureAlgorithms: signatureAlgorithms)
-        var buffers: [(InspectionBuffer, OwnedBytes)] = [(.ja3String, OwnedBytes(text.bytes)),
-                                                         (.ja3Hash, OwnedBytes(Array(TLSParser.md5(text.bytes).utf8)))]
-        if let sni { buffers.append((.tlsSNI, OwnedBytes(sni))) }
-        if let ja4 { buffers.append((.ja4Hash, OwnedBytes(Array(ja4.utf8)))) }
-        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: buffers, toServer: true))
+        var buffers: [(InspectionBuffer, [UInt8])] = [(.ja3String, (text.bytes)),
+                                                         (.ja3Hash, (Array(TLSParser.md5(text.bytes).utf8)))]
+        if let sni { buffers.append((.tlsSNI, (sni))) }
+        if let ja4 { buffers.append((.ja4Hash, (Array(ja4.utf8)))) }
+        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: BufferBlock(buffers), toServer: true))
     }
 
     /// The JA4 client fingerprint (FoxIO's JA4 specification): `t13d1516h2_<ciphers>_<extensions>`,
@@ -238,7 +238,7 @@ final class TLSParser {
         text.decimals(extensions, separator: UInt8(ascii: "-"))
         ja3s = text.string
         events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0,
-                               buffers: [(.ja3sString, OwnedBytes(text.bytes)), (.ja3sHash, OwnedBytes(Array(TLSParser.md5(text.bytes).utf8)))],
+                               buffers: [(.ja3sString, (text.bytes)), (.ja3sHash, (Array(TLSParser.md5(text.bytes).utf8)))],
                                toServer: false))
     }
 
@@ -249,12 +249,12 @@ final class TLSParser {
         guard let der = m.slice(6, length), let summary = X509Summary.parse(der) else { return }
         certificate = summary
         fingerprint = ASCIIText.digest(Insecure.SHA1.hash(data: Array(der.rawBuffer)), separator: UInt8(ascii: ":"))
-        var buffers: [(InspectionBuffer, OwnedBytes)] = [
-            (.tlsCertSubject, OwnedBytes(Array(summary.subject.utf8))), (.tlsCertIssuer, OwnedBytes(Array(summary.issuer.utf8))),
-            (.tlsCertSerial, OwnedBytes(Array(summary.serial.utf8))), (.tlsCerts, OwnedBytes(der.toArray())),
+        var buffers: [(InspectionBuffer, [UInt8])] = [
+            (.tlsCertSubject, (Array(summary.subject.utf8))), (.tlsCertIssuer, (Array(summary.issuer.utf8))),
+            (.tlsCertSerial, (Array(summary.serial.utf8))), (.tlsCerts, (der.toArray())),
         ]
-        if let fingerprint { buffers.append((.tlsCertFingerprint, OwnedBytes(Array(fingerprint.utf8)))) }
-        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: buffers, toServer: false))
+        if let fingerprint { buffers.append((.tlsCertFingerprint, (Array(fingerprint.utf8)))) }
+        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: BufferBlock(buffers), toServer: false))
     }
 
     static func versionName(_ v: UInt16) -> String {
