@@ -77,10 +77,27 @@ public final class Pipeline {
     /// A transaction's inspection buffers waiting for a packet of its own direction.
     struct PendingTransaction {
         var tx: Int
-        var events: [AppEvent]
-        /// The reassembled stream bytes that completed it, inspected as its payload.
-        var stream: OwnedBytes?
+        /// Its events with buffers: the first, and any more (most transactions have one per
+        /// packet, kept without an array).
+        var first: AppEvent
+        var more: [AppEvent] = []
+        /// The reassembled stream bytes that completed it, inspected as its payload (a
+        /// one-buffer block; empty when none).
+        var stream: BufferBlock
         var fromThisPacket: Bool
+
+        var events: [AppEvent] { [first] + more }
+    }
+
+    /// Waiting transactions of one flow, to the server (0) and to the client (1).
+    struct PendingSlots {
+        var toServer: [PendingTransaction] = []
+        var toClient: [PendingTransaction] = []
+
+        subscript(direction: Int) -> [PendingTransaction] {
+            get { direction == 0 ? toServer : toClient }
+            set { if direction == 0 { toServer = newValue } else { toClient = newValue } }
+        }
     }
     /// Per flow id and direction: stream rules that already alerted on a packet since the
     /// direction's stream was last inspected (so a match inside one segment alerts once).
@@ -96,7 +113,12 @@ public final class Pipeline {
     var windowScratch: [UInt8] = []
 
     /// Per flow id: waiting transactions to the server (0) and to the client (1).
-    var pendingTransactions: [UInt64: [[PendingTransaction]]] = [:]
+    var pendingTransactions: [UInt64: PendingSlots] = [:]
+    /// The transactions inspected on this packet and those deferred (reused arrays).
+    var groupScratch: [PendingTransaction] = []
+    var deferredScratch: [PendingTransaction] = []
+    /// Builds the stream blocks of deferred transactions.
+    var streamBlocks = BufferBlock.Builder()
     /// Bounds so a flood of half-open transactions cannot grow memory.
     static let maxPendingFlows = 1 << 16
     static let maxPendingTransactions = 64
@@ -243,30 +265,61 @@ public final class Pipeline {
         // those this packet completed. Transactions of the other direction that this packet
         // made available wait for the next packet of their own direction, as in Suricata.
         var groups: [PendingTransaction] = []
-        if !pendingTransactions.isEmpty, let flow, let waiting = pendingTransactions[flow.id]?[toServer ? 0 : 1], !waiting.isEmpty {
-            groups = waiting
-            pendingTransactions[flow.id]?[toServer ? 0 : 1] = []
-        }
         var deferred: [PendingTransaction] = []
+        swap(&groups, &groupScratch)
+        swap(&deferred, &deferredScratch)
+        defer {
+            groups.removeAll(keepingCapacity: true)
+            deferred.removeAll(keepingCapacity: true)
+            swap(&groups, &groupScratch)
+            swap(&deferred, &deferredScratch)
+        }
+        let d = toServer ? 0 : 1
+        if !pendingTransactions.isEmpty, let flow, let index = pendingTransactions.index(forKey: flow.id),
+           !pendingTransactions.values[index][d].isEmpty {
+            groups.append(contentsOf: pendingTransactions.values[index][d])
+            if d == 0 {
+                pendingTransactions.values[index].toServer.removeAll(keepingCapacity: true)
+            } else {
+                pendingTransactions.values[index].toClient.removeAll(keepingCapacity: true)
+            }
+        }
+        // The stream bytes of each direction, as a block shared by the transactions it completed.
+        var streamBlock: (BufferBlock?, BufferBlock?) = (nil, nil)
         for event in events where !event.buffers.isEmpty {
             if event.toServer == toServer {
                 if let i = groups.firstIndex(where: { $0.fromThisPacket && $0.tx == event.transactionID }) {
-                    groups[i].events.append(event)
+                    groups[i].more.append(event)
                 } else {
-                    groups.append(PendingTransaction(tx: event.transactionID, events: [event], stream: nil, fromThisPacket: true))
+                    groups.append(PendingTransaction(tx: event.transactionID, first: event, stream: .empty, fromThisPacket: true))
                 }
             } else if let i = deferred.firstIndex(where: { $0.tx == event.transactionID }) {
-                deferred[i].events.append(event)
+                deferred[i].more.append(event)
             } else {
-                let bytes = streamData[event.toServer ? 0 : 1]
-                deferred.append(PendingTransaction(tx: event.transactionID, events: [event], stream: bytes.isEmpty ? nil : OwnedBytes(bytes),
-                                                   fromThisPacket: false))
+                let e = event.toServer ? 0 : 1
+                var block = e == 0 ? streamBlock.0 : streamBlock.1
+                if block == nil {
+                    if !streamData[e].isEmpty { streamBlocks.add(.payload, streamData[e]) }
+                    block = streamBlocks.build()
+                    if e == 0 { streamBlock.0 = block } else { streamBlock.1 = block }
+                }
+                deferred.append(PendingTransaction(tx: event.transactionID, first: event, stream: block!, fromThisPacket: false))
             }
         }
         if let flow, !deferred.isEmpty, pendingTransactions.count < Pipeline.maxPendingFlows {
-            var slots = pendingTransactions[flow.id] ?? [[], []]
-            slots[toServer ? 1 : 0] += deferred.prefix(Pipeline.maxPendingTransactions - slots[toServer ? 1 : 0].count)
-            pendingTransactions[flow.id] = slots
+            let other = 1 - d
+            if let index = pendingTransactions.index(forKey: flow.id) {
+                let room = Pipeline.maxPendingTransactions - pendingTransactions.values[index][other].count
+                if other == 0 {
+                    pendingTransactions.values[index].toServer.append(contentsOf: deferred.prefix(room))
+                } else {
+                    pendingTransactions.values[index].toClient.append(contentsOf: deferred.prefix(room))
+                }
+            } else {
+                var slots = PendingSlots()
+                slots[other] = Array(deferred.prefix(Pipeline.maxPendingTransactions))
+                pendingTransactions[flow.id] = slots
+            }
         }
         let firstIndex = groups.firstIndex { $0.fromThisPacket }
         buffers.clear()
@@ -287,7 +340,7 @@ public final class Pipeline {
             setBuffers(group)
             // A transaction's own stream bytes stand in for the payload; one completed by
             // this packet sees the packet payload.
-            if let stream = group.stream { buffers.set(.payload, stream.view) } else if group.fromThisPacket, packet.payload.count > 0 {
+            if !group.stream.isEmpty { buffers.set(.payload, group.stream[0].1) } else if group.fromThisPacket, packet.payload.count > 0 {
                 buffers.set(.payload, packet.payload)
             }
             let next = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
@@ -397,9 +450,8 @@ public final class Pipeline {
 
     /// Registers the buffers of one transaction.
     func setBuffers(_ group: PendingTransaction) {
-        for event in group.events {
-            buffers.set(event.buffers)
-        }
+        buffers.set(group.first.buffers)
+        for event in group.more { buffers.set(event.buffers) }
     }
 
     /// Stream reassembly and application-layer parsing of a tracked packet.
@@ -523,9 +575,9 @@ public final class Pipeline {
         streamAlerted.removeValue(forKey: flow.id)
         streamTail.removeValue(forKey: flow.id)
         streamTailAlerted.removeValue(forKey: flow.id)
-        let waiting = pendingTransactions.removeValue(forKey: flow.id) ?? [[], []]
+        let waiting = pendingTransactions.removeValue(forKey: flow.id) ?? PendingSlots()
         // Their records were written when they were produced: only the buffers are left to inspect.
-        let leftover = (waiting[0] + waiting[1]).flatMap(\.events).map { e -> AppEvent in
+        let leftover = (waiting.toServer + waiting.toClient).flatMap(\.events).map { e -> AppEvent in
             var copy = e
             copy.record = nil
             return copy
