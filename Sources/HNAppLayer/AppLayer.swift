@@ -53,6 +53,9 @@ public final class AppLayer {
     static let maxExpectedFTPData = 4096
     public private(set) var stats = Stats()
 
+    /// Working memory shared by this pipeline's parsers.
+    let scratch = ParserScratch()
+
     public init() {}
 
     public func flowEnded(_ flowID: UInt64, events: inout [AppEvent]) {
@@ -87,10 +90,10 @@ public final class AppLayer {
 
     func detect(_ data: ByteView, toServer: Bool, flow: Flow) -> (Parser, UInt8)? {
         if HTTPParser.looksLikeRequest(data) && toServer || HTTPParser.looksLikeResponse(data) && !toServer {
-            return (.http(HTTPParser()), AppProtocol.id("http")!)
+            return (.http(HTTPParser(scratch: scratch)), AppProtocol.id("http")!)
         }
-        if TLSParser.looksLikeTLS(data) { return (.tls(TLSParser()), AppProtocol.id("tls")!) }
-        if SSHParser.looksLikeSSH(data) { return (.ssh(SSHParser()), AppProtocol.id("ssh")!) }
+        if TLSParser.looksLikeTLS(data) { return (.tls(TLSParser(scratch: scratch)), AppProtocol.id("tls")!) }
+        if SSHParser.looksLikeSSH(data) { return (.ssh(SSHParser(scratch: scratch)), AppProtocol.id("ssh")!) }
         if toServer && RDPParser.looksLikeRDP(data) { return (.rdp(RDPParser()), AppProtocol.id("rdp")!) }
         if SMBParser.looksLikeSMB(data) { return (.smb(SMBParser()), AppProtocol.id("smb")!) }
         if toServer, let verb = Optional(data.prefix(16).toArray().commandAndArgument.0) {

@@ -105,6 +105,12 @@ public struct BufferBlock: Sequence, ExpressibleByArrayLiteral, @unchecked Senda
             data.withUnsafeBytes { add(buffer, $0) }
         }
 
+        /// A buffer holding a string's UTF-8 bytes (hashes, fingerprints).
+        public mutating func add(_ buffer: InspectionBuffer, _ text: String) {
+            var text = text
+            text.withUTF8 { add(buffer, UnsafeRawBufferPointer($0)) }
+        }
+
         /// Starts a buffer whose bytes follow in `append` calls.
         public mutating func begin(_ buffer: InspectionBuffer) {
             precondition(open == nil, "a buffer is already open")
@@ -177,4 +183,13 @@ extension InspectionBuffers {
             set(buffer, view)
         }
     }
+}
+
+/// Working memory the parsers of one pipeline share (they all run on its thread): the block
+/// builder and the HTTP head scratch. Shared so a flow's parser holds no buffers of its own
+/// between packets.
+final class ParserScratch {
+    var builder = BufferBlock.Builder()
+    var fields: [HTTPParser.Field] = []
+    var pieces: [Range<Int>] = []
 }

@@ -68,10 +68,22 @@ final class HTTPParser {
     var nextResponse = 0
     var nextID = 0
     var anomalies: [String] = []
-    // Scratch of the head being parsed, capacity kept between heads.
-    var fields: [Field] = []
-    var pieces: [Range<Int>] = []
-    var builder = BufferBlock.Builder()
+    /// The pipeline's parser scratch: the head being parsed and the block being built.
+    let scratch: ParserScratch
+    var fields: [Field] {
+        get { scratch.fields }
+        _modify { yield &scratch.fields }
+    }
+    var pieces: [Range<Int>] {
+        get { scratch.pieces }
+        _modify { yield &scratch.pieces }
+    }
+    var builder: BufferBlock.Builder {
+        get { scratch.builder }
+        _modify { yield &scratch.builder }
+    }
+
+    init(scratch: ParserScratch = ParserScratch()) { self.scratch = scratch }
 
     // MARK: Input
 

@@ -11,8 +11,13 @@ final class SSHParser {
     var buffers: [[UInt8]] = [[], []]
     var banner: [[UInt8]?] = [nil, nil]
     var hassh: [String?] = [nil, nil]
+    var hasshHash: [String?] = [nil, nil]
     var done = [false, false]
     var logged = false
+    /// The pipeline's parser scratch (the block builder).
+    let scratch: ParserScratch
+
+    init(scratch: ParserScratch = ParserScratch()) { self.scratch = scratch }
 
     static func looksLikeSSH(_ d: ByteView) -> Bool {
         d.count >= 4 && d.u8(0) == UInt8(ascii: "S") && d.u8(1) == UInt8(ascii: "S") && d.u8(2) == UInt8(ascii: "H") && d.u8(3) == UInt8(ascii: "-")
@@ -30,7 +35,7 @@ final class SSHParser {
             var line = Array(buffers[d][..<nl])
             if line.last == 0x0D { line.removeLast() }
             buffers[d].removeFirst(nl + 1)
-            guard line.starts(with: Array("SSH-".utf8)) else { done[d] = true; return }
+            guard line.starts(with: "SSH-".utf8) else { done[d] = true; return }
             banner[d] = line
             events.append(bannerEvent(d))
         }
@@ -48,21 +53,28 @@ final class SSHParser {
         payload.withUnsafeBytes { raw in
             let p = ByteView(raw)
             var offset = 17
-            var lists: [String] = []
+            var lists: [ByteView] = []
+            lists.reserveCapacity(10)
             for _ in 0..<10 {
                 guard let n = p.u32(offset), let s = p.slice(offset + 4, Int(n)) else { return }
-                lists.append(String(decoding: s.rawBuffer, as: UTF8.self))
+                lists.append(s)
                 offset += 4 + Int(n)
             }
             // kex;enc;mac;comp of this side's sending direction.
-            let string = d == 0 ? [lists[0], lists[2], lists[4], lists[6]].joined(separator: ";")
-                                : [lists[0], lists[3], lists[5], lists[7]].joined(separator: ";")
+            var text = ASCIIText(capacity: 512)
+            // Lists 0, 2, 4, 6 for the client; 0, 3, 5, 7 for the server.
+            for k in 0..<4 {
+                if k > 0 { text.byte(UInt8(ascii: ";")) }
+                text.bytes.append(contentsOf: lists[k == 0 ? 0 : 2 * k + d].rawBuffer)
+            }
+            var string = text.string
+            // The hash of the string as decoded (invalid UTF-8 replaced), as logged.
+            let hash = string.withUTF8 { ASCIIText.digest(Insecure.MD5.hash(data: UnsafeRawBufferPointer($0))) }
             hassh[d] = string
-            let hash = Insecure.MD5.hash(data: Array(string.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
-            events.append(AppEvent(eventType: "ssh", record: nil, transactionID: 0,
-                                   buffers: d == 0 ? [(.sshHassh, (Array(hash.utf8))), (.sshHasshString, (Array(string.utf8)))]
-                                                   : [(.sshHasshServer, (Array(hash.utf8))), (.sshHasshServerString, (Array(string.utf8)))],
-                                   toServer: d == 0))
+            hasshHash[d] = hash
+            scratch.builder.add(d == 0 ? .sshHassh : .sshHasshServer, hash)
+            scratch.builder.add(d == 0 ? .sshHasshString : .sshHasshServerString, string)
+            events.append(AppEvent(eventType: "ssh", record: nil, transactionID: 0, buffers: scratch.builder.build(), toServer: d == 0))
         }
         if done[0] && done[1] && !logged { events.append(logEvent()) }
     }
@@ -78,23 +90,26 @@ final class SSHParser {
     func bannerEvent(_ d: Int) -> AppEvent {
         guard let line = banner[d] else { return AppEvent(eventType: "ssh", record: nil, transactionID: 0, buffers: [], toServer: d == 0) }
         let (proto, software) = SSHParser.split(line)
-        return AppEvent(eventType: "ssh", record: nil, transactionID: 0,
-                        buffers: [(.sshProto, (Array(proto.utf8))), (.sshSoftware, (Array(software.utf8)))],
-                        toServer: d == 0)
+        scratch.builder.add(.sshProto, proto)
+        scratch.builder.add(.sshSoftware, software)
+        return AppEvent(eventType: "ssh", record: nil, transactionID: 0, buffers: scratch.builder.build(), toServer: d == 0)
     }
 
     func logEvent() -> AppEvent {
         logged = true
         var fields: [(String, JSONValue)] = []
-        for (d, key) in [(0, "client"), (1, "server")] {
+        fields.reserveCapacity(2)
+        for d in 0..<2 {
             guard let line = banner[d] else { continue }
             let (proto, software) = SSHParser.split(line)
-            var side: [(String, JSONValue)] = [("proto_version", .string(proto)), ("software_version", .string(software))]
-            if let h = hassh[d] {
-                let hash = Insecure.MD5.hash(data: Array(h.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
+            var side: [(String, JSONValue)] = []
+            side.reserveCapacity(3)
+            side.append(("proto_version", .string(proto)))
+            side.append(("software_version", .string(software)))
+            if let h = hassh[d], let hash = hasshHash[d] {
                 side.append(("hassh", .object([("hash", .string(hash)), ("string", .string(h))])))
             }
-            fields.append((key, .object(side)))
+            fields.append((d == 0 ? "client" : "server", .object(side)))
         }
         return AppEvent(eventType: "ssh", record: .object(fields), transactionID: 0, buffers: [], toServer: true)
     }

@@ -18,13 +18,19 @@ final class TLSParser {
     var serverVersion: UInt16? = nil
     var serverCipher: UInt16? = nil
     var ja3: String? = nil
+    var ja3Hash: String? = nil
     var ja4: String? = nil
     var ja3s: String? = nil
+    var ja3sHash: String? = nil
     var certificate: X509Summary? = nil
     var fingerprint: String? = nil
     var logged = false
     var encrypted = false
     var facts = AppFacts()
+    /// The pipeline's parser scratch (the block builder).
+    let scratch: ParserScratch
+
+    init(scratch: ParserScratch = ParserScratch()) { self.scratch = scratch }
 
     static func looksLikeTLS(_ d: ByteView) -> Bool {
         guard let t = d.u8(0), let major = d.u8(1), let minor = d.u8(2) else { return false }
@@ -34,19 +40,35 @@ final class TLSParser {
     func receive(_ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
         let d = toServer ? 0 : 1
         guard !failed[d] else { return }
-        recordBuffer[d].append(contentsOf: data.rawBuffer)
+        if recordBuffer[d].isEmpty {
+            // Whole records in this chunk are read in place; only a partial one is kept.
+            guard let consumed = records(data.rawBuffer, d, toServer: toServer, events: &events) else { return }
+            if consumed < data.count { recordBuffer[d].append(contentsOf: data.rawBuffer[consumed...]) }
+            return
+        }
+        // Moved out while its records are read (not copied), then put back without them.
+        var buffer: [UInt8] = []
+        swap(&buffer, &recordBuffer[d])
+        buffer.append(contentsOf: data.rawBuffer)
+        guard let consumed = buffer.withUnsafeBytes({ records($0, d, toServer: toServer, events: &events) }) else { return }
+        buffer.removeFirst(min(consumed, buffer.count))
+        swap(&buffer, &recordBuffer[d])
+    }
+
+    /// Reads the complete records at the start of `b`; returns the bytes they took, or nil
+    /// when the direction is not TLS after all (it stops).
+    func records(_ b: UnsafeRawBufferPointer, _ d: Int, toServer: Bool, events: inout [AppEvent]) -> Int? {
         var consumed = 0
-        let buffer = recordBuffer[d]
-        while buffer.count - consumed >= 5 {
-            let type = buffer[consumed]
-            let length = Int(buffer[consumed + 3]) << 8 | Int(buffer[consumed + 4])
-            guard buffer[consumed + 1] == 3 || buffer[consumed + 1] == 2, length <= TLSParser.maxRecord, type >= 20, type <= 24 else {
+        while b.count - consumed >= 5 {
+            let type = b[consumed]
+            let length = Int(b[consumed + 3]) << 8 | Int(b[consumed + 4])
+            guard b[consumed + 1] == 3 || b[consumed + 1] == 2, length <= TLSParser.maxRecord, type >= 20, type <= 24 else {
                 failed[d] = true
                 recordBuffer[d] = []
-                return
+                return nil
             }
-            guard buffer.count - consumed >= 5 + length else { break }
-            let body = Array(buffer[(consumed + 5)..<(consumed + 5 + length)])
+            guard b.count - consumed >= 5 + length else { break }
+            let body = ByteView(UnsafeRawBufferPointer(rebasing: b[(consumed + 5)..<(consumed + 5 + length)]))
             consumed += 5 + length
             switch type {
             case 22 where !(encrypted && serverVersion == 0x0304):
@@ -58,37 +80,48 @@ final class TLSParser {
                 break
             }
         }
-        recordBuffer[d].removeFirst(min(consumed, recordBuffer[d].count))
+        return consumed
     }
 
-    func handshake(_ body: [UInt8], _ d: Int, toServer: Bool, events: inout [AppEvent]) {
-        handshakeBuffer[d] += body
-        while handshakeBuffer[d].count >= 4 {
-            let h = handshakeBuffer[d]
-            let length = Int(h[1]) << 16 | Int(h[2]) << 8 | Int(h[3])
-            guard length <= TLSParser.maxHandshake else { failed[d] = true; handshakeBuffer[d] = []; return }
-            guard h.count >= 4 + length else { return }
-            let message = Array(h[4..<(4 + length)])
-            handshakeBuffer[d].removeFirst(4 + length)
-            message.withUnsafeBytes { raw in
-                let m = ByteView(raw)
-                switch h[0] {
-                case 1: clientHello(m, events: &events)
-                case 2: serverHello(m, events: &events)
-                case 11: certificateMessage(m, events: &events)
-                case 14:  // ServerHelloDone: the handshake is as complete as a passive observer sees it
-                    if !logged { events.append(logEvent()) }
-                default: break
-                }
+    func handshake(_ body: ByteView, _ d: Int, toServer: Bool, events: inout [AppEvent]) {
+        if handshakeBuffer[d].isEmpty {
+            // Whole messages in this record are read in place; only a partial one is kept.
+            var offset = 0
+            while body.count - offset >= 4, let type = body.u8(offset), let l0 = body.u8(offset + 1),
+                  let l1 = body.u8(offset + 2), let l2 = body.u8(offset + 3) {
+                let length = Int(l0) << 16 | Int(l1) << 8 | Int(l2)
+                guard length <= TLSParser.maxHandshake else { failed[d] = true; handshakeBuffer[d] = []; return }
+                guard let m = body.slice(offset + 4, length) else { break }
+                offset += 4 + length
+                message(type, m, events: &events)
             }
+            if offset < body.count { handshakeBuffer[d].append(contentsOf: body.rawBuffer[offset...]) }
+            return
+        }
+        handshakeBuffer[d].append(contentsOf: body.rawBuffer)
+        while handshakeBuffer[d].count >= 4 {
+            let type = handshakeBuffer[d][0]
+            let length = Int(handshakeBuffer[d][1]) << 16 | Int(handshakeBuffer[d][2]) << 8 | Int(handshakeBuffer[d][3])
+            guard length <= TLSParser.maxHandshake else { failed[d] = true; handshakeBuffer[d] = []; return }
+            guard handshakeBuffer[d].count >= 4 + length else { return }
+            let m = Array(handshakeBuffer[d][4..<(4 + length)])
+            handshakeBuffer[d].removeFirst(4 + length)
+            m.withUnsafeBytes { message(type, ByteView($0), events: &events) }
+        }
+    }
+
+    func message(_ type: UInt8, _ m: ByteView, events: inout [AppEvent]) {
+        switch type {
+        case 1: clientHello(m, events: &events)
+        case 2: serverHello(m, events: &events)
+        case 11: certificateMessage(m, events: &events)
+        case 14:  // ServerHelloDone: the handshake is as complete as a passive observer sees it
+            if !logged { events.append(logEvent()) }
+        default: break
         }
     }
 
     static func isGREASE(_ v: UInt16) -> Bool { v & 0x0F0F == 0x0A0A && v >> 8 == v & 0xFF }
-
-    static func md5(_ text: String) -> String {
-        md5(Array(text.utf8))
-    }
 
     static func md5(_ bytes: [UInt8]) -> String {
         ASCIIText.digest(Insecure.MD5.hash(data: bytes))
@@ -142,14 +175,17 @@ final class TLSParser {
         text.decimals(groups, separator: UInt8(ascii: "-"))
         text.byte(UInt8(ascii: ","))
         text.decimals(formats, separator: UInt8(ascii: "-"))
+        let hash = TLSParser.md5(text.bytes)
         ja3 = text.string
-        ja4 = TLSParser.ja4(version: supportedVersions.max() ?? version, sni: sni != nil, ciphers: cipherList,
-                            extensions: extensions, alpn: alpn, signatureAlgorithms: signatureAlgorithms)
-        var buffers: [(InspectionBuffer, [UInt8])] = [(.ja3String, (text.bytes)),
-                                                         (.ja3Hash, (Array(TLSParser.md5(text.bytes).utf8)))]
-        if let sni { buffers.append((.tlsSNI, (sni))) }
-        if let ja4 { buffers.append((.ja4Hash, (Array(ja4.utf8)))) }
-        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: BufferBlock(buffers), toServer: true))
+        ja3Hash = hash
+        let fingerprint = TLSParser.ja4(version: supportedVersions.max() ?? version, sni: sni != nil, ciphers: cipherList,
+                                        extensions: extensions, alpn: alpn, signatureAlgorithms: signatureAlgorithms)
+        ja4 = fingerprint
+        scratch.builder.add(.ja3String, text.bytes)
+        scratch.builder.add(.ja3Hash, hash)
+        if let sni { scratch.builder.add(.tlsSNI, sni) }
+        scratch.builder.add(.ja4Hash, fingerprint)
+        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: scratch.builder.build(), toServer: true))
     }
 
     /// The JA4 client fingerprint (FoxIO's JA4 specification): `t13d1516h2_<ciphers>_<extensions>`,
@@ -236,10 +272,12 @@ final class TLSParser {
         text.decimal(UInt32(cipher))
         text.byte(UInt8(ascii: ","))
         text.decimals(extensions, separator: UInt8(ascii: "-"))
+        let hash = TLSParser.md5(text.bytes)
         ja3s = text.string
-        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0,
-                               buffers: [(.ja3sString, (text.bytes)), (.ja3sHash, (Array(TLSParser.md5(text.bytes).utf8)))],
-                               toServer: false))
+        ja3sHash = hash
+        scratch.builder.add(.ja3sString, text.bytes)
+        scratch.builder.add(.ja3sHash, hash)
+        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: scratch.builder.build(), toServer: false))
     }
 
     func certificateMessage(_ m: ByteView, events: inout [AppEvent]) {
@@ -273,6 +311,7 @@ final class TLSParser {
     func logEvent() -> AppEvent {
         logged = true
         var fields: [(String, JSONValue)] = []
+        fields.reserveCapacity(11)
         if let c = certificate {
             fields.append(("subject", .string(c.subject)))
             fields.append(("issuerdn", .string(c.issuer)))
@@ -285,9 +324,9 @@ final class TLSParser {
             fields.append(("notbefore", .string(c.notBefore)))
             fields.append(("notafter", .string(c.notAfter)))
         }
-        if let ja3 { fields.append(("ja3", .object([("hash", .string(TLSParser.md5(ja3))), ("string", .string(ja3))]))) }
+        if let ja3, let ja3Hash { fields.append(("ja3", .object([("hash", .string(ja3Hash)), ("string", .string(ja3))]))) }
         if let ja4 { fields.append(("ja4", .string(ja4))) }
-        if let ja3s { fields.append(("ja3s", .object([("hash", .string(TLSParser.md5(ja3s))), ("string", .string(ja3s))]))) }
+        if let ja3s, let ja3sHash { fields.append(("ja3s", .object([("hash", .string(ja3sHash)), ("string", .string(ja3s))]))) }
         var event = AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
         if let serverCipher { event.notes.append(.tlsCipher(serverCipher)) }
         return event
