@@ -35,7 +35,7 @@ public final class AppLayer {
 
     /// DNS over TCP: 2-byte length framing of messages in the stream.
     final class DNSStream {
-        var buffers: [[UInt8]] = [[], []]
+        var buffers = Both<[UInt8]>([])
         var transactions = 0
     }
 

@@ -119,6 +119,9 @@ public final class Pipeline {
     var deferredScratch: [PendingTransaction] = []
     /// Builds the stream blocks of deferred transactions.
     var streamBlocks = BufferBlock.Builder()
+    /// The events and the flushed stream bytes of a flow being ended (reused).
+    var endingScratch: [AppEvent] = []
+    var flushScratch: ([UInt8], [UInt8]) = ([], [])
     /// Bounds so a flood of half-open transactions cannot grow memory.
     static let maxPendingFlows = 1 << 16
     static let maxPendingTransactions = 64
@@ -564,25 +567,40 @@ public final class Pipeline {
             endingFlow = false
             detection?.flowEnded(flowKey: Int(flow.id))
         }
+        // The events and flushed bytes of the ending flow, in arrays reused from flow to flow.
         var ending: [AppEvent] = []
+        var flushed: ([UInt8], [UInt8]) = ([], [])
+        swap(&ending, &endingScratch)
+        swap(&flushed, &flushScratch)
+        defer {
+            ending.removeAll(keepingCapacity: true)
+            flushed.0.removeAll(keepingCapacity: true)
+            flushed.1.removeAll(keepingCapacity: true)
+            swap(&ending, &endingScratch)
+            swap(&flushed, &flushScratch)
+        }
         var ended = flow
-        var flushed: [[UInt8]] = [[], []]
+        let keep = detection != nil
         streams.flowEnded(flow.id) { chunk, direction in
-            if case .data(let bytes) = chunk { flushed[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
+            if keep, case .data(let bytes) = chunk {
+                if direction { flushed.0.append(contentsOf: bytes.rawBuffer) } else { flushed.1.append(contentsOf: bytes.rawBuffer) }
+            }
             appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
         }
         appLayer.flowEnded(flow.id, events: &ending)
-        streamAlerted.removeValue(forKey: flow.id)
-        streamTail.removeValue(forKey: flow.id)
-        streamTailAlerted.removeValue(forKey: flow.id)
-        let waiting = pendingTransactions.removeValue(forKey: flow.id) ?? PendingSlots()
-        // Their records were written when they were produced: only the buffers are left to inspect.
-        let leftover = (waiting.toServer + waiting.toClient).flatMap(\.events).map { e -> AppEvent in
-            var copy = e
-            copy.record = nil
-            return copy
+        if !streamAlerted.isEmpty { streamAlerted.removeValue(forKey: flow.id) }
+        if !streamTail.isEmpty { streamTail.removeValue(forKey: flow.id) }
+        if !streamTailAlerted.isEmpty { streamTailAlerted.removeValue(forKey: flow.id) }
+        if !pendingTransactions.isEmpty, let waiting = pendingTransactions.removeValue(forKey: flow.id),
+           !waiting.toServer.isEmpty || !waiting.toClient.isEmpty {
+            // Their records were written when they were produced: only the buffers are left to inspect.
+            let leftover = (waiting.toServer + waiting.toClient).flatMap(\.events).map { e -> AppEvent in
+                var copy = e
+                copy.record = nil
+                return copy
+            }
+            ending.insert(contentsOf: leftover, at: 0)
         }
-        ending = leftover + ending
         if let detection, ending.contains(where: { !$0.buffers.isEmpty }) {
             // Data handed on only at the end of the flow is still inspected, in its own
             // direction, on a pseudo packet carrying the flow's tuple (as Suricata does).
@@ -608,7 +626,7 @@ public final class Pipeline {
                 pseudo.sourcePort = direction ? flow.clientPort : flow.serverPort
                 pseudo.destinationPort = direction ? flow.serverPort : flow.clientPort
                 let facts = appLayer.facts(flow.id)
-                let stream = flushed[direction ? 0 : 1]
+                let stream = direction ? flushed.0 : flushed.1
                 stream.withUnsafeBytes { raw in
                     if !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
                     _ = detection.inspect(pseudo, packetNumber: packetNumber, flow: ended, flowKey: Int(flow.id), toServer: direction,

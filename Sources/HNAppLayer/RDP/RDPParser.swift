@@ -3,8 +3,8 @@ import HNDecode
 /// RDP connection setup (MS-RDPBCGR 2.2.1.1/2.2.1.2): the X.224 Connection Request with its
 /// `mstshash` cookie and requested security protocols, and the Connection Confirm.
 final class RDPParser {
-    var buffers: [[UInt8]] = [[], []]
-    var done = [false, false]
+    var buffers = Both<[UInt8]>([])
+    var done = Both(false)
     var cookie: [UInt8]? = nil
     var requested: UInt32? = nil
     var selected: UInt32? = nil

@@ -7,7 +7,7 @@ final class SMBParser {
     /// Largest SMB message looked at (larger ones, file transfers, are skipped over).
     static let maxMessage = 1 << 20
 
-    var buffers: [[UInt8]] = [[], []]
+    var buffers = Both<[UInt8]>([])
     var skip = [0, 0]
     var dialects: [String] = []
     var dialect: String? = nil

@@ -8,11 +8,11 @@ final class SSHParser {
     /// KEXINIT packets larger than this are not parsed.
     static let maxPacket = 35_000
 
-    var buffers: [[UInt8]] = [[], []]
-    var banner: [[UInt8]?] = [nil, nil]
-    var hassh: [String?] = [nil, nil]
-    var hasshHash: [String?] = [nil, nil]
-    var done = [false, false]
+    var buffers = Both<[UInt8]>([])
+    var banner = Both<[UInt8]?>(nil)
+    var hassh = Both<String?>(nil)
+    var hasshHash = Both<String?>(nil)
+    var done = Both(false)
     var logged = false
     /// The pipeline's parser scratch (the block builder).
     let scratch: ParserScratch

@@ -10,9 +10,9 @@ final class TLSParser {
     /// Largest handshake message kept (certificate chains are the big ones).
     static let maxHandshake = 128 << 10
 
-    var recordBuffer: [[UInt8]] = [[], []]
-    var handshakeBuffer: [[UInt8]] = [[], []]
-    var failed = [false, false]
+    var recordBuffer = Both<[UInt8]>([])
+    var handshakeBuffer = Both<[UInt8]>([])
+    var failed = Both(false)
     var sni: [UInt8]? = nil
     var clientVersion: UInt16 = 0
     var serverVersion: UInt16? = nil
