@@ -45,7 +45,18 @@ public final class AppLayer {
         public var transactions: UInt64 = 0
     }
 
-    var flows: [UInt64: FlowState] = [:]
+    /// Per flow, at its slot in the flow table (`Flow.slot`); cleared when the flow ends.
+    var states: [FlowState?] = []
+
+    /// The state of `flow`, made on first use.
+    func state(_ flow: Flow) -> FlowState {
+        let slot = Int(flow.slot)
+        if slot >= states.count { states.append(contentsOf: repeatElement(nil, count: slot + 1 - states.count)) }
+        if let s = states[slot] { return s }
+        let s = FlowState()
+        states[slot] = s
+        return s
+    }
     /// Data connections announced on FTP control flows: server endpoint → control flow id.
     struct Endpoint: Hashable { var address: IPAddress; var port: UInt16 }
     var expectedFTPData: [Endpoint: UInt64] = [:]
@@ -58,8 +69,10 @@ public final class AppLayer {
 
     public init() {}
 
-    public func flowEnded(_ flowID: UInt64, events: inout [AppEvent]) {
-        guard let state = flows.removeValue(forKey: flowID) else { return }
+    public func flowEnded(_ flow: Flow, events: inout [AppEvent]) {
+        let slot = Int(flow.slot)
+        guard slot < states.count, let state = states[slot] else { return }
+        states[slot] = nil
         switch state.parser {
         case .http(let p): p.flush(&events)
         case .tls(let p): if !p.logged && (p.sni != nil || p.serverVersion != nil || p.clientVersion != 0) { events.append(p.logEvent()) }
@@ -83,8 +96,9 @@ public final class AppLayer {
     }
 
     /// Facts about the flow's protocol state that rules test directly.
-    public func facts(_ flowID: UInt64) -> AppFacts? {
-        guard let state = flows[flowID], case .tls(let p) = state.parser else { return nil }
+    public func facts(_ flow: Flow) -> AppFacts? {
+        let slot = Int(flow.slot)
+        guard slot < states.count, let state = states[slot], case .tls(let p) = state.parser else { return nil }
         return p.facts
     }
 
@@ -113,7 +127,7 @@ public final class AppLayer {
 
     /// In-order stream data of a TCP flow.
     public func stream(_ chunk: StreamReassembler.Chunk, toServer: Bool, flow: inout Flow, events: inout [AppEvent]) {
-        let state = flows[flow.id] ?? { let s = FlowState(); flows[flow.id] = s; return s }()
+        let state = state(flow)
         guard case .data(let data) = chunk else {
             if case .http(let p) = state.parser { p.gap(toServer: toServer) }
             return
@@ -202,7 +216,7 @@ public final class AppLayer {
         guard isDNS || flow.serverPort == 53 || flow.clientPort == 53
             || (flow.appProto == 0 && toServer && flow.packetsToClient == 0 && DNSParser.looksLikeQuery(packet.payload)) else { return }
         guard let m = DNSParser.parse(packet.payload) else { return }
-        let state = flows[flow.id] ?? { let s = FlowState(); flows[flow.id] = s; return s }()
+        let state = state(flow)
         if flow.appProto == 0 {
             flow.appProto = AppProtocol.id("dns")!
             stats.detected["dns", default: 0] += 1

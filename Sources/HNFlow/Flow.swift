@@ -45,10 +45,14 @@ public struct Flow: Sendable {
     public var appProto: UInt8 = 0
 
     // Timer wheel links (slab index + 1, 0 = none) and the second the flow is filed under.
+    // (Ordered so the small fields pack: the record stays 144 bytes.)
+    @usableFromInline var inUse = false
     @usableFromInline var wheelNext: UInt32 = 0
     @usableFromInline var wheelPrev: UInt32 = 0
+    /// The flow's position in the table's slab, stable while it lives: per-flow state of
+    /// later stages (streams, parsers) is kept in arrays at this index, not in dictionaries.
+    public internal(set) var slot: UInt32 = 0
     @usableFromInline var wheelSecond: Int64 = 0
-    @usableFromInline var inUse = false
 
     public init() {}
 

@@ -254,9 +254,11 @@ public final class FlowTable {
         let position: Int
         if let free = freeList.popLast() {
             position = Int(free)
+            f.slot = free
             slab[position] = f
         } else {
             position = slab.count
+            f.slot = UInt32(position)
             slab.append(f)
         }
         active += 1

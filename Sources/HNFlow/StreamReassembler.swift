@@ -81,7 +81,8 @@ public final class StreamReassembler {
     /// In-order bytes waiting for acknowledgement over all flows (IDS mode), capped by
     /// `limits.memcap` as well: past it, data is handed on without waiting (counted).
     public private(set) var unackedUsed = 0
-    var states: [UInt64: State] = [:]
+    /// Per flow, at its slot in the flow table (`Flow.slot`); reset when the flow ends.
+    var states: [State] = []
     /// Storage an emptied per-direction buffer keeps for the next bytes.
     static let keptCapacity = 4096
 
@@ -91,12 +92,13 @@ public final class StreamReassembler {
 
     /// Delivers what is still waiting for acknowledgement and forgets the flow's streams
     /// (call when the flow ends). `deliver` gets each chunk with its direction.
-    public func flowEnded(_ flowID: UInt64, deliver: (Chunk, Bool) -> Void = { _, _ in }) {
-        if var s = states.removeValue(forKey: flowID) {
-            memoryUsed -= s.toServer.heldBytes + s.toClient.heldBytes
-            flushUnacked(&s.toServer, toServer: true, deliver: deliver)
-            flushUnacked(&s.toClient, toServer: false, deliver: deliver)
-        }
+    public func flowEnded(slot: Int, deliver: (Chunk, Bool) -> Void = { _, _ in }) {
+        guard slot < states.count else { return }
+        var s = State()
+        swap(&s, &states[slot])
+        memoryUsed -= s.toServer.heldBytes + s.toClient.heldBytes
+        flushUnacked(&s.toServer, toServer: true, deliver: deliver)
+        flushUnacked(&s.toClient, toServer: false, deliver: deliver)
     }
 
     func flushUnacked(_ dir: inout Direction, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
@@ -133,11 +135,13 @@ public final class StreamReassembler {
         toServer ? body(&state.toServer) : body(&state.toClient)
     }
 
-    /// Feeds one TCP segment of flow `flowID`. `deliver` receives in-order chunks with the
-    /// direction they belong to (acknowledged data of the other direction comes first).
-    public func segment(flowID: UInt64, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
-        // Worked on in place in the table (one lookup, buffers never copied).
-        segment(&states[flowID, default: State()], toServer: toServer, packet: packet, deliver: deliver)
+    /// Feeds one TCP segment of the flow at `slot` (`Flow.slot`). `deliver` receives in-order
+    /// chunks with the direction they belong to (acknowledged data of the other direction
+    /// comes first).
+    public func segment(slot: Int, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
+        if slot >= states.count { states.append(contentsOf: repeatElement(State(), count: slot + 1 - states.count)) }
+        // Worked on in place in the array (buffers never copied).
+        segment(&states[slot], toServer: toServer, packet: packet, deliver: deliver)
     }
 
     func segment(_ state: inout State, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
@@ -338,15 +342,17 @@ public final class StreamReassembler {
     public var pendingGaps: [(toServer: Bool, bytes: Int)] = []
 
     /// Delivers what held segments became deliverable after a gap skip.
-    public func drainAfterGap(flowID: UInt64, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
-        guard var state = states.removeValue(forKey: flowID) else { return }
+    public func drainAfterGap(slot: Int, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
+        guard slot < states.count else { return }
+        var state = State()
+        swap(&state, &states[slot])
         var collected: [UInt8] = []
         withDirection(&state, toServer) { dir in
             drain(&dir) { chunk in
                 if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
             }
         }
-        states[flowID] = state
+        swap(&state, &states[slot])
         if !collected.isEmpty { collected.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) } }
     }
 }

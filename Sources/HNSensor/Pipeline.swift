@@ -262,7 +262,7 @@ public final class Pipeline {
         guard let detection, packet.ipVersion != 0, !packet.isFragment else { return }
         let toServer = tracked.map { $0.direction == .toServer } ?? true
         let flow = tracked.map { flows[$0.position] }
-        let facts = flow.flatMap { $0.appProto == 0 ? nil : appLayer.facts($0.id) }
+        let facts = flow.flatMap { $0.appProto == 0 ? nil : appLayer.facts($0) }
         // Transactions inspected on this packet, each on its own, in order: those of this
         // direction left from earlier packets (their data was acknowledged by the peer), then
         // those this packet completed. Transactions of the other direction that this packet
@@ -467,7 +467,7 @@ public final class Pipeline {
             streamData[1].removeAll(keepingCapacity: true)
             // The bytes are kept for stream-level matching only when there are rules.
             let keep = detection != nil
-            streams.segment(flowID: id, toServer: toServer, packet: packet) { chunk, direction in
+            streams.segment(slot: position, toServer: toServer, packet: packet) { chunk, direction in
                 if keep, case .data(let bytes) = chunk { streamData[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
                 appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
             }
@@ -482,7 +482,7 @@ public final class Pipeline {
                 }
                 for gap in gaps {
                     appLayer.stream(.gap(gap.bytes), toServer: gap.toServer, flow: &flows[position], events: &events)
-                    streams.drainAfterGap(flowID: id, toServer: gap.toServer) { chunk, direction in
+                    streams.drainAfterGap(slot: position, toServer: gap.toServer) { chunk, direction in
                         appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
                     }
                 }
@@ -581,13 +581,13 @@ public final class Pipeline {
         }
         var ended = flow
         let keep = detection != nil
-        streams.flowEnded(flow.id) { chunk, direction in
+        streams.flowEnded(slot: Int(flow.slot)) { chunk, direction in
             if keep, case .data(let bytes) = chunk {
                 if direction { flushed.0.append(contentsOf: bytes.rawBuffer) } else { flushed.1.append(contentsOf: bytes.rawBuffer) }
             }
             appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
         }
-        appLayer.flowEnded(flow.id, events: &ending)
+        appLayer.flowEnded(flow, events: &ending)
         if !streamAlerted.isEmpty { streamAlerted.removeValue(forKey: flow.id) }
         if !streamTail.isEmpty { streamTail.removeValue(forKey: flow.id) }
         if !streamTailAlerted.isEmpty { streamTailAlerted.removeValue(forKey: flow.id) }
@@ -625,7 +625,7 @@ public final class Pipeline {
                 pseudo.destination = direction ? flow.server : flow.client
                 pseudo.sourcePort = direction ? flow.clientPort : flow.serverPort
                 pseudo.destinationPort = direction ? flow.serverPort : flow.clientPort
-                let facts = appLayer.facts(flow.id)
+                let facts = appLayer.facts(flow)
                 let stream = direction ? flushed.0 : flushed.1
                 stream.withUnsafeBytes { raw in
                     if !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }

@@ -103,13 +103,13 @@ enum FuzzTargets {
             p.tcpSeq = seq
             p.tcpAck = ack
             p.payload = ByteView(payload)
-            reassembler.segment(flowID: 1, toServer: flags & 0x80 == 0, packet: p) { chunk, toServer in
+            reassembler.segment(slot: Int(flow.slot), toServer: flags & 0x80 == 0, packet: p) { chunk, toServer in
                 app.stream(chunk, toServer: toServer, flow: &flow, events: &events)
             }
             events.removeAll(keepingCapacity: true)
         }
-        reassembler.flowEnded(1) { chunk, toServer in app.stream(chunk, toServer: toServer, flow: &flow, events: &events) }
-        app.flowEnded(1, events: &events)
+        reassembler.flowEnded(slot: Int(flow.slot)) { chunk, toServer in app.stream(chunk, toServer: toServer, flow: &flow, events: &events) }
+        app.flowEnded(flow, events: &events)
     }
 
     /// Records of [direction u8][len u8][bytes] on a flow to `port`: protocol detection and
@@ -142,7 +142,7 @@ enum FuzzTargets {
             }
             events.removeAll(keepingCapacity: true)
         }
-        app.flowEnded(7, events: &events)
+        app.flowEnded(flow, events: &events)
     }
 
     static func intel(_ data: UnsafeRawBufferPointer, file: String) {

@@ -25,7 +25,7 @@ final class StreamHarness {
             p.tcpSeq = seq
             p.tcpAck = ack
             p.payload = ByteView(raw)
-            r.segment(flowID: 1, toServer: fromClient, packet: p) { chunk, dir in
+            r.segment(slot: 1, toServer: fromClient, packet: p) { chunk, dir in
                 switch chunk {
                 case .data(let v): if dir { self.toServer += v.rawBuffer } else { self.toClient += v.rawBuffer }
                 case .gap: self.gaps += 1
@@ -112,7 +112,7 @@ final class StreamHarness {
         h.send(true, seq: 1200, [UInt8](repeating: 2, count: 10))
         #expect(h.r.stats.memcapDrops == 1)
         #expect(h.r.memoryUsed == 10)
-        h.r.flowEnded(1)
+        h.r.flowEnded(slot: 1)
         #expect(h.r.memoryUsed == 0)
     }
 
