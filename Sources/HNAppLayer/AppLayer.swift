@@ -40,7 +40,16 @@ public final class AppLayer {
     }
 
     public struct Stats: Sendable {
-        public var detected: [String: UInt64] = [:]
+        /// Flows recognised, by protocol id.
+        var detectedByID = [UInt64](repeating: 0, count: AppProtocol.names.count)
+        /// Flows recognised, by protocol name (those seen at least once).
+        public var detected: [String: UInt64] {
+            var out: [String: UInt64] = [:]
+            for (id, n) in detectedByID.enumerated() where n > 0 { out[AppProtocol.names[id]] = n }
+            return out
+        }
+
+        mutating func count(_ id: UInt8) { detectedByID[Int(id)] += 1 }
         public var failed: UInt64 = 0
         public var transactions: UInt64 = 0
     }
@@ -89,8 +98,8 @@ public final class AppLayer {
         guard !expectedFTPData.isEmpty, flow.proto == 6 else { return }
         let keys = [Endpoint(address: flow.server, port: flow.serverPort), Endpoint(address: flow.client, port: flow.clientPort)]
         for key in keys where expectedFTPData.removeValue(forKey: key) != nil {
-            flow.appProto = AppProtocol.id("ftp-data")!
-            stats.detected["ftp-data", default: 0] += 1
+            flow.appProto = AppProtocol.ftpData
+            stats.count(AppProtocol.ftpData)
             return
         }
     }
@@ -104,22 +113,22 @@ public final class AppLayer {
 
     func detect(_ data: ByteView, toServer: Bool, flow: Flow) -> (Parser, UInt8)? {
         if HTTPParser.looksLikeRequest(data) && toServer || HTTPParser.looksLikeResponse(data) && !toServer {
-            return (.http(HTTPParser(scratch: scratch)), AppProtocol.id("http")!)
+            return (.http(HTTPParser(scratch: scratch)), AppProtocol.http)
         }
-        if TLSParser.looksLikeTLS(data) { return (.tls(TLSParser(scratch: scratch)), AppProtocol.id("tls")!) }
-        if SSHParser.looksLikeSSH(data) { return (.ssh(SSHParser(scratch: scratch)), AppProtocol.id("ssh")!) }
-        if toServer && RDPParser.looksLikeRDP(data) { return (.rdp(RDPParser()), AppProtocol.id("rdp")!) }
-        if SMBParser.looksLikeSMB(data) { return (.smb(SMBParser()), AppProtocol.id("smb")!) }
+        if TLSParser.looksLikeTLS(data) { return (.tls(TLSParser(scratch: scratch)), AppProtocol.tls) }
+        if SSHParser.looksLikeSSH(data) { return (.ssh(SSHParser(scratch: scratch)), AppProtocol.ssh) }
+        if toServer && RDPParser.looksLikeRDP(data) { return (.rdp(RDPParser()), AppProtocol.rdp) }
+        if SMBParser.looksLikeSMB(data) { return (.smb(SMBParser()), AppProtocol.smb) }
         if toServer, let verb = Optional(data.prefix(16).toArray().commandAndArgument.0) {
-            if ["EHLO", "HELO"].contains(verb) { return (.smtp(SMTPParser()), AppProtocol.id("smtp")!) }
-            if ["USER", "FEAT", "SYST", "AUTH"].contains(verb) && flow.serverPort == 21 { return (.ftp(FTPParser()), AppProtocol.id("ftp")!) }
+            if ["EHLO", "HELO"].contains(verb) { return (.smtp(SMTPParser()), AppProtocol.smtp) }
+            if ["USER", "FEAT", "SYST", "AUTH"].contains(verb) && flow.serverPort == 21 { return (.ftp(FTPParser()), AppProtocol.ftp) }
         }
         if let length = data.u16(0), length >= 12, let message = data.slice(2, min(Int(length), data.count - 2)) {
             // Port 53: any parseable message; elsewhere only a query that passes the strict test.
             let onPort53 = flow.serverPort == 53 || flow.clientPort == 53
             if onPort53 && (DNSParser.parse(message) != nil || data.count < Int(length) + 2)
                 || toServer && message.count == Int(length) && DNSParser.looksLikeQuery(message) {
-                return (.dnsTCP(DNSStream()), AppProtocol.id("dns")!)
+                return (.dnsTCP(DNSStream()), AppProtocol.dns)
             }
         }
         return nil
@@ -138,14 +147,14 @@ public final class AppLayer {
             let verb = data.prefix(16).toArray().commandAndArgument.0
             if ["EHLO", "HELO"].contains(verb) {
                 state.parser = .smtp(SMTPParser())
-                flow.appProto = AppProtocol.id("smtp")!
-                stats.detected["smtp", default: 0] += 1
+                flow.appProto = AppProtocol.smtp
+                stats.count(AppProtocol.smtp)
             } else {
                 let p = FTPParser()
                 banner.withUnsafeBytes { p.receive(ByteView($0), toServer: false, events: &events) }
                 state.parser = .ftp(p)
-                flow.appProto = AppProtocol.id("ftp")!
-                stats.detected["ftp", default: 0] += 1
+                flow.appProto = AppProtocol.ftp
+                stats.count(AppProtocol.ftp)
             }
         }
         if case .none = state.parser {
@@ -158,12 +167,12 @@ public final class AppLayer {
             if let (parser, id) = detect(data, toServer: toServer, flow: flow) {
                 state.parser = parser
                 flow.appProto = id
-                stats.detected[AppProtocol.names[Int(id)], default: 0] += 1
+                stats.count(id)
             } else {
                 state.seen += data.count
                 if state.seen >= AppLayer.detectionLimit {
                     state.failed = true
-                    flow.appProto = AppProtocol.id("failed")!
+                    flow.appProto = AppProtocol.failed
                     stats.failed += 1
                 }
                 return
@@ -212,14 +221,14 @@ public final class AppLayer {
     /// A UDP datagram: DNS is recognised by its structure, on port 53 or, with the strict
     /// query test, on any port when a flow starts with it.
     public func datagram(_ packet: Packet, toServer: Bool, flow: inout Flow, events: inout [AppEvent]) {
-        let isDNS = flow.appProto == AppProtocol.id("dns")
+        let isDNS = flow.appProto == AppProtocol.dns
         guard isDNS || flow.serverPort == 53 || flow.clientPort == 53
             || (flow.appProto == 0 && toServer && flow.packetsToClient == 0 && DNSParser.looksLikeQuery(packet.payload)) else { return }
         guard let m = DNSParser.parse(packet.payload) else { return }
         let state = state(flow)
         if flow.appProto == 0 {
-            flow.appProto = AppProtocol.id("dns")!
-            stats.detected["dns", default: 0] += 1
+            flow.appProto = AppProtocol.dns
+            stats.count(AppProtocol.dns)
         }
         let id = m.isResponse ? max(0, state.dnsTransactions - 1) : state.dnsTransactions
         if !m.isResponse { state.dnsTransactions += 1 }

@@ -7,6 +7,18 @@ public enum AppProtocol {
         "rfb", "http2", "telnet", "irc", "quic", "bittorrent-dht", "failed",
     ]
 
+    // The ids the parsers set, as constants (a name lookup compares strings).
+    public static let http: UInt8 = 1
+    public static let tls: UInt8 = 2
+    public static let dns: UInt8 = 3
+    public static let ssh: UInt8 = 4
+    public static let smtp: UInt8 = 5
+    public static let ftp: UInt8 = 6
+    public static let smb: UInt8 = 7
+    public static let rdp: UInt8 = 8
+    public static let ftpData: UInt8 = 9
+    public static let failed: UInt8 = 31
+
     public static func id(_ name: String) -> UInt8? {
         names.firstIndex(of: name).map { UInt8($0) }
     }
