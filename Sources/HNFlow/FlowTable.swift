@@ -134,13 +134,14 @@ public final class FlowTable {
             if entry == 0 { break }
             let position = Int(entry - 1)
             let direction = slab.withUnsafeBufferPointer { flows -> Direction? in
-                let f = flows[position]
-                guard f.proto == proto, f.vlan0 == packet.vlan0, f.vlan1 == packet.vlan1,
-                      f.segment == packet.segment else { return nil }
-                if f.client == packet.source && f.server == packet.destination
-                    && f.clientPort == sport && f.serverPort == dport { return .toServer }
-                if f.server == packet.source && f.client == packet.destination
-                    && f.serverPort == sport && f.clientPort == dport { return .toClient }
+                // Fields read through the pointer: the record is not copied.
+                let f = flows.baseAddress! + position
+                guard f.pointee.proto == proto, f.pointee.vlan0 == packet.vlan0, f.pointee.vlan1 == packet.vlan1,
+                      f.pointee.segment == packet.segment else { return nil }
+                if f.pointee.client == packet.source && f.pointee.server == packet.destination
+                    && f.pointee.clientPort == sport && f.pointee.serverPort == dport { return .toServer }
+                if f.pointee.server == packet.source && f.pointee.client == packet.destination
+                    && f.pointee.serverPort == sport && f.pointee.clientPort == dport { return .toClient }
                 return nil
             }
             if let direction {
@@ -156,56 +157,67 @@ public final class FlowTable {
     }
 
     /// Updates an existing flow; returns false when the flow was ended for TCP reuse.
+    /// Works on the record's fields in place (the 144-byte record is never copied).
     @usableFromInline
     func update(_ position: Int, _ packet: Packet, _ direction: Direction,
                 onEnd: (Flow, FlowEndReason) -> Void) -> Bool {
         let toServer = direction == .toServer
-        if packet.ipProto == 6 {
-            var f = slab[position]
-            let action = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream, reset: &f.reset)
-            slab[position].tcpState = f.tcpState
-            slab[position].reset = f.reset
-            if action == .reuse {
-                stats.reused &+= 1
-                end(position, reason: .tcpReuse, onEnd: onEnd)
-                return false
+        let midstream = midstream, timeouts = timeouts
+        let (reuse, oldExpiry, newExpiry) = slab.withUnsafeMutableBufferPointer { flows -> (Bool, Int64, Int64) in
+            let f = flows.baseAddress! + position
+            if packet.ipProto == 6 {
+                var tcp = f.pointee.tcpState, reset = f.pointee.reset
+                let action = tcp.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream, reset: &reset)
+                f.pointee.tcpState = tcp
+                f.pointee.reset = reset
+                if action == .reuse { return (true, 0, 0) }
             }
-        }
-        let oldExpiry = expiry(of: slab[position])
-        slab.withUnsafeMutableBufferPointer { flows in
+            let oldExpiry = f.pointee.last &+ timeouts.nanos(proto: f.pointee.proto, state: f.pointee.state)
             let length = UInt64(packet.captureLength)
             if toServer {
-                flows[position].packetsToServer &+= 1
-                flows[position].bytesToServer &+= length
-                flows[position].tcpFlagsToServer |= packet.tcpFlags
+                f.pointee.packetsToServer &+= 1
+                f.pointee.bytesToServer &+= length
+                f.pointee.tcpFlagsToServer |= packet.tcpFlags
             } else {
-                flows[position].packetsToClient &+= 1
-                flows[position].bytesToClient &+= length
-                flows[position].tcpFlagsToClient |= packet.tcpFlags
-                if !flows[position].hasResponseICMP && (packet.ipProto == 1 || packet.ipProto == 58) {
-                    flows[position].hasResponseICMP = true
-                    flows[position].responseICMPType = packet.icmpType
-                    flows[position].responseICMPCode = packet.icmpCode
+                f.pointee.packetsToClient &+= 1
+                f.pointee.bytesToClient &+= length
+                f.pointee.tcpFlagsToClient |= packet.tcpFlags
+                if !f.pointee.hasResponseICMP && (packet.ipProto == 1 || packet.ipProto == 58) {
+                    f.pointee.hasResponseICMP = true
+                    f.pointee.responseICMPType = packet.icmpType
+                    f.pointee.responseICMPCode = packet.icmpCode
                 }
             }
-            if packet.timestamp > flows[position].last { flows[position].last = packet.timestamp }
-            flows[position].state = FlowTable.flowState(flows[position])
+            if packet.timestamp > f.pointee.last { f.pointee.last = packet.timestamp }
+            let state = FlowTable.flowState(proto: f.pointee.proto, tcp: f.pointee.tcpState,
+                                            toServer: f.pointee.packetsToServer, toClient: f.pointee.packetsToClient)
+            f.pointee.state = state
+            return (false, oldExpiry, f.pointee.last &+ timeouts.nanos(proto: f.pointee.proto, state: state))
         }
-        let newExpiry = expiry(of: slab[position])
+        if reuse {
+            stats.reused &+= 1
+            end(position, reason: .tcpReuse, onEnd: onEnd)
+            return false
+        }
         if newExpiry < oldExpiry { reschedule(position, newExpiry) }
         return true
     }
 
     @usableFromInline
     static func flowState(_ f: Flow) -> FlowState {
-        if f.proto == 6 {
-            if f.tcpState.isFinished { return .closed }
-            switch f.tcpState {
+        flowState(proto: f.proto, tcp: f.tcpState, toServer: f.packetsToServer, toClient: f.packetsToClient)
+    }
+
+    @usableFromInline
+    static func flowState(proto: UInt8, tcp: TCPState, toServer: UInt64, toClient: UInt64) -> FlowState {
+        if proto == 6 {
+            if tcp.isFinished { return .closed }
+            switch tcp {
             case .none, .synSent, .synReceived: return .new
             default: return .established
             }
         }
-        return f.packetsToClient > 0 && f.packetsToServer > 0 ? .established : .new
+        return toClient > 0 && toServer > 0 ? .established : .new
     }
 
     @usableFromInline
