@@ -59,16 +59,34 @@ struct ASCIIText {
         }
     }
 
-    /// The bytes of a digest in hex, optionally separated (`aa:bb:…`).
-    static func digest<S: Sequence>(_ d: S, separator: UInt8? = nil, limit: Int = .max) -> String where S.Element == UInt8 {
-        var t = ASCIIText(capacity: 64)
+    /// Appends the bytes of a digest in hex (the first `limit` of them).
+    mutating func hexBytes<S: Sequence>(_ d: S, limit: Int = .max) where S.Element == UInt8 {
         var n = 0
         for b in d {
             guard n < limit else { break }
-            if n > 0, let separator { t.bytes.append(separator) }
-            t.hex(UInt32(b), digits: 2)
+            hex(UInt32(b), digits: 2)
             n += 1
         }
-        return t.string
+    }
+
+    /// The bytes of a digest in hex, optionally separated (`aa:bb:…`): written straight into
+    /// the string's storage (one allocation).
+    static func digest<S: Sequence>(_ d: S, separator: UInt8? = nil, limit: Int = .max) -> String where S.Element == UInt8 {
+        let count = Swift.min(limit, 64)
+        return String(unsafeUninitializedCapacity: count * 3) { out in
+            var i = 0, n = 0
+            for b in d {
+                guard n < limit, i + 3 <= out.count else { break }
+                if n > 0, let separator {
+                    out[i] = separator
+                    i += 1
+                }
+                out[i] = hexDigits[Int(b >> 4)]
+                out[i + 1] = hexDigits[Int(b & 0xF)]
+                i += 2
+                n += 1
+            }
+            return i
+        }
     }
 }

@@ -192,4 +192,5 @@ final class ParserScratch {
     var builder = BufferBlock.Builder()
     var fields: [HTTPParser.Field] = []
     var pieces: [Range<Int>] = []
+    var hello = TLSParser.HelloLists()
 }

@@ -127,6 +127,30 @@ final class TLSParser {
         ASCIIText.digest(Insecure.MD5.hash(data: bytes))
     }
 
+    /// The value lists of a hello and the fingerprint texts, reused from hello to hello (kept
+    /// in the pipeline's parser scratch).
+    struct HelloLists {
+        var ciphers: [UInt16] = []
+        var extensions: [UInt16] = []
+        var groups: [UInt16] = []
+        var formats: [UInt8] = []
+        var signatureAlgorithms: [UInt16] = []
+        var versions: [UInt16] = []
+        var sorted: [UInt16] = []
+        var text = ASCIIText(capacity: 0)
+        var hashed = ASCIIText(capacity: 0)
+
+        mutating func clear() {
+            ciphers.removeAll(keepingCapacity: true)
+            extensions.removeAll(keepingCapacity: true)
+            groups.removeAll(keepingCapacity: true)
+            formats.removeAll(keepingCapacity: true)
+            signatureAlgorithms.removeAll(keepingCapacity: true)
+            versions.removeAll(keepingCapacity: true)
+            text.bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
     func clientHello(_ m: ByteView, events: inout [AppEvent]) {
         guard let version = m.u16(0), let sidLength = m.u8(34) else { return }
         clientVersion = version
@@ -135,53 +159,55 @@ final class TLSParser {
         offset += 2 + Int(cipherLength)
         guard let compLength = m.u8(offset) else { return }
         offset += 1 + Int(compLength)
-        var cipherList: [UInt16] = []
+        var l = HelloLists()
+        swap(&l, &scratch.hello)
+        defer {
+            l.clear()
+            swap(&l, &scratch.hello)
+        }
         var i = 0
-        while let c = ciphers.u16(i) { if !TLSParser.isGREASE(c) { cipherList.append(c) }; i += 2 }
-        var extensions: [UInt16] = [], groups: [UInt16] = [], formats: [UInt8] = []
-        var alpn: [UInt8]? = nil, signatureAlgorithms: [UInt16] = [], supportedVersions: [UInt16] = []
+        while let c = ciphers.u16(i) { if !TLSParser.isGREASE(c) { l.ciphers.append(c) }; i += 2 }
+        var alpn: ByteView? = nil
         if let extLength = m.u16(offset), let exts = m.slice(offset + 2, Int(extLength)) {
             var e = 0
             while let type = exts.u16(e), let length = exts.u16(e + 2), let body = exts.slice(e + 4, Int(length)) {
-                if !TLSParser.isGREASE(type) { extensions.append(type) }
+                if !TLSParser.isGREASE(type) { l.extensions.append(type) }
                 switch type {
                 case 0:  // server_name: list length, type 0, name length, name
                     if let nameLength = body.u16(3), let name = body.slice(5, Int(nameLength)) { sni = name.toArray() }
                 case 10:
                     var g = 2
-                    while g < Int(body.u16(0) ?? 0) + 2, let v = body.u16(g) { if !TLSParser.isGREASE(v) { groups.append(v) }; g += 2 }
+                    while g < Int(body.u16(0) ?? 0) + 2, let v = body.u16(g) { if !TLSParser.isGREASE(v) { l.groups.append(v) }; g += 2 }
                 case 11:
-                    if let n = body.u8(0) { for k in 0..<Int(n) { if let f = body.u8(1 + k) { formats.append(f) } } }
+                    if let n = body.u8(0) { for k in 0..<Int(n) { if let f = body.u8(1 + k) { l.formats.append(f) } } }
                 case 13:  // signature_algorithms, in the client's order
                     var g = 2
-                    while g < Int(body.u16(0) ?? 0) + 2, let v = body.u16(g) { signatureAlgorithms.append(v); g += 2 }
+                    while g < Int(body.u16(0) ?? 0) + 2, let v = body.u16(g) { l.signatureAlgorithms.append(v); g += 2 }
                 case 16:  // ALPN: list length, then length-prefixed names; the first one counts
-                    if let n = body.u8(2), let first = body.slice(3, Int(n)) { alpn = first.toArray() }
+                    if let n = body.u8(2), let first = body.slice(3, Int(n)) { alpn = first }
                 case 43:  // supported_versions
                     var g = 1
-                    while g < Int(body.u8(0) ?? 0) + 1, let v = body.u16(g) { if !TLSParser.isGREASE(v) { supportedVersions.append(v) }; g += 2 }
+                    while g < Int(body.u8(0) ?? 0) + 1, let v = body.u16(g) { if !TLSParser.isGREASE(v) { l.versions.append(v) }; g += 2 }
                 default: break
                 }
                 e += 4 + Int(length)
             }
         }
-        var text = ASCIIText(capacity: 256)
-        text.decimal(UInt32(version))
-        text.byte(UInt8(ascii: ","))
-        text.decimals(cipherList, separator: UInt8(ascii: "-"))
-        text.byte(UInt8(ascii: ","))
-        text.decimals(extensions, separator: UInt8(ascii: "-"))
-        text.byte(UInt8(ascii: ","))
-        text.decimals(groups, separator: UInt8(ascii: "-"))
-        text.byte(UInt8(ascii: ","))
-        text.decimals(formats, separator: UInt8(ascii: "-"))
-        let hash = TLSParser.md5(text.bytes)
-        ja3 = text.string
+        l.text.decimal(UInt32(version))
+        l.text.byte(UInt8(ascii: ","))
+        l.text.decimals(l.ciphers, separator: UInt8(ascii: "-"))
+        l.text.byte(UInt8(ascii: ","))
+        l.text.decimals(l.extensions, separator: UInt8(ascii: "-"))
+        l.text.byte(UInt8(ascii: ","))
+        l.text.decimals(l.groups, separator: UInt8(ascii: "-"))
+        l.text.byte(UInt8(ascii: ","))
+        l.text.decimals(l.formats, separator: UInt8(ascii: "-"))
+        let hash = TLSParser.md5(l.text.bytes)
+        ja3 = l.text.string
         ja3Hash = hash
-        let fingerprint = TLSParser.ja4(version: supportedVersions.max() ?? version, sni: sni != nil, ciphers: cipherList,
-                                        extensions: extensions, alpn: alpn, signatureAlgorithms: signatureAlgorithms)
+        let fingerprint = TLSParser.ja4(version: l.versions.max() ?? version, sni: sni != nil, alpn: alpn, lists: &l)
         ja4 = fingerprint
-        scratch.builder.add(.ja3String, text.bytes)
+        scratch.builder.add(.ja3String, l.text.bytes)
         scratch.builder.add(.ja3Hash, hash)
         if let sni { scratch.builder.add(.tlsSNI, sni) }
         scratch.builder.add(.ja4Hash, fingerprint)
@@ -192,6 +218,17 @@ final class TLSParser {
     /// GREASE values left out, the hashes SHA-256 truncated to 12 hex digits.
     static func ja4(version: UInt16, sni: Bool, ciphers: [UInt16], extensions: [UInt16], alpn: [UInt8]?,
                     signatureAlgorithms: [UInt16]) -> String {
+        var l = HelloLists()
+        l.ciphers = ciphers
+        l.extensions = extensions
+        l.signatureAlgorithms = signatureAlgorithms
+        return alpn.map { a in a.withUnsafeBytes { ja4(version: version, sni: sni, alpn: ByteView($0), lists: &l) } }
+            ?? ja4(version: version, sni: sni, alpn: nil, lists: &l)
+    }
+
+    /// JA4 from the lists of a hello (`ciphers`, `extensions`, `signatureAlgorithms`); the
+    /// other arrays of `lists` are work space.
+    static func ja4(version: UInt16, sni: Bool, alpn: ByteView?, lists l: inout HelloLists) -> String {
         var out = ASCIIText(capacity: 40)
         out.byte(UInt8(ascii: "t"))
         switch version {
@@ -207,11 +244,13 @@ final class TLSParser {
         default: out.text("00")
         }
         out.byte(UInt8(ascii: sni ? "d" : "i"))
-        for count in [min(ciphers.count, 99), min(extensions.count, 99)] {
+        func twoDigits(_ count: Int) {
             out.byte(UInt8(ascii: "0") + UInt8(count / 10))
             out.byte(UInt8(ascii: "0") + UInt8(count % 10))
         }
-        if let a = alpn, let first = a.first, let last = a.last {
+        twoDigits(min(l.ciphers.count, 99))
+        twoDigits(min(l.extensions.count, 99))
+        if let a = alpn, a.count > 0, let first = a.u8(0), let last = a.u8(a.count - 1) {
             let isAlnum: (UInt8) -> Bool = { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
             if isAlnum(first) && isAlnum(last) {
                 out.byte(first)
@@ -223,27 +262,33 @@ final class TLSParser {
         } else {
             out.text("00")
         }
-        func truncatedHash(_ text: ASCIIText) {
+        func truncatedHash() {
             out.byte(UInt8(ascii: "_"))
-            out.bytes.append(contentsOf: ASCIIText.digest(SHA256.hash(data: text.bytes), limit: 6).utf8)
+            out.hexBytes(SHA256.hash(data: l.hashed.bytes), limit: 6)
         }
-        if ciphers.isEmpty {
+        if l.ciphers.isEmpty {
             out.text("_000000000000")
         } else {
-            var b = ASCIIText(capacity: ciphers.count * 5)
-            b.hex4s(ciphers.sorted(), separator: UInt8(ascii: ","))
-            truncatedHash(b)
+            l.sorted.removeAll(keepingCapacity: true)
+            l.sorted.append(contentsOf: l.ciphers)
+            l.sorted.sort()
+            l.hashed.bytes.removeAll(keepingCapacity: true)
+            l.hashed.hex4s(l.sorted, separator: UInt8(ascii: ","))
+            truncatedHash()
         }
-        if extensions.isEmpty {
+        if l.extensions.isEmpty {
             out.text("_000000000000")
         } else {
-            var c = ASCIIText(capacity: extensions.count * 5 + signatureAlgorithms.count * 5 + 1)
-            c.hex4s(extensions.filter { $0 != 0x0000 && $0 != 0x0010 }.sorted(), separator: UInt8(ascii: ","))
-            if !signatureAlgorithms.isEmpty {
-                c.byte(UInt8(ascii: "_"))
-                c.hex4s(signatureAlgorithms, separator: UInt8(ascii: ","))
+            l.sorted.removeAll(keepingCapacity: true)
+            for e in l.extensions where e != 0x0000 && e != 0x0010 { l.sorted.append(e) }
+            l.sorted.sort()
+            l.hashed.bytes.removeAll(keepingCapacity: true)
+            l.hashed.hex4s(l.sorted, separator: UInt8(ascii: ","))
+            if !l.signatureAlgorithms.isEmpty {
+                l.hashed.byte(UInt8(ascii: "_"))
+                l.hashed.hex4s(l.signatureAlgorithms, separator: UInt8(ascii: ","))
             }
-            truncatedHash(c)
+            truncatedHash()
         }
         return out.string
     }
@@ -253,11 +298,16 @@ final class TLSParser {
         var offset = 35 + Int(sidLength)
         guard let cipher = m.u16(offset) else { return }
         offset += 3
-        var extensions: [UInt16] = []
+        var l = HelloLists()
+        swap(&l, &scratch.hello)
+        defer {
+            l.clear()
+            swap(&l, &scratch.hello)
+        }
         if let extLength = m.u16(offset), let exts = m.slice(offset + 2, Int(extLength)) {
             var e = 0
             while let type = exts.u16(e), let length = exts.u16(e + 2), let body = exts.slice(e + 4, Int(length)) {
-                extensions.append(type)
+                l.extensions.append(type)
                 if type == 43, let v = body.u16(0) { version = v }  // supported_versions: the real version
                 e += 4 + Int(length)
             }
@@ -266,16 +316,15 @@ final class TLSParser {
         serverCipher = cipher
         facts.tlsVersion = version
         defer { if version == 0x0304 && !logged { events.append(logEvent()) } }  // the rest of a 1.3 handshake is encrypted
-        var text = ASCIIText(capacity: 96)
-        text.decimal(UInt32(m.u16(0) ?? 0))
-        text.byte(UInt8(ascii: ","))
-        text.decimal(UInt32(cipher))
-        text.byte(UInt8(ascii: ","))
-        text.decimals(extensions, separator: UInt8(ascii: "-"))
-        let hash = TLSParser.md5(text.bytes)
-        ja3s = text.string
+        l.text.decimal(UInt32(m.u16(0) ?? 0))
+        l.text.byte(UInt8(ascii: ","))
+        l.text.decimal(UInt32(cipher))
+        l.text.byte(UInt8(ascii: ","))
+        l.text.decimals(l.extensions, separator: UInt8(ascii: "-"))
+        let hash = TLSParser.md5(l.text.bytes)
+        ja3s = l.text.string
         ja3sHash = hash
-        scratch.builder.add(.ja3sString, text.bytes)
+        scratch.builder.add(.ja3sString, l.text.bytes)
         scratch.builder.add(.ja3sHash, hash)
         events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: scratch.builder.build(), toServer: false))
     }
