@@ -304,7 +304,8 @@ public final class DetectionEngine {
     /// the address-indexed rules, and the rules checked on every packet.
     func collect(_ g: RuleGroup, _ packet: Packet, _ buffers: InspectionBuffers) {
         for slot in g.bufferSlots {
-            guard let db = g.databases[slot], let view = buffers.get(InspectionBuffer.allCases[slot]) else { continue }
+            guard let db = g.databases[slot],
+                  let view = buffers.get(unsafeBitCast(UInt8(truncatingIfNeeded: slot), to: InspectionBuffer.self)) else { continue }
             stats.prefilterScans &+= 1
             db.scan(view, scratch: scratch, into: candidates)
         }
@@ -648,14 +649,25 @@ public final class DetectionEngine {
 }
 
 /// The rules of one (protocol class, application protocol) group, ready for prefiltering.
-struct RuleGroup {
+/// A class, so the per-packet path takes it by reference instead of copying (and retaining)
+/// each of its arrays.
+final class RuleGroup {
     /// Prefilter database per buffer slot.
-    var databases: [PrefilterDatabase?]
+    let databases: [PrefilterDatabase?]
     /// Slots that have a database, so a packet only visits those.
-    var bufferSlots: [Int]
-    var always: [Int32]
-    var bySource: AddressRuleIndex
-    var byDestination: AddressRuleIndex
+    let bufferSlots: [Int]
+    let always: [Int32]
+    let bySource: AddressRuleIndex
+    let byDestination: AddressRuleIndex
+
+    init(databases: [PrefilterDatabase?], bufferSlots: [Int], always: [Int32], bySource: AddressRuleIndex,
+         byDestination: AddressRuleIndex) {
+        self.databases = databases
+        self.bufferSlots = bufferSlots
+        self.always = always
+        self.bySource = bySource
+        self.byDestination = byDestination
+    }
 }
 
 struct GroupBuilder {
