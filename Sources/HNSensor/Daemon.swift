@@ -387,7 +387,7 @@ public final class Daemon {
                     pool.flush()
                 }
             }
-            if let pipeline, now >= nextBoundary {
+            if pipeline != nil, now >= nextBoundary {
                 if stage.hasPending { stage.boundary() }
                 nextBoundary = now + 1_000_000_000
                 if let failure = stage.failure, now - lastEVEError > 10_000_000_000 {
