@@ -54,17 +54,28 @@ public final class StreamReassembler {
         var bytes: [UInt8]
     }
 
+    /// (Fields ordered and sized so they pack: 40 bytes a direction, 80 a flow.)
     struct Direction {
-        var started = false
         /// In-order bytes waiting for the peer's acknowledgement (IDS mode), and the sequence
         /// number of the first of them.
         var unacked: [UInt8] = []
+        var held: [Held] = []
+        /// Bytes handed on (counted up to 4 GiB: a depth beyond that is unlimited).
+        var deliveredCount: UInt32 = 0
+        /// Bytes of the held segments (bounded by the per-flow cap, itself under 4 GiB).
+        var heldCount: UInt32 = 0
+        var delivered: Int {
+            get { Int(deliveredCount) }
+            set { deliveredCount = UInt32(clamping: newValue) }
+        }
+        var heldBytes: Int {
+            get { Int(heldCount) }
+            set { heldCount = UInt32(newValue) }
+        }
         var unackedSeq: UInt32 = 0
         /// Sequence number of the next byte to deliver.
         var next: UInt32 = 0
-        var delivered = 0
-        var held: [Held] = []
-        var heldBytes = 0
+        var started = false
         var depthReached = false
     }
 
@@ -280,7 +291,7 @@ public final class StreamReassembler {
             }
             if bytes.isEmpty { return }
         }
-        guard dir.heldBytes + bytes.count <= limits.perFlowMemcap, memoryUsed + bytes.count <= limits.memcap else {
+        guard dir.heldBytes + bytes.count <= min(limits.perFlowMemcap, Int(UInt32.max)), memoryUsed + bytes.count <= limits.memcap else {
             stats.memcapDrops &+= 1
             return
         }

@@ -29,10 +29,11 @@ public final class IntelMatcher {
     public func copy() -> IntelMatcher { IntelMatcher(set: set, classify: classify) }
 
     public func flowStarted(_ flow: Flow) {
-        for (address, asSource) in [(flow.client, true), (flow.server, false)] {
-            if let hit = set.match(address: address) {
-                report(hit, seen: address.description, where: asSource ? "source address" : "destination address", flow: flow, time: flow.start)
-            }
+        if let hit = set.match(address: flow.client) {
+            report(hit, seen: flow.client.description, where: "source address", flow: flow, time: flow.start)
+        }
+        if let hit = set.match(address: flow.server) {
+            report(hit, seen: flow.server.description, where: "destination address", flow: flow, time: flow.start)
         }
     }
 
