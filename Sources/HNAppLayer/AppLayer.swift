@@ -31,7 +31,19 @@ public final class AppLayer {
         var seen = 0
         var failed = false
         var dnsTransactions = 0
+
+        /// Back to a new flow's state (for reuse from the pool).
+        func reset() {
+            parser = .none
+            seen = 0
+            failed = false
+            dnsTransactions = 0
+        }
     }
+
+    /// States of ended flows, reset, for the next flows (bounded).
+    var spareStates: [FlowState] = []
+    static let maxSpareStates = 1024
 
     /// DNS over TCP: 2-byte length framing of messages in the stream.
     final class DNSStream {
@@ -62,7 +74,7 @@ public final class AppLayer {
         let slot = Int(flow.slot)
         if slot >= states.count { states.append(contentsOf: repeatElement(nil, count: slot + 1 - states.count)) }
         if let s = states[slot] { return s }
-        let s = FlowState()
+        let s = spareStates.popLast() ?? FlowState()
         states[slot] = s
         return s
     }
@@ -90,6 +102,10 @@ public final class AppLayer {
         case .ftp(let p): p.flush(&events)
         case .smb(let p): p.flush(&events)
         default: break
+        }
+        if spareStates.count < AppLayer.maxSpareStates {
+            state.reset()
+            spareStates.append(state)
         }
     }
 

@@ -179,31 +179,43 @@ public final class StreamReassembler {
             collected.removeAll(keepingCapacity: true)
             defer { swap(&collected, &scratch) }
             var forced: [UInt8] = []
+            let inline = limits.inline
             withDirection(&state, toServer) { dir in
                 if !dir.started {
                     // Picked up midstream (or the SYN was missed): start at this segment.
                     dir.started = true
                     dir.next = packet.tcpSeq
                 }
-                accept(&dir, seq: packet.tcpSeq, payload: payload) { chunk in
-                    if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
+                guard !inline else {
+                    accept(&dir, seq: packet.tcpSeq, payload: payload) { chunk in
+                        if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
+                    }
+                    return
                 }
-                if !collected.isEmpty && !limits.inline {
-                    if unackedUsed + collected.count > limits.memcap {
+                // IDS mode: in-order bytes go straight to the end of the bytes waiting for
+                // acknowledgement (the buffer is moved out while `accept` works on `dir`).
+                var unacked: [UInt8] = []
+                swap(&unacked, &dir.unacked)
+                let before = unacked.count
+                accept(&dir, seq: packet.tcpSeq, payload: payload) { chunk in
+                    if case .data(let bytes) = chunk { unacked.append(contentsOf: bytes.rawBuffer) }
+                }
+                let added = unacked.count - before
+                if added > 0 {
+                    if unackedUsed + added > limits.memcap {
                         // Too much waits for acknowledgement over all flows: hand this
                         // direction's bytes on now rather than grow.
-                        stats.unackedForced &+= UInt64(dir.unacked.count + collected.count)
-                        unackedUsed -= dir.unacked.count
-                        forced = dir.unacked + collected
+                        stats.unackedForced &+= UInt64(unacked.count)
+                        unackedUsed -= before
+                        forced = unacked
                         dir.unackedSeq = dir.next
-                        dir.unacked = []
                         return
                     }
-                    // The collected bytes end where the stream now stands.
-                    if dir.unacked.isEmpty { dir.unackedSeq = dir.next &- UInt32(collected.count) }
-                    dir.unacked.append(contentsOf: collected)
-                    unackedUsed += collected.count
+                    // The new bytes end where the stream now stands.
+                    if before == 0 { dir.unackedSeq = dir.next &- UInt32(added) }
+                    unackedUsed += added
                 }
+                swap(&unacked, &dir.unacked)
             }
             if !forced.isEmpty {
                 forced.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) }
