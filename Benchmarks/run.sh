@@ -86,6 +86,44 @@ for w in 1 2; do
   fi
 done
 
+if [ -d ../shared/rulesets/et-open ]; then
+  # Loading ET Open (parsing, compiling the Vectorscan databases) is part of each ET Open row
+  # above and runs before the workers start: timed alone on an empty capture.
+  loads=()
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -o .bench/time.out -f "%e" $BIN/hnsensor replay --workers 1 --rules ../shared/rulesets/et-open .bench/empty.pcap > /dev/null 2>&1
+    loads+=("$(tail -1 .bench/time.out)")
+  done
+  echo
+  echo "ET Open loading alone (the same command on an empty capture, serial, before the workers start): $(printf '%s\n' "${loads[@]}" | median) s"
+fi
+
+# Steady state: long TLS and HTTP downloads, where nearly every packet is mid-flow data, so
+# allocations per packet show the packet path itself (per-flow and per-transaction costs are
+# spread over about 1,600 packets each).
+BULK=.bench/bulk-100.pcap
+[ -f "$BULK" ] || $BIN/hncapgen bulk --size 100 --out "$BULK"
+BULK_PACKETS=$($BIN/hnsensor replay --workers 1 --depth read "$BULK" | awk '/^packets/ {print $2}')
+BULK_FLOWS=$($BIN/hnsensor replay --workers 1 --depth flows "$BULK" | awk '/^flows/ {print $2}')
+head -c 24 "$BULK" > .bench/bulk-empty.pcap
+bulkalloc() { # name, args...
+  local name=$1; shift
+  HN_ALLOC_REPORT=.bench/alloc.out LD_PRELOAD=$PWD/.bench/alloc-count.so $BIN/hnsensor replay --workers 1 "$@" "$BULK" > /dev/null 2>&1
+  local full; full=$(cat .bench/alloc.out)
+  HN_ALLOC_REPORT=.bench/alloc.out LD_PRELOAD=$PWD/.bench/alloc-count.so $BIN/hnsensor replay --workers 1 "$@" .bench/bulk-empty.pcap > /dev/null 2>&1
+  local empty; empty=$(cat .bench/alloc.out)
+  awk -v n="$name" -v f="$full" -v e="$empty" -v p="$BULK_PACKETS" -v c="$BULK_FLOWS" 'BEGIN {
+    printf "| %s | %d | %.4f | %.0f |\n", n, f - e, (f - e) / p, (f - e) / c }'
+}
+echo
+echo "steady state: $BULK ($BULK_PACKETS packets, $BULK_FLOWS flows of 1-2 MB downloads, one transaction each); one worker"
+echo
+echo "| configuration | allocations | per packet | per flow |"
+echo "|---|---:|---:|---:|"
+bulkalloc "decode + flows" --depth flows
+bulkalloc "+ streams and application parsers"
+bulkalloc "+ default rules (Rules/)" --rules Rules
+
 echo
 echo "memory per tracked flow: .bench/flows-$FLOWS.pcap ($FLOWS TCP connections open at the end, flow.memcap 2 GiB);"
 echo "peak RSS of the run minus that of the same command on the 72-packet benign capture, divided by the flows"

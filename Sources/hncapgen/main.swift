@@ -6,6 +6,7 @@ import Glibc
 /// hncapgen: writes the project's labelled captures.
 ///   hncapgen [--out DIR] [SCENARIO...]     scenario captures and their .labels.json
 ///   hncapgen bench --size MB --out FILE    a large benchmark capture
+///   hncapgen bulk --size MB --out FILE     long TLS and HTTP downloads (steady-state cost)
 ///   hncapgen indicators --count N --out F  a Zeek Intel file of N generated indicators
 ///   hncapgen flows --count N --out F       a capture of N TCP connections open at once
 func fail(_ message: String) -> Never {
@@ -21,8 +22,8 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
-if args.first == "bench" {
-    args.removeFirst()
+if args.first == "bench" || args.first == "bulk" {
+    let bulk = args.removeFirst() == "bulk"
     var size = 300, out: String? = nil
     while !args.isEmpty {
         let a = args.removeFirst()
@@ -32,11 +33,10 @@ if args.first == "bench" {
         default: fail("unknown argument '\(a)'")
         }
     }
-    guard let out else { fail("bench needs --out FILE") }
+    guard let out else { fail("\(bulk ? "bulk" : "bench") needs --out FILE") }
     guard let f = fopen(out + ".tmp", "wb") else { fail("\(out): cannot create") }
-    let result = BenchCapture.write(targetBytes: size << 20) { bytes in
-        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-    }
+    let sink: ([UInt8]) -> Void = { bytes in _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) } }
+    let result = bulk ? BulkCapture.write(targetBytes: size << 20, sink: sink) : BenchCapture.write(targetBytes: size << 20, sink: sink)
     fclose(f)
     rename(out + ".tmp", out)
     print("\(out): \(result.packets) packets, \(result.flows) flows")
