@@ -27,7 +27,7 @@ public final class EVEWriter {
     func header(_ timestamp: Int64, type: String, flowID: UInt64?, segment: UInt16?) {
         json.clear()
         json.beginObject()
-        json.field("timestamp", EVETime.format(timestamp))
+        json.time("timestamp", timestamp)
         if let flowID { json.field("flow_id", flowID) }
         if let segment, Int(segment) < segmentNames.count { json.field("in_iface", segmentNames[Int(segment)]) }
         json.field("event_type", type)
@@ -77,8 +77,8 @@ public final class EVEWriter {
         json.field("pkts_toclient", f.packetsToClient)
         json.field("bytes_toserver", f.bytesToServer)
         json.field("bytes_toclient", f.bytesToClient)
-        json.field("start", EVETime.format(f.start))
-        json.field("end", EVETime.format(f.last))
+        json.time("start", f.start)
+        json.time("end", f.last)
         json.field("age", Int((f.last - f.start) / 1_000_000_000))
         json.field("state", f.state.name)
         json.field("reason", reason.name)
@@ -107,8 +107,12 @@ public final class EVEWriter {
     }
 
     func hex(_ value: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(value >> 4)], digits[Int(value & 0xF)]])
+        // Two ASCII characters: a small string, no allocation.
+        String(unsafeUninitializedCapacity: 2) { out in
+            out[0] = JSONWriter.hexDigits[Int(value >> 4)]
+            out[1] = JSONWriter.hexDigits[Int(value & 0xF)]
+            return 2
+        }
     }
 
     /// A `stats` record: a tree of named counters, written in the order given.
@@ -201,7 +205,7 @@ public final class EVEWriter {
             json.field("pkts_toclient", flow.packetsToClient)
             json.field("bytes_toserver", flow.bytesToServer)
             json.field("bytes_toclient", flow.bytesToClient)
-            json.field("start", EVETime.format(flow.start))
+            json.time("start", flow.start)
             json.field("src_ip", flow.client.description)
             json.field("dest_ip", flow.server.description)
             if flow.proto == 6 || flow.proto == 17 || flow.proto == 132 {

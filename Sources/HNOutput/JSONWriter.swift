@@ -75,12 +75,47 @@ public struct JSONWriter {
 
     public mutating func number(_ value: Int) {
         valueSeparator()
-        bytes.append(contentsOf: String(value).utf8)
+        if value < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            appendDigits(value.magnitude)
+        } else {
+            appendDigits(UInt(value))
+        }
     }
 
     public mutating func unsigned(_ value: UInt64) {
         valueSeparator()
-        bytes.append(contentsOf: String(value).utf8)
+        appendDigits(UInt(value))
+    }
+
+    /// A timestamp in EVE's format, as a string value.
+    public mutating func time(_ key: String, _ nanos: Int64) {
+        self.key(key)
+        valueSeparator()
+        bytes.append(UInt8(ascii: "\""))
+        EVETime.write(nanos, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Decimal digits of `value`, written in place (no intermediate string).
+    mutating func appendDigits(_ value: UInt) {
+        if value < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
+        var v = value, n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while v > 0 {
+                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                n += 1
+            }
+            while n > 0 {
+                n -= 1
+                bytes.append(d[n])
+            }
+        }
     }
 
     public mutating func bool(_ value: Bool) {
@@ -92,34 +127,100 @@ public struct JSONWriter {
     /// Invalid UTF-8 cannot occur here: Swift strings are valid Unicode.
     mutating func appendString(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20, 0x7F:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
+        var value = value
+        value.withUTF8 { utf8 in
+            // Most strings need no escape: copied in one go.
+            if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    bytes.append(0x5C)
+                    bytes.append(byte)
+                case 0x0A:
+                    bytes.append(0x5C)
+                    bytes.append(UInt8(ascii: "n"))
+                case 0x0D:
+                    bytes.append(0x5C)
+                    bytes.append(UInt8(ascii: "r"))
+                case 0x09:
+                    bytes.append(0x5C)
+                    bytes.append(UInt8(ascii: "t"))
+                case 0..<0x20, 0x7F:
+                    bytes.append(0x5C)
+                    bytes.append(UInt8(ascii: "u"))
+                    bytes.append(0x30)
+                    bytes.append(0x30)
+                    bytes.append(JSONWriter.hexDigits[Int(byte >> 4)])
+                    bytes.append(JSONWriter.hexDigits[Int(byte & 0xF)])
+                default:
+                    bytes.append(byte)
+                }
             }
         }
         bytes.append(UInt8(ascii: "\""))
     }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }
 
 /// Formats packet timestamps as Suricata's EVE does: `2024-05-01T10:00:00.123456+0000`.
 /// Always UTC, so the same capture gives the same text on every machine.
 public enum EVETime {
     public static func format(_ nanos: Int64) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        write(nanos, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the text of `format` to `bytes` (no intermediate strings).
+    public static func write(_ nanos: Int64, into bytes: inout [UInt8]) {
         let totalMicros = nanos >= 0 ? nanos / 1_000 : (nanos - 999) / 1_000
         var seconds = totalMicros >= 0 ? totalMicros / 1_000_000 : (totalMicros - 999_999) / 1_000_000
         let micros = totalMicros - seconds * 1_000_000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         seconds -= days * 86_400
         let (year, month, day) = civil(fromDays: days)
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2)).\(pad(micros, 6))+0000"
+        pad(year, 4, &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        pad(month, 2, &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        pad(day, 2, &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        pad(seconds / 3600, 2, &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        pad(seconds / 60 % 60, 2, &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        pad(seconds % 60, 2, &bytes)
+        bytes.append(UInt8(ascii: "."))
+        pad(micros, 6, &bytes)
+        bytes.append(contentsOf: "+0000".utf8)
+    }
+
+    /// `value` in decimal, zero-padded to `width` (wider values are written whole; a negative
+    /// value as `String(value)` would, padded after the sign's place as before).
+    static func pad(_ value: Int64, _ width: Int, _ bytes: inout [UInt8]) {
+        guard value >= 0 else {
+            bytes.append(contentsOf: pad(value, width).utf8)
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var v = value, n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                n += 1
+            } while v > 0
+            for _ in n..<max(n, width) { bytes.append(UInt8(ascii: "0")) }
+            while n > 0 {
+                n -= 1
+                bytes.append(d[n])
+            }
+        }
     }
 
     /// The calendar date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
