@@ -1,3 +1,5 @@
+import HNDecode
+
 /// ASCII text built byte by byte: fingerprints and digests in the parsers, without the
 /// intermediate strings that `String(_:radix:)` and `joined` make.
 struct ASCIIText {
@@ -14,21 +16,7 @@ struct ASCIIText {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func decimal(_ value: UInt32) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var v = value, n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                n += 1
-            } while v > 0
-            while n > 0 {
-                n -= 1
-                bytes.append(d[n])
-            }
-        }
-    }
+    mutating func decimal(_ value: UInt32) { DecimalText.append(UInt64(value), to: &bytes) }
 
     /// `value` in `digits` lower-case hex digits, zero-padded.
     mutating func hex(_ value: UInt32, digits: Int) {

@@ -2,14 +2,7 @@
 /// many concurrent clients doing HTTP, TLS, DNS, SSH and ping, until `targetBytes` is reached.
 public enum BenchCapture {
     public static func write(targetBytes: Int, seed: UInt64 = 0xBE_7C, sink: ([UInt8]) -> Void) -> (packets: Int, flows: Int) {
-        let header = CaptureWriter(format: .pcapMicro)
-        sink(header.bytes)
-        var written = header.bytes.count
-        var packets = 0, flows = 0
-        var t = Scenario.baseTime
-        var batch = 0
-        while written < targetBytes {
-            let s = Scenario(name: "bench", summary: "", seed: seed &+ UInt64(batch))
+        BatchedCapture.write(targetBytes: targetBytes, seed: seed, sink: sink) { s, batch, t in
             // 200 clients per batch, each starting a little later than the previous one.
             for i in 0..<200 {
                 let n = batch * 200 + i
@@ -31,16 +24,7 @@ public enum BenchCapture {
                     start = s.ping(client, Scenarios.gateway, at: start, count: 2)
                 }
             }
-            flows += s.labels.count
-            // Frames of a batch never precede the previous batch's: batches are 10 s apart.
-            let body = s.captureBody()
-            sink(body.bytes)
-            written += body.bytes.count
-            packets += body.count
-            t += 10_000_000_000
-            batch += 1
         }
-        return (packets, flows)
     }
 }
 
@@ -49,14 +33,7 @@ public enum BenchCapture {
 /// every packet is mid-flow data, so what a flow or a transaction costs is spread thin.
 public enum BulkCapture {
     public static func write(targetBytes: Int, seed: UInt64 = 0xB0_1C, sink: ([UInt8]) -> Void) -> (packets: Int, flows: Int) {
-        let header = CaptureWriter(format: .pcapMicro)
-        sink(header.bytes)
-        var written = header.bytes.count
-        var packets = 0, flows = 0
-        var t = Scenario.baseTime
-        var batch = 0
-        while written < targetBytes {
-            let s = Scenario(name: "bulk", summary: "", seed: seed &+ UInt64(batch))
+        BatchedCapture.write(targetBytes: targetBytes, seed: seed, sink: sink) { s, batch, t in
             for i in 0..<10 {
                 let n = batch * 10 + i
                 let client = Host("10.\(40 + n % 8).\((n / 8) % 250 + 1).\(n % 200 + 10)", mac: UInt8(n & 0xFF))
@@ -78,7 +55,26 @@ public enum BulkCapture {
                     http.close()
                 }
             }
+        }
+    }
+}
+
+/// Writes a capture batch by batch (batches 10 s apart in packet time) until `targetBytes`:
+/// `fill` adds a batch's sessions to a fresh scenario, given the batch number and its time.
+enum BatchedCapture {
+    static func write(targetBytes: Int, seed: UInt64, sink: ([UInt8]) -> Void,
+                      fill: (Scenario, Int, Int64) -> Void) -> (packets: Int, flows: Int) {
+        let header = CaptureWriter(format: .pcapMicro)
+        sink(header.bytes)
+        var written = header.bytes.count
+        var packets = 0, flows = 0
+        var t = Scenario.baseTime
+        var batch = 0
+        while written < targetBytes {
+            let s = Scenario(name: "batch", summary: "", seed: seed &+ UInt64(batch))
+            fill(s, batch, t)
             flows += s.labels.count
+            // Frames of a batch never precede the previous batch's: batches are 10 s apart.
             let body = s.captureBody()
             sink(body.bytes)
             written += body.bytes.count

@@ -1,3 +1,5 @@
+import HNDecode
+
 /// Appends JSON text to a byte buffer without building an intermediate tree: the EVE writer
 /// emits one record per line with keys in a fixed order, so output is byte-identical for the
 /// same input. Commas are tracked per nesting level.
@@ -99,23 +101,7 @@ public struct JSONWriter {
 
     /// Decimal digits of `value`, written in place (no intermediate string).
     mutating func appendDigits(_ value: UInt) {
-        if value < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
-        var v = value, n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while v > 0 {
-                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                n += 1
-            }
-            while n > 0 {
-                n -= 1
-                bytes.append(d[n])
-            }
-        }
+        DecimalText.append(UInt64(value), to: &bytes)
     }
 
     public mutating func bool(_ value: Bool) {
@@ -207,20 +193,7 @@ public enum EVETime {
             bytes.append(contentsOf: pad(value, width).utf8)
             return
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var v = value, n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                n += 1
-            } while v > 0
-            for _ in n..<max(n, width) { bytes.append(UInt8(ascii: "0")) }
-            while n > 0 {
-                n -= 1
-                bytes.append(d[n])
-            }
-        }
+        DecimalText.append(UInt64(value), minDigits: width, to: &bytes)
     }
 
     /// The calendar date of a day count since 1970-01-01 (Howard Hinnant's algorithm).

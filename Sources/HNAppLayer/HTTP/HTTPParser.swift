@@ -338,6 +338,19 @@ final class HTTPParser {
         case failed
     }
 
+    /// Finds the end of the head starting at `start` and hands `parse` where its lines end
+    /// and where its body starts; a head still open past `maxHeadBytes` stops the direction.
+    func readHead(_ b: UnsafeRawBufferPointer, from start: Int, tooLong: String, _ parse: (Int, Int) -> Bool) -> HeadResult {
+        guard let end = HTTPParser.findHeadEnd(b, from: start) else {
+            if b.count - start > HTTPParser.maxHeadBytes {
+                anomalies.append(tooLong)
+                return .failed
+            }
+            return .wait
+        }
+        return parse(end.headEnd, end.bodyStart) ? .head(bodyStart: end.bodyStart) : .failed
+    }
+
     func parseRequests(_ events: inout [AppEvent]) {
         var consumed = 0
         loop: while consumed < requestBuffer.count {
@@ -346,16 +359,10 @@ final class HTTPParser {
                 // Leading blank lines between requests are tolerated.
                 while consumed < requestBuffer.count && (requestBuffer[consumed] == 0x0D || requestBuffer[consumed] == 0x0A) { consumed += 1 }
                 let start = consumed
-                let result = requestBuffer.withUnsafeBytes { b -> HeadResult in
-                    guard let end = HTTPParser.findHeadEnd(b, from: start) else {
-                        if b.count - start > HTTPParser.maxHeadBytes {
-                            anomalies.append("request head too long")
-                            return .failed
-                        }
-                        return .wait
+                let result = requestBuffer.withUnsafeBytes { b in
+                    readHead(b, from: start, tooLong: "request head too long") {
+                        requestHead(b, start: start, linesEnd: $0, headEnd: $1, events: &events)
                     }
-                    guard requestHead(b, start: start, linesEnd: end.headEnd, headEnd: end.bodyStart, events: &events) else { return .failed }
-                    return .head(bodyStart: end.bodyStart)
                 }
                 switch result {
                 case .wait: break loop
@@ -547,16 +554,10 @@ final class HTTPParser {
             case .head:
                 while consumed < responseBuffer.count && (responseBuffer[consumed] == 0x0D || responseBuffer[consumed] == 0x0A) { consumed += 1 }
                 let start = consumed
-                let result = responseBuffer.withUnsafeBytes { b -> HeadResult in
-                    guard let end = HTTPParser.findHeadEnd(b, from: start) else {
-                        if b.count - start > HTTPParser.maxHeadBytes {
-                            anomalies.append("response head too long")
-                            return .failed
-                        }
-                        return .wait
+                let result = responseBuffer.withUnsafeBytes { b in
+                    readHead(b, from: start, tooLong: "response head too long") { linesEnd, _ in
+                        responseHead(b, start: start, linesEnd: linesEnd, events: &events)
                     }
-                    guard responseHead(b, start: start, linesEnd: end.headEnd, events: &events) else { return .failed }
-                    return .head(bodyStart: end.bodyStart)
                 }
                 switch result {
                 case .wait: break loop
