@@ -462,7 +462,6 @@ public final class Pipeline {
         let toServer = tracked.direction == .toServer
         let position = tracked.position
         if packet.ipProto == 6 {
-            let id = flows[position].id
             streamData[0].removeAll(keepingCapacity: true)
             streamData[1].removeAll(keepingCapacity: true)
             // The bytes are kept for stream-level matching only when there are rules.
