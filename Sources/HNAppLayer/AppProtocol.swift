@@ -27,22 +27,3 @@ public enum AppProtocol {
         id == 0 || Int(id) >= names.count ? nil : names[Int(id)]
     }
 }
-
-/// A value for each direction of a flow (to the server: 0, to the client: 1), stored inline:
-/// a parser's per-direction state costs no array of its own.
-struct Both<T> {
-    var toServer: T
-    var toClient: T
-
-    init(_ value: T) {
-        toServer = value
-        toClient = value
-    }
-
-    subscript(direction: Int) -> T {
-        get { direction == 0 ? toServer : toClient }
-        _modify {
-            if direction == 0 { yield &toServer } else { yield &toClient }
-        }
-    }
-}

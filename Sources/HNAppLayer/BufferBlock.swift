@@ -6,9 +6,9 @@ import HNDecode
 /// carries (an HTTP request head has about twenty). Immutable once built; views into it stay
 /// valid while any copy of the block lives.
 public struct BufferBlock: Sequence, ExpressibleByArrayLiteral, @unchecked Sendable {
+    /// The number of table entries (the bytes follow the table).
     public struct Header {
         public var entries: Int
-        public var bytes: Int
     }
 
     @usableFromInline
@@ -25,11 +25,7 @@ public struct BufferBlock: Sequence, ExpressibleByArrayLiteral, @unchecked Senda
     public static let empty = BufferBlock(storage: nil)
 
     /// A block from whole arrays (tests, rarely used paths).
-    public init(arrayLiteral elements: (InspectionBuffer, [UInt8])...) {
-        var b = Builder()
-        for (buffer, bytes) in elements { b.add(buffer, bytes) }
-        self = b.build()
-    }
+    public init(arrayLiteral elements: (InspectionBuffer, [UInt8])...) { self.init(elements) }
 
     /// A block from whole arrays.
     public init(_ elements: [(InspectionBuffer, [UInt8])]) {
@@ -156,9 +152,9 @@ public struct BufferBlock: Sequence, ExpressibleByArrayLiteral, @unchecked Senda
             guard !table.isEmpty else { return .empty }
             let tableBytes = table.count * BufferBlock.entrySize
             let total = tableBytes + bytes.count
-            let storage = unsafeDowncast(Storage.create(minimumCapacity: total) { _ in Header(entries: 0, bytes: 0) },
+            let storage = unsafeDowncast(Storage.create(minimumCapacity: total) { _ in Header(entries: 0) },
                                          to: Storage.self)
-            storage.header = Header(entries: table.count, bytes: bytes.count)
+            storage.header = Header(entries: table.count)
             storage.withUnsafeMutablePointerToElements { base in
                 let raw = UnsafeMutableRawPointer(base)
                 for (i, e) in table.enumerated() {

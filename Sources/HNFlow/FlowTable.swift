@@ -172,7 +172,7 @@ public final class FlowTable {
                 f.pointee.reset = reset
                 if action == .reuse { return (true, 0, 0) }
             }
-            let oldExpiry = f.pointee.last &+ timeouts.nanos(proto: f.pointee.proto, state: f.pointee.state)
+            let oldExpiry = FlowTable.expiry(last: f.pointee.last, proto: f.pointee.proto, state: f.pointee.state, timeouts)
             let length = UInt64(packet.captureLength)
             if toServer {
                 f.pointee.packetsToServer &+= 1
@@ -192,7 +192,7 @@ public final class FlowTable {
             let state = FlowTable.flowState(proto: f.pointee.proto, tcp: f.pointee.tcpState,
                                             toServer: f.pointee.packetsToServer, toClient: f.pointee.packetsToClient)
             f.pointee.state = state
-            return (false, oldExpiry, f.pointee.last &+ timeouts.nanos(proto: f.pointee.proto, state: state))
+            return (false, oldExpiry, FlowTable.expiry(last: f.pointee.last, proto: f.pointee.proto, state: state, timeouts))
         }
         if reuse {
             stats.reused &+= 1
@@ -346,7 +346,13 @@ public final class FlowTable {
 
     @usableFromInline
     func expiry(of f: Flow) -> Int64 {
-        f.last &+ timeouts.nanos(proto: f.proto, state: f.state)
+        FlowTable.expiry(last: f.last, proto: f.proto, state: f.state, timeouts)
+    }
+
+    /// When a flow last seen at `last` times out in `state`.
+    @inline(__always)
+    static func expiry(last: Int64, proto: UInt8, state: FlowState, _ timeouts: FlowTimeouts) -> Int64 {
+        last &+ timeouts.nanos(proto: proto, state: state)
     }
 
     /// The second of the timer wheel a time falls in (floor division, so times before 1970

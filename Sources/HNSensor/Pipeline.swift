@@ -72,7 +72,7 @@ public final class Pipeline {
     var events: [AppEvent] = []
     /// Stream bytes handed to the parsers on this packet, per direction (to server, to
     /// client): the reassembled data a transaction of the other direction is inspected with.
-    var streamData: [[UInt8]] = [[], []]
+    var streamData = Both<[UInt8]>([])
 
     /// A transaction's inspection buffers waiting for a packet of its own direction.
     struct PendingTransaction {
@@ -89,16 +89,6 @@ public final class Pipeline {
         var events: [AppEvent] { [first] + more }
     }
 
-    /// Waiting transactions of one flow, to the server (0) and to the client (1).
-    struct PendingSlots {
-        var toServer: [PendingTransaction] = []
-        var toClient: [PendingTransaction] = []
-
-        subscript(direction: Int) -> [PendingTransaction] {
-            get { direction == 0 ? toServer : toClient }
-            set { if direction == 0 { toServer = newValue } else { toClient = newValue } }
-        }
-    }
     /// Per flow id and direction: stream rules that already alerted on a packet since the
     /// direction's stream was last inspected (so a match inside one segment alerts once).
     var streamAlerted: [UInt64: [Set<Int>]] = [:]
@@ -113,7 +103,7 @@ public final class Pipeline {
     var windowScratch: [UInt8] = []
 
     /// Per flow id: waiting transactions to the server (0) and to the client (1).
-    var pendingTransactions: [UInt64: PendingSlots] = [:]
+    var pendingTransactions: [UInt64: Both<[PendingTransaction]>] = [:]
     /// The transactions inspected on this packet and those deferred (reused arrays).
     var groupScratch: [PendingTransaction] = []
     var deferredScratch: [PendingTransaction] = []
@@ -121,7 +111,7 @@ public final class Pipeline {
     var streamBlocks = BufferBlock.Builder()
     /// The events and the flushed stream bytes of a flow being ended (reused).
     var endingScratch: [AppEvent] = []
-    var flushScratch: ([UInt8], [UInt8]) = ([], [])
+    var flushScratch = Both<[UInt8]>([])
     /// Bounds so a flood of half-open transactions cannot grow memory.
     static let maxPendingFlows = 1 << 16
     static let maxPendingTransactions = 64
@@ -281,11 +271,7 @@ public final class Pipeline {
         if !pendingTransactions.isEmpty, let flow, let index = pendingTransactions.index(forKey: flow.id),
            !pendingTransactions.values[index][d].isEmpty {
             groups.append(contentsOf: pendingTransactions.values[index][d])
-            if d == 0 {
-                pendingTransactions.values[index].toServer.removeAll(keepingCapacity: true)
-            } else {
-                pendingTransactions.values[index].toClient.removeAll(keepingCapacity: true)
-            }
+            pendingTransactions.values[index][d].removeAll(keepingCapacity: true)
         }
         // The stream bytes of each direction, as a block shared by the transactions it completed.
         var streamBlock: (BufferBlock?, BufferBlock?) = (nil, nil)
@@ -313,13 +299,9 @@ public final class Pipeline {
             let other = 1 - d
             if let index = pendingTransactions.index(forKey: flow.id) {
                 let room = Pipeline.maxPendingTransactions - pendingTransactions.values[index][other].count
-                if other == 0 {
-                    pendingTransactions.values[index].toServer.append(contentsOf: deferred.prefix(room))
-                } else {
-                    pendingTransactions.values[index].toClient.append(contentsOf: deferred.prefix(room))
-                }
+                pendingTransactions.values[index][other].append(contentsOf: deferred.prefix(room))
             } else {
-                var slots = PendingSlots()
+                var slots = Both<[PendingTransaction]>([])
                 slots[other] = Array(deferred.prefix(Pipeline.maxPendingTransactions))
                 pendingTransactions[flow.id] = slots
             }
@@ -568,22 +550,20 @@ public final class Pipeline {
         }
         // The events and flushed bytes of the ending flow, in arrays reused from flow to flow.
         var ending: [AppEvent] = []
-        var flushed: ([UInt8], [UInt8]) = ([], [])
+        var flushed = Both<[UInt8]>([])
         swap(&ending, &endingScratch)
         swap(&flushed, &flushScratch)
         defer {
             ending.removeAll(keepingCapacity: true)
-            flushed.0.removeAll(keepingCapacity: true)
-            flushed.1.removeAll(keepingCapacity: true)
+            flushed.toServer.removeAll(keepingCapacity: true)
+            flushed.toClient.removeAll(keepingCapacity: true)
             swap(&ending, &endingScratch)
             swap(&flushed, &flushScratch)
         }
         var ended = flow
         let keep = detection != nil
         streams.flowEnded(slot: Int(flow.slot)) { chunk, direction in
-            if keep, case .data(let bytes) = chunk {
-                if direction { flushed.0.append(contentsOf: bytes.rawBuffer) } else { flushed.1.append(contentsOf: bytes.rawBuffer) }
-            }
+            if keep, case .data(let bytes) = chunk { flushed[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
             appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
         }
         appLayer.flowEnded(flow, events: &ending)
@@ -625,7 +605,7 @@ public final class Pipeline {
                 pseudo.sourcePort = direction ? flow.clientPort : flow.serverPort
                 pseudo.destinationPort = direction ? flow.serverPort : flow.clientPort
                 let facts = appLayer.facts(flow)
-                let stream = direction ? flushed.0 : flushed.1
+                let stream = flushed[direction ? 0 : 1]
                 stream.withUnsafeBytes { raw in
                     if !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
                     _ = detection.inspect(pseudo, packetNumber: packetNumber, flow: ended, flowKey: Int(flow.id), toServer: direction,

@@ -195,17 +195,12 @@ final class HTTPParser {
 
     /// Index in `fields` of the first field named `name` (lower-case), case-insensitively.
     func field(_ b: UnsafeRawBufferPointer, _ name: StaticString) -> Int? {
-        let n = name.utf8CodeUnitCount
-        let p = name.utf8Start
-        for (i, f) in fields.enumerated() where f.name.count == n {
-            var same = true
-            for k in 0..<n {
-                let c = b[f.name.lowerBound + k]
-                if (c >= 65 && c <= 90 ? c | 0x20 : c) != p[k] { same = false; break }
-            }
-            if same { return i }
-        }
-        return nil
+        fields.firstIndex { HTTPParser.equalsLowercased(b, $0.name, name) }
+    }
+
+    /// Adds the bytes of `b[r]` as `buffer`.
+    func add(_ buffer: InspectionBuffer, _ b: UnsafeRawBufferPointer, _ r: Range<Int>) {
+        builder.add(buffer, UnsafeRawBufferPointer(rebasing: b[r]))
     }
 
     /// Writes the value of a field (its pieces joined by spaces) into the open buffer.
@@ -280,8 +275,10 @@ final class HTTPParser {
         return true
     }
 
-    /// Writes `Name: value\r\n` for every field (`http.header`) into the open buffer.
-    func appendNormalizedHeaders(_ b: UnsafeRawBufferPointer) {
+    /// Adds `http.header` (`Name: value\r\n` for every field) and `http.header_names`
+    /// (`\r\nName\r\n…\r\n`).
+    func addHeaderBuffers(_ b: UnsafeRawBufferPointer) {
+        builder.begin(.httpHeader)
         for f in fields {
             builder.append(UnsafeRawBufferPointer(rebasing: b[f.name]))
             builder.append(0x3A)
@@ -290,10 +287,8 @@ final class HTTPParser {
             builder.append(0x0D)
             builder.append(0x0A)
         }
-    }
-
-    /// Writes `\r\nName\r\n…\r\n` (`http.header_names`) into the open buffer.
-    func appendHeaderNames(_ b: UnsafeRawBufferPointer) {
+        builder.end()
+        builder.begin(.httpHeaderNames)
         builder.append(0x0D)
         builder.append(0x0A)
         for f in fields {
@@ -303,6 +298,7 @@ final class HTTPParser {
         }
         builder.append(0x0D)
         builder.append(0x0A)
+        builder.end()
     }
 
     static let methods: [String] = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE", "PATCH",
@@ -433,14 +429,13 @@ final class HTTPParser {
     /// The inspection buffers of a request head, in one block.
     func requestHeadBlock(_ b: UnsafeRawBufferPointer, method: Range<Int>, uri: Range<Int>, protocol proto: Range<Int>,
                           line: Range<Int>, head: Range<Int>) -> BufferBlock {
-        func add(_ buffer: InspectionBuffer, _ r: Range<Int>) { builder.add(buffer, UnsafeRawBufferPointer(rebasing: b[r])) }
-        add(.httpMethod, method)
+        add(.httpMethod, b, method)
         builder.begin(.httpURI)
         percentDecode(b, uri)
         builder.end()
-        add(.httpURIRaw, uri)
-        add(.httpProtocol, proto)
-        add(.httpRequestLine, line)
+        add(.httpURIRaw, b, uri)
+        add(.httpProtocol, b, proto)
+        add(.httpRequestLine, b, line)
         if let i = field(b, "host") {
             // Lower-cased, without port (unless an IPv6 literal) and trailing dots.
             builder.begin(.httpHost)
@@ -463,16 +458,11 @@ final class HTTPParser {
         addField(.httpConnection, b, "connection")
         addField(.httpContentType, b, "content-type")
         addField(.httpContentLength, b, "content-length")
-        builder.begin(.httpHeader)
-        appendNormalizedHeaders(b)
-        builder.end()
         var nl = head.lowerBound
         while nl < head.upperBound && b[nl] != 0x0A { nl += 1 }
-        if nl < head.upperBound { add(.httpHeaderRaw, (nl + 1)..<head.upperBound) }
-        builder.begin(.httpHeaderNames)
-        appendHeaderNames(b)
-        builder.end()
-        add(.httpStart, head)
+        if nl < head.upperBound { add(.httpHeaderRaw, b, (nl + 1)..<head.upperBound) }
+        addHeaderBuffers(b)
+        add(.httpStart, b, head)
         return builder.build()
     }
 
@@ -608,20 +598,14 @@ final class HTTPParser {
         let (count, parts) = HTTPParser.split(b, first)
         let empty = first.upperBound..<first.upperBound
         let code = count > 1 ? parts.1 : empty
-        func add(_ buffer: InspectionBuffer, _ r: Range<Int>) { builder.add(buffer, UnsafeRawBufferPointer(rebasing: b[r])) }
-        add(.httpStatCode, code)
-        add(.httpStatMsg, count > 2 ? parts.2 : empty)
-        add(.httpResponseLine, first)
+        add(.httpStatCode, b, code)
+        add(.httpStatMsg, b, count > 2 ? parts.2 : empty)
+        add(.httpResponseLine, b, first)
         addField(.httpServer, b, "server")
         addField(.httpLocation, b, "location")
         addField(.httpContentType, b, "content-type")
         addField(.httpContentLength, b, "content-length")
-        builder.begin(.httpHeader)
-        appendNormalizedHeaders(b)
-        builder.end()
-        builder.begin(.httpHeaderNames)
-        appendHeaderNames(b)
-        builder.end()
+        addHeaderBuffers(b)
         transactions[nextResponse].response = builder.build()
         transactions[nextResponse].statusCode = Int(String(decoding: b[code], as: UTF8.self))
         responseFraming = (isChunked(b), contentLength(b))

@@ -123,9 +123,12 @@ final class TLSParser {
 
     static func isGREASE(_ v: UInt16) -> Bool { v & 0x0F0F == 0x0A0A && v >> 8 == v & 0xFF }
 
-    static func md5(_ bytes: [UInt8]) -> String {
+    /// The MD5 of `bytes` in hex (JA3, JA3S and HASSH hashes).
+    static func md5(_ bytes: UnsafeRawBufferPointer) -> String {
         ASCIIText.digest(Insecure.MD5.hash(data: bytes))
     }
+
+    static func md5(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes { md5($0) } }
 
     /// The value lists of a hello and the fingerprint texts, reused from hello to hello (kept
     /// in the pipeline's parser scratch).
@@ -335,7 +338,7 @@ final class TLSParser {
         let length = Int(l0) << 16 | Int(l1) << 8 | Int(l2)
         guard let der = m.slice(6, length), let summary = X509Summary.parse(der) else { return }
         certificate = summary
-        fingerprint = ASCIIText.digest(Insecure.SHA1.hash(data: Array(der.rawBuffer)), separator: UInt8(ascii: ":"))
+        fingerprint = ASCIIText.digest(Insecure.SHA1.hash(data: der.rawBuffer), separator: UInt8(ascii: ":"))
         var buffers: [(InspectionBuffer, [UInt8])] = [
             (.tlsCertSubject, (Array(summary.subject.utf8))), (.tlsCertIssuer, (Array(summary.issuer.utf8))),
             (.tlsCertSerial, (Array(summary.serial.utf8))), (.tlsCerts, (der.toArray())),
@@ -380,8 +383,4 @@ final class TLSParser {
         if let serverCipher { event.notes.append(.tlsCipher(serverCipher)) }
         return event
     }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
