@@ -1,4 +1,5 @@
 import CVectorscan
+import Glibc
 import HNDecode
 
 /// A Vectorscan block-mode database of literal fast patterns for one (protocol class,
@@ -36,8 +37,9 @@ public final class PrefilterDatabase: @unchecked Sendable {
         }
         var db: OpaquePointer? = nil
         var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
+        var platform = ScanPath.selected.platform
         let status: hs_error_t = withPointers(storage) { pointers in
-            hs_compile_multi(pointers, flags, ids, UInt32(literals.count), UInt32(HS_MODE_BLOCK), nil, &db, &error)
+            hs_compile_multi(pointers, flags, ids, UInt32(literals.count), UInt32(HS_MODE_BLOCK), &platform, &db, &error)
         }
         guard status == HS_SUCCESS, let db else {
             let message = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "status \(status)"
@@ -127,7 +129,141 @@ extension PrefilterDatabase {
     func scan(_ buffer: ByteView, scratch: PrefilterScratch, into candidates: CandidateSet) {
         guard buffer.count > 0, let base = buffer.rawBuffer.baseAddress else { return }
         let context = Unmanaged.passUnretained(candidates).toOpaque()
-        hs_scan(database, base.assumingMemoryBound(to: CChar.self), UInt32(min(buffer.count, Int(UInt32.max))), 0,
-                scratch.scratch, prefilterOnMatch, context)
+        _ = ScanPath.selected.scan(database, base.assumingMemoryBound(to: CChar.self), UInt32(min(buffer.count, Int(UInt32.max))), 0,
+                                   scratch.scratch, prefilterOnMatch, context)
     }
+}
+
+/// The Vectorscan block-scan entry point this process uses, chosen once after a known-answer
+/// check.
+///
+/// Vectorscan's fat runtime (Debian's build) dispatches `hs_scan` to code for the best
+/// instruction set the CPU has. Vectorscan 5.4.9's AVX-512 code misses literal matches
+/// depending on where the buffer starts: on an AVX-512 machine a lone one-byte literal was
+/// missed in 56 % of (length, position, alignment) cases and a pair of three-byte literals in
+/// 8 %, so the same packet could be a candidate or not depending on the address of its batch
+/// copy (and alerts on the worker count). Its AVX2, SSE4.2 and SSSE3 code found every one.
+/// So each entry point at or below the dispatched one is checked on literal sets of those
+/// shapes planted at every alignment, and the first that finds them all is used; databases
+/// are then compiled for that entry point's instruction set.
+public struct ScanPath: Sendable {
+    public typealias Entry = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, UInt32, UInt32, OpaquePointer?,
+                                             match_event_handler?, UnsafeMutableRawPointer?) -> hs_error_t
+    /// "dispatched", or the instruction set of the entry point used (avx2, corei7, core2).
+    public let name: String
+    /// Whether the entry point found every planted literal.
+    public let verified: Bool
+    /// What the dispatched entry point resolved to, when it could be told ("avx512", …).
+    public let dispatchedTo: String?
+    let scan: Entry
+    let platform: hs_platform_info_t
+
+    /// The entry point for this process (checked on first use).
+    public static let selected: ScanPath = choose()
+
+    /// The fat runtime's per-instruction-set entry points, best first, with the CPU features
+    /// a database may use with them.
+    static let variants: [(name: String, features: UInt64)] = [
+        ("avx512", UInt64(HS_CPU_FEATURES_AVX2) | UInt64(HS_CPU_FEATURES_AVX512)),
+        ("avx2", UInt64(HS_CPU_FEATURES_AVX2)), ("corei7", 0), ("core2", 0),
+    ]
+
+    static func choose() -> ScanPath {
+        var host = hs_platform_info_t()
+        hs_populate_platform(&host)
+        let dispatched = ScanPath(name: "dispatched", verified: false, dispatchedTo: nil, scan: hs_scan, platform: host)
+        // `hs_scan` is an indirect function: looking it up gives the entry point it resolved to.
+        let resolved = dlsym(nil, "hs_scan")
+        let entries = variants.map { v in (v, dlsym(nil, v.name + "_hs_scan")) }
+        guard let resolved, let index = entries.firstIndex(where: { $0.1 == resolved }) else {
+            // Not a fat runtime (or not resolvable): only the one entry point exists.
+            return dispatched.checked(dispatchedTo: nil)
+        }
+        let name = entries[index].0.name
+        for (variant, address) in entries[index...] {
+            guard let address else { continue }
+            var platform = host
+            platform.cpu_features = host.cpu_features & variant.features
+            let path = ScanPath(name: variant.name, verified: false, dispatchedTo: name,
+                                scan: unsafeBitCast(address, to: Entry.self), platform: platform)
+            let checked = path.checked(dispatchedTo: name)
+            if checked.verified { return checked }
+        }
+        return dispatched.checked(dispatchedTo: name)
+    }
+
+    /// This entry point with `verified` set by the known-answer check.
+    func checked(dispatchedTo: String?) -> ScanPath {
+        ScanPath(name: name, verified: findsEveryPlantedLiteral(), dispatchedTo: dispatchedTo, scan: scan, platform: platform)
+    }
+
+    /// Literal sets of the shapes the faulty code missed, each planted at the start, the middle,
+    /// the end and across the first 64-byte boundary of buffers of up to 200 bytes, at all 64
+    /// start alignments.
+    static let knownAnswerSets: [[[UInt8]]] = [
+        [[0x11]],
+        [Array("403".utf8), Array("302".utf8)],
+        [Array("40".utf8), Array("30".utf8)],
+        [Array("GET".utf8), [0x00, 0x01], Array("User-Agent".utf8), [0x7f]],
+    ]
+
+    func findsEveryPlantedLiteral() -> Bool {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: 512, alignment: 64)
+        defer { memory.deallocate() }
+        let bytes = memory.assumingMemoryBound(to: UInt8.self)
+        for set in ScanPath.knownAnswerSets {
+            var storage: [[CChar]] = set.map { lit in
+                lit.flatMap { b in Array("\\x".utf8) + Array(String(b, radix: 16).leftPadded(2).utf8) }.map { CChar(bitPattern: $0) } + [0]
+            }
+            var platform = self.platform
+            var db: OpaquePointer? = nil
+            var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
+            let flags = [UInt32](repeating: UInt32(HS_FLAG_SINGLEMATCH), count: set.count)
+            let ids = (0..<UInt32(set.count)).map { $0 }
+            let status = withPointers(storage) { hs_compile_multi($0, flags, ids, UInt32(set.count), UInt32(HS_MODE_BLOCK), &platform, &db, &error) }
+            storage.removeAll()
+            if let error { hs_free_compile_error(error) }
+            guard status == HS_SUCCESS, let db else { return false }
+            defer { hs_free_database(db) }
+            var scratch: OpaquePointer? = nil
+            guard hs_alloc_scratch(db, &scratch) == HS_SUCCESS, let scratch else { return false }
+            defer { hs_free_scratch(scratch) }
+            let found = FoundFlags()
+            let context = Unmanaged.passUnretained(found).toOpaque()
+            for (id, literal) in set.enumerated() {
+                for length in stride(from: literal.count, through: 200, by: 3) {
+                    let last = length - literal.count
+                    for position in Set([0, last / 2, max(0, last - 1), last, min(last, 63)]) {
+                        for alignment in 0..<64 {
+                            (bytes + alignment).update(repeating: UInt8(ascii: "x"), count: length)
+                            for (i, b) in literal.enumerated() { bytes[alignment + position + i] = b }
+                            found.ids = 0
+                            let rc = scan(db, UnsafeRawPointer(bytes + alignment).assumingMemoryBound(to: CChar.self), UInt32(length), 0,
+                                          scratch, { id, _, _, _, context in
+                                              Unmanaged<FoundFlags>.fromOpaque(context!).takeUnretainedValue().ids |= 1 << UInt64(id)
+                                              return 0
+                                          }, context)
+                            guard rc == HS_SUCCESS, found.ids & (1 << UInt64(id)) != 0 else { return false }
+                        }
+                    }
+                }
+            }
+        }
+        return true
+    }
+
+    final class FoundFlags { var ids: UInt64 = 0 }
+
+    /// One line for `hnsensor version` and `rules check`.
+    public var summary: String {
+        var text = "vectorscan scan path: " + (dispatchedTo == nil ? "hs_scan" : name)
+        if let dispatchedTo {
+            text += dispatchedTo == name ? " (as dispatched)" : " (dispatch chose \(dispatchedTo), which missed planted literals)"
+        }
+        return text + (verified ? ", known-answer check passed" : ", known-answer check FAILED: literal matches may be missed")
+    }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

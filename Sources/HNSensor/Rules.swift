@@ -126,6 +126,7 @@ public struct SensorEngines: @unchecked Sendable {
         var engines = SensorEngines()
         engines.ruleErrors = rules.signatures.errors.map(\.description)
         engines.warnings = rules.warnings
+        if !ScanPath.selected.verified { engines.warnings.append(ScanPath.selected.summary) }
         do {
             engines.detection = try DetectionEngine(ruleSet: rules.signatures, simulateIPS: simulateIPS)
         } catch {

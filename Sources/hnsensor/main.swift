@@ -103,7 +103,7 @@ struct Rules: ParsableCommand {
             print(RulesLoading.report(set))
             if let engine = try? DetectionEngine(ruleSet: set) {
                 let dbs = engine.databaseSummary
-                print("prefilter: \(dbs.count) Vectorscan databases, \(dbs.bytes / 1024) KiB")
+                print("prefilter: \(dbs.count) Vectorscan databases, \(dbs.bytes / 1024) KiB; \(ScanPath.selected.summary)")
                 let heavy = engine.alwaysCheckedGroups(minimum: 0)
                 if !heavy.isEmpty {
                     print("rules checked on every packet of their group: " + heavy.map { "\($0.0)/\($0.1) \($0.2)" }.joined(separator: ", "))
@@ -120,7 +120,7 @@ struct Version: ParsableCommand {
     func run() {
         print("hnsensor \(HNSensorVersion.string)")
         print(PacketSource.libraryVersion)
-        print(Libraries.vectorscanVersion)
+        print(Libraries.vectorscanVersion + "; " + ScanPath.selected.summary)
         print(Libraries.pcre2Version)
     }
 }
