@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,7 +53,7 @@ public struct RuleSet: Sendable {
             ruleFiles = try listFiles(signatures, suffix: ".rules")
         }
         ruleFiles += try listFiles(path, suffix: ".rules")
-        for file in ruleFiles { try set.loadRules(file: file, parser: parser) }
+        try set.loadRules(files: ruleFiles, parser: parser)
         for candidate in [path + "/classification.config", signatures + "/classification.config"] where exists(candidate) {
             try set.loadClassifications(file: candidate)
             break
@@ -63,6 +64,47 @@ public struct RuleSet: Sendable {
             break
         }
         return set
+    }
+
+    /// Reads `files` in order, parses them in parallel (the parser is a pure function of a
+    /// file's text: ET Open's 57 files parse in about half the time on two cores), and appends
+    /// their rules and errors in file order, so the result does not depend on the cores.
+    mutating func loadRules(files: [String], parser: RuleParser) throws(RuleLoadError) {
+        var read: [(file: String, text: String)] = []
+        for file in files { read.append((file, try RuleSet.read(file))) }
+        let texts = read
+        self.files += files
+        let parsed = ParsedFiles(count: texts.count)
+        DispatchQueue.concurrentPerform(iterations: texts.count) { i in
+            parsed.set(i, parser.parseFile(texts[i].text, file: texts[i].file))
+        }
+        for (rules, errors) in parsed.results {
+            self.rules += rules
+            self.errors += errors
+        }
+    }
+
+    /// One slot per file, each set by one parsing task (under a lock: the array is one value)
+    /// before `results` is read.
+    final class ParsedFiles: @unchecked Sendable {
+        private(set) var results: [(rules: [Rule], errors: [RuleError])]
+        private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+        init(count: Int) {
+            results = Array(repeating: ([], []), count: count)
+            pthread_mutex_init(lock, nil)
+        }
+
+        deinit {
+            pthread_mutex_destroy(lock)
+            lock.deallocate()
+        }
+
+        func set(_ i: Int, _ value: (rules: [Rule], errors: [RuleError])) {
+            pthread_mutex_lock(lock)
+            results[i] = value
+            pthread_mutex_unlock(lock)
+        }
     }
 
     mutating func loadRules(file: String, parser: RuleParser) throws(RuleLoadError) {
