@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CVectorscan", pkgConfig: "libhs", providers: [.apt(["libvectorscan-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
-        // signalfd and prctl for the daemon (headers only).
+        // signalfd, prctl and thread names (headers only).
         .systemLibrary(name: "CLinux"),
 
         .target(name: "HNDecode", swiftSettings: hotPath),

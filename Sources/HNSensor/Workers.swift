@@ -1,3 +1,4 @@
+import CLinux
 import HNAnomaly
 import HNDecode
 import HNDetect
@@ -266,8 +267,9 @@ enum Shard {
     }
 }
 
-/// Starts a detached-style POSIX thread running `body` (joined with `pthread_join`).
-func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+/// Starts a POSIX thread named `name` (as `top -H` and profilers show it; at most 15
+/// characters) running `body` (joined with `pthread_join`).
+func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> pthread_t {
     final class Box {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -279,6 +281,7 @@ func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
         return nil
     }, box)
     precondition(started == 0, "cannot start a thread: \(started)")
+    _ = hn_set_thread_name(thread, String(name.prefix(15)))
     return thread
 }
 
@@ -381,10 +384,10 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     func start() {
-        for worker in workers {
-            worker.thread = startThread { WorkerPool.run(worker) }
+        for (i, worker) in workers.enumerated() {
+            worker.thread = startThread(name: "hn-worker-\(i)") { WorkerPool.run(worker) }
         }
-        mergeThread = startThread { [self] in merge() }
+        mergeThread = startThread(name: "hn-merge") { [self] in merge() }
     }
 
     /// Takes one captured frame (capture thread). `bytes` is copied.

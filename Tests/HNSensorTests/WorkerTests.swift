@@ -84,7 +84,7 @@ import Glibc
     @Test func batchRingIsBoundedAndKeepsOrder() {
         let ring = BatchRing<Int>(capacity: 3)
         let received = BatchRing<[Int]>(capacity: 1)
-        let consumer = startThread {
+        let consumer = startThread(name: "test-consumer") {
             var got: [Int] = []
             for _ in 0..<1000 {
                 got.append(ring.pop())
