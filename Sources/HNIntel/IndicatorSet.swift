@@ -19,6 +19,11 @@ public struct IndicatorSet: Sendable {
     /// Prefix tables, longest prefix first: (length in the 128-bit space, network -> index).
     var prefixTables: [(length: Int, table: [IPAddress: Int32])] = []
     var exact: [IndicatorType: [String: Int32]] = [:]
+    /// Domain indicators by the FNV-1a hash of their normalised bytes, so an ASCII name (what
+    /// DNS, TLS SNI and HTTP hosts carry) is matched without building a string per parent
+    /// domain; a hit is checked byte for byte. Two domains with one hash turn it off.
+    var domainHashes: [UInt64: Int32] = [:]
+    var domainHashesUsable = true
 
     public init() {}
 
@@ -73,6 +78,10 @@ public struct IndicatorSet: Sendable {
             guard !value.isEmpty, IndicatorSet.valid(value, type) else { return false }
             guard exact[type]?[value] == nil else { return true }
             exact[type, default: [:]][value] = Int32(indicators.count)
+            if type == .domain {
+                let h = IndicatorSet.fnv1a(value.utf8)
+                if domainHashes[h] != nil { domainHashesUsable = false } else { domainHashes[h] = Int32(indicators.count) }
+            }
             indicators.append(Indicator(value: value, type: type, source: source, description: description))
         }
         return true
@@ -102,6 +111,7 @@ public struct IndicatorSet: Sendable {
     /// A domain indicator equal to `name` or to one of its parent domains.
     public func match(domain name: String) -> Int32? {
         guard let table = exact[.domain], !table.isEmpty else { return nil }
+        if domainHashesUsable, let answer = matchASCII(domain: name) { return answer }
         var candidate = Substring(IndicatorText.domain(name))
         while !candidate.isEmpty {
             if let hit = table[String(candidate)] { return hit }
@@ -109,6 +119,36 @@ public struct IndicatorSet: Sendable {
             candidate = candidate[candidate.index(after: dot)...]
         }
         return nil
+    }
+
+    /// `match(domain:)` for an ASCII name, on its bytes: nil when the name is not ASCII (the
+    /// caller then lower-cases it as Unicode), else the answer.
+    func matchASCII(domain name: String) -> Int32?? {
+        var name = name
+        return name.withUTF8 { bytes -> Int32?? in
+            var end = bytes.count
+            while end > 0 && bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
+            for b in bytes[..<end] where b >= 0x80 { return .none }
+            var start = 0
+            while start < end {
+                let candidate = bytes[start..<end]
+                if let index = domainHashes[IndicatorSet.fnv1a(candidate, lowercasing: true)],
+                   indicators[Int(index)].value.utf8.elementsEqual(candidate.lazy.map(IndicatorSet.asciiLower)) {
+                    return .some(index)
+                }
+                guard let dot = candidate.firstIndex(of: UInt8(ascii: ".")) else { break }
+                start = dot + 1
+            }
+            return .some(nil)
+        }
+    }
+
+    static func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+
+    static func fnv1a<C: Collection>(_ bytes: C, lowercasing: Bool = false) -> UInt64 where C.Element == UInt8 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(lowercasing ? asciiLower(b) : b)) &* 0x0000_0100_0000_01b3 }
+        return h
     }
 
     /// An exact match of a normalised value of `type` (URL, e-mail, software, hashes).

@@ -57,6 +57,30 @@ func load(_ text: String, file: String) -> IndicatorSet {
         #expect(set.match(domain: "example.net") == nil)
     }
 
+    /// ASCII names are matched on their bytes by hash; the answer must be the one the string
+    /// path (Unicode lower-casing, a string per parent domain) gives, for odd names too.
+    @Test func domainMatchingOnBytesAgreesWithTheStringPath() {
+        var set = IndicatorSet()
+        let source = set.source(named: "test", severity: 2)
+        for d in ["bad.example.net", "Example.ORG.", "a", ".lead.example", "xn--bcher-kva.example", "straße.example"] {
+            set.add(Substring(d), type: .domain, source: source, description: "")
+        }
+        var strings = set
+        strings.domainHashesUsable = false
+        let names = ["bad.example.net", "WWW.BAD.example.net", "x.bad.example.net...", "notbad.example.net", "example.net",
+                     "example.org", "deep.sub.EXAMPLE.org", "a", "b.a", "ba", ".a", "a.", "...", "", "lead.example",
+                     "x.lead.example", "x..lead.example", "XN--BCHER-KVA.example", "STRASSE.example", "Straße.example",
+                     "www.straße.example", "bad.example.net.evil"]
+        for name in names {
+            #expect(set.match(domain: name) == strings.match(domain: name), "\(name)")
+        }
+        #expect(set.match(domain: "WWW.BAD.example.net") != nil)
+        #expect(set.match(domain: "deep.sub.EXAMPLE.org") != nil)
+        #expect(set.match(domain: "x..lead.example") != nil)
+        #expect(set.match(domain: "www.straße.example") != nil)
+        #expect(set.match(domain: "ba") == nil)
+    }
+
     @Test func otherTypesMatchNormalisedValues() {
         let set = load(Self.file, file: "feed.intel")
         #expect(set.match("http://EVIL.example.org/drop/payload.exe", type: .url) != nil)
