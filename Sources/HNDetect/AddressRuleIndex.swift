@@ -6,7 +6,10 @@ import HNDecode
 /// cover all of it; a lookup is one binary search.
 struct AddressRuleIndex {
     var starts: [IPAddress] = []
-    var rules: [[Int32]] = []
+    /// The rules of segment `i` are `rules[offsets[i]..<offsets[i + 1]]` (one flat array, so
+    /// a lookup hands back a range instead of retaining a per-segment array).
+    var rules: [Int32] = []
+    var offsets: [Int32] = [0]
 
     var isEmpty: Bool { starts.isEmpty }
 
@@ -36,19 +39,22 @@ struct AddressRuleIndex {
             starts.append(b)
             var ids = active.map(\.rule)
             ids.sort()
-            var dedup: [Int32] = []
-            for id in ids where dedup.last != id { dedup.append(id) }
-            rules.append(dedup)
+            var last: Int32? = nil
+            for id in ids where last != id {
+                rules.append(id)
+                last = id
+            }
+            offsets.append(Int32(rules.count))
         }
     }
 
-    /// The rules whose set contains `address`.
-    func lookup(_ address: IPAddress) -> [Int32] {
+    /// Where in `rules` the rules whose set contains `address` are.
+    func lookup(_ address: IPAddress) -> Range<Int> {
         var lo = 0, hi = starts.count - 1, found = -1
         while lo <= hi {
             let mid = (lo + hi) >> 1
             if starts[mid] <= address { found = mid; lo = mid + 1 } else { hi = mid - 1 }
         }
-        return found < 0 ? [] : rules[found]
+        return found < 0 ? 0..<0 : Int(offsets[found])..<Int(offsets[found + 1])
     }
 }

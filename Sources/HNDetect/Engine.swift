@@ -312,14 +312,15 @@ public final class DetectionEngine {
         for index in g.always { candidates.add(Int(index)) }
         // Address-indexed rules: both packet addresses are looked up, since a `<>` rule may
         // match either way; evaluation checks the exact header.
-        if !g.bySource.isEmpty {
-            for index in g.bySource.lookup(packet.source) { candidates.add(Int(index)) }
-            for index in g.bySource.lookup(packet.destination) { candidates.add(Int(index)) }
+        func add(_ index: AddressRuleIndex) {
+            guard !index.isEmpty else { return }
+            index.rules.withUnsafeBufferPointer { rules in
+                for k in index.lookup(packet.source) { candidates.add(Int(rules[k])) }
+                for k in index.lookup(packet.destination) { candidates.add(Int(rules[k])) }
+            }
         }
-        if !g.byDestination.isEmpty {
-            for index in g.byDestination.lookup(packet.destination) { candidates.add(Int(index)) }
-            for index in g.byDestination.lookup(packet.source) { candidates.add(Int(index)) }
-        }
+        add(g.bySource)
+        add(g.byDestination)
     }
 
     // MARK: Evaluation
