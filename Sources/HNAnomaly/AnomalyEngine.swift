@@ -458,11 +458,68 @@ public enum DNSNames {
     /// to last is a short public suffix label (`example.co.uk`, `sante.public.lu` stays
     /// `public.lu`).
     public static func registeredDomain(_ name: String) -> String {
+        var bytes = name
+        if let domain = bytes.withUTF8(registeredDomain(printableASCII:)) { return domain }
+        return registeredDomain(unicode: name)
+    }
+
+    static func registeredDomain(unicode name: String) -> String {
         let labels = name.lowercased().split(separator: ".")
         guard labels.count > 2 else { return labels.joined(separator: ".") }
         let last = labels[labels.count - 1], second = labels[labels.count - 2]
         let count = (last.count == 2 && ["co", "com", "net", "org", "gov", "ac", "edu"].contains(second)) ? 3 : 2
         return labels.suffix(count).joined(separator: ".")
+    }
+
+    /// `registeredDomain` on the bytes of a printable ASCII name (what DNS carries): the last
+    /// two or three non-empty labels, lower-cased, without splitting the whole name. Nil for
+    /// any other name.
+    static func registeredDomain(printableASCII name: UnsafeBufferPointer<UInt8>) -> String? {
+        for b in name where b < 0x20 || b > 0x7E { return nil }
+        // The last three non-empty labels, last first, as start..<end (no array: one call per
+        // DNS query).
+        var labels = (0..<0, 0..<0, 0..<0)
+        var found = 0
+        var end = name.count
+        while found < 3 && end > 0 {
+            var start = end
+            while start > 0 && name[start - 1] != UInt8(ascii: ".") { start -= 1 }
+            if start < end {
+                switch found {
+                case 0: labels.0 = start..<end
+                case 1: labels.1 = start..<end
+                default: labels.2 = start..<end
+                }
+                found += 1
+            }
+            end = start - 1
+        }
+        var count = min(found, 2)
+        if found == 3 && labels.0.count == 2
+            && publicSuffixLabels.contains(where: { equalsLowercased(UnsafeBufferPointer(rebasing: name[labels.1]), $0) }) {
+            count = 3
+        }
+        // Written first label first: labels.(count - 1) … labels.0.
+        func label(_ n: Int) -> Range<Int> { n == 0 ? labels.0 : n == 1 ? labels.1 : labels.2 }
+        let length = (0..<count).reduce(max(0, count - 1)) { $0 + label($1).count }
+        return String(unsafeUninitializedCapacity: length) { out in
+            var i = 0
+            for n in (0..<count).reversed() {
+                if i > 0 { out[i] = UInt8(ascii: "."); i += 1 }
+                for k in label(n) {
+                    let b = name[k]
+                    out[i] = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+                    i += 1
+                }
+            }
+            return i
+        }
+    }
+
+    static let publicSuffixLabels: [[UInt8]] = ["co", "com", "net", "org", "gov", "ac", "edu"].map { Array($0.utf8) }
+
+    static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: [UInt8]) -> Bool {
+        bytes.count == lower.count && zip(bytes, lower).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
     }
 
     /// The first label at least `maxLength` long whose entropy reaches `minEntropy`.

@@ -133,6 +133,12 @@ import Testing
         #expect(take(e) == [9_200_051])
         #expect(DNSNames.registeredDomain("n49.c2.example.org") == "example.org")
         #expect(DNSNames.registeredDomain("www.sante.co.uk") == "sante.co.uk")
+        // Printable ASCII names take a byte path; it must agree with the Unicode one.
+        for name in ["n49.c2.example.org", "WWW.Sante.CO.UK", "a.b.c.co.lu", "x.y.com.lu", "x.y.com.lux", "x.y.cO.lu",
+                     "example.org", "org", "", ".", "...", "a..b...c", "a.b.", ".a.b.c.", "a.b.c.d.e.f", "q.ac.at", "q.edu.au",
+                     "x.net.ly", "x.gov.l", "münchen.example.de", "a\r\n.b.co.uk", "tab\t.example.org"] {
+            #expect(DNSNames.registeredDomain(name) == DNSNames.registeredDomain(unicode: name), "\(name)")
+        }
     }
 
     @Test func dnsUnusualRecordType() {
