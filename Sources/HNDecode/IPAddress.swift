@@ -36,8 +36,21 @@ public struct IPAddress: Hashable, Comparable, Sendable {
     /// Allocates a String: output and tests only.
     public var description: String {
         if isIPv4 {
+            // Written as digits into a small string (at most 15 bytes: no heap allocation);
+            // EVE writes two addresses per record.
             let v = ipv4Value
-            return "\(v >> 24).\((v >> 16) & 0xFF).\((v >> 8) & 0xFF).\(v & 0xFF)"
+            return String(unsafeUninitializedCapacity: 15) { out in
+                var i = 0
+                for shift in stride(from: UInt32(24), through: 0, by: -8) {
+                    let octet = Int((v >> shift) & 0xFF)
+                    if shift != 24 { out[i] = UInt8(ascii: "."); i += 1 }
+                    if octet >= 100 { out[i] = UInt8(48 + octet / 100); i += 1 }
+                    if octet >= 10 { out[i] = UInt8(48 + octet / 10 % 10); i += 1 }
+                    out[i] = UInt8(48 + octet % 10)
+                    i += 1
+                }
+                return i
+            }
         }
         var groups = [UInt16](repeating: 0, count: 8)
         for i in 0..<4 {
