@@ -313,7 +313,7 @@ final class WorkerPool: @unchecked Sendable {
     let workers: [Worker]
     let stage: OutputStage
     /// Packets per batch, and bytes at which a batch is sent early.
-    static let batchPackets = 256
+    static let batchPackets = 1024
     static let batchBytes = 1 << 20
     /// Flows ended per output batch when the capture ends.
     static let flushPiece = 2048
