@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "HNAppLayerTests", dependencies: ["HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNCaptureTests", dependencies: ["HNCapture", "HNCapGen"]),
         .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNCapGen"]),
+        .testTarget(name: "HNOutputTests", dependencies: ["HNOutput"]),
         .testTarget(name: "HNStoreTests", dependencies: ["HNStore", "HNCorrelate", "HNDetect", "HNDecode", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HNCorrelateTests", dependencies: ["HNCorrelate", "HNDetect", "HNDecode"]),
         .testTarget(name: "HNIntelTests", dependencies: ["HNIntel", "HNDecode"]),

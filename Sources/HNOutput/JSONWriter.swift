@@ -2,10 +2,15 @@ import HNDecode
 
 /// Appends JSON text to a byte buffer without building an intermediate tree: the EVE writer
 /// emits one record per line with keys in a fixed order, so output is byte-identical for the
-/// same input. Commas are tracked per nesting level.
+/// same input. Commas are tracked per nesting level: one bit per level (a record is rarely
+/// more than five deep), an array only past 64 levels, so starting a record allocates nothing.
 public struct JSONWriter {
     public var bytes: [UInt8] = []
-    private var needsComma: [Bool] = [false]
+    /// Bit `d`: level `d` (0 = top) already has a member.
+    private var levels: UInt64 = 0
+    private var depth = 0
+    /// Levels 64 and deeper.
+    private var deeper: [Bool] = []
 
     public init(capacity: Int = 1024) {
         bytes.reserveCapacity(capacity)
@@ -13,38 +18,50 @@ public struct JSONWriter {
 
     public mutating func clear() {
         bytes.removeAll(keepingCapacity: true)
-        needsComma = [false]
+        levels = 0
+        depth = 0
+        if !deeper.isEmpty { deeper.removeAll(keepingCapacity: true) }
         pendingValue = false
     }
 
     private mutating func separator() {
-        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        if depth < 64 {
+            let bit: UInt64 = 1 << UInt64(depth)
+            if levels & bit != 0 { bytes.append(UInt8(ascii: ",")) }
+            levels |= bit
+        } else {
+            if deeper[depth - 64] { bytes.append(UInt8(ascii: ",")) }
+            deeper[depth - 64] = true
+        }
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        bytes.append(bracket)
+        depth += 1
+        if depth < 64 { levels &= ~(1 << UInt64(depth)) } else { deeper.append(false) }
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        if depth >= 64 { deeper.removeLast() }
+        depth -= 1
+        bytes.append(bracket)
     }
 
     public mutating func beginObject(_ key: String? = nil) {
         if let key { self.key(key) }
         valueSeparator()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
+        open(UInt8(ascii: "{"))
     }
 
-    public mutating func endObject() {
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "}"))
-    }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
 
     public mutating func beginArray(_ key: String? = nil) {
         if let key { self.key(key) }
         valueSeparator()
-        bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        open(UInt8(ascii: "["))
     }
 
-    public mutating func endArray() {
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "]"))
-    }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     private mutating func key(_ key: String) {
         separator()
