@@ -300,8 +300,8 @@ public final class DetectionEngine {
         return verdict
     }
 
-    /// Adds a group's candidates for this packet: prefilter hits in each present buffer,
-    /// the address-indexed rules, and the rules checked on every packet.
+    /// Adds a group's candidates for this packet: prefilter hits in each present buffer, and
+    /// the content-less rules (those that inspect a buffer only when it is present).
     func collect(_ g: RuleGroup, _ packet: Packet, _ buffers: InspectionBuffers) {
         for slot in g.bufferSlots {
             guard let db = g.databases[slot],
@@ -309,9 +309,23 @@ public final class DetectionEngine {
             stats.prefilterScans &+= 1
             db.scan(view, scratch: scratch, into: candidates)
         }
-        for index in g.always { candidates.add(Int(index)) }
-        // Address-indexed rules: both packet addresses are looked up, since a `<>` rule may
-        // match either way; evaluation checks the exact header.
+        add(g.ungated, packet)
+        for (slot, rules) in g.gated where buffers.get(unsafeBitCast(UInt8(truncatingIfNeeded: slot), to: InspectionBuffer.self)) != nil {
+            add(rules, packet)
+        }
+    }
+
+    /// Adds content-less rules: the ones always checked, and the address-indexed ones whose
+    /// set covers either packet address (a `<>` rule may match either way; evaluation checks
+    /// the exact header).
+    @inline(__always)
+    func add(_ c: ContentlessRules, _ packet: Packet) {
+        for index in c.always { candidates.add(Int(index)) }
+        if !c.byDestinationPort.isEmpty {
+            c.byDestinationPort.rules.withUnsafeBufferPointer { rules in
+                for k in c.byDestinationPort.lookup(packet.destinationPort) { candidates.add(Int(rules[k])) }
+            }
+        }
         func add(_ index: AddressRuleIndex) {
             guard !index.isEmpty else { return }
             index.rules.withUnsafeBufferPointer { rules in
@@ -319,8 +333,8 @@ public final class DetectionEngine {
                 for k in index.lookup(packet.destination) { candidates.add(Int(rules[k])) }
             }
         }
-        add(g.bySource)
-        add(g.byDestination)
+        add(c.bySource)
+        add(c.byDestination)
     }
 
     // MARK: Evaluation
@@ -649,6 +663,17 @@ public final class DetectionEngine {
     }
 }
 
+/// Rules without a fast pattern, by how they become candidates: those whose destination
+/// ports hold the packet's (a policy rule on port 3389), those whose address side covers one
+/// of the packet's addresses (ET's block lists), and the rest on every packet.
+struct ContentlessRules {
+    var always: [Int32] = []
+    var byDestinationPort = PortRuleIndex()
+    var bySource = AddressRuleIndex()
+    var byDestination = AddressRuleIndex()
+    var isEmpty: Bool { always.isEmpty && byDestinationPort.isEmpty && bySource.isEmpty && byDestination.isEmpty }
+}
+
 /// The rules of one (protocol class, application protocol) group, ready for prefiltering.
 /// A class, so the per-packet path takes it by reference instead of copying (and retaining)
 /// each of its arrays.
@@ -657,38 +682,58 @@ final class RuleGroup {
     let databases: [PrefilterDatabase?]
     /// Slots that have a database, so a packet only visits those.
     let bufferSlots: [Int]
-    let always: [Int32]
-    let bySource: AddressRuleIndex
-    let byDestination: AddressRuleIndex
+    /// Content-less rules that inspect no buffer (header, flags, flowbits): on every packet.
+    let ungated: ContentlessRules
+    /// Content-less rules that inspect a buffer (a `pcre` on `http.uri`, say), by the slot of
+    /// their first buffer: only when that buffer is present, since they cannot match without
+    /// it (Suricata inspects such rules only on transactions that have the buffer).
+    let gated: [(slot: Int, rules: ContentlessRules)]
 
-    init(databases: [PrefilterDatabase?], bufferSlots: [Int], always: [Int32], bySource: AddressRuleIndex,
-         byDestination: AddressRuleIndex) {
+    init(databases: [PrefilterDatabase?], bufferSlots: [Int], ungated: ContentlessRules, gated: [(slot: Int, rules: ContentlessRules)]) {
         self.databases = databases
         self.bufferSlots = bufferSlots
-        self.always = always
-        self.bySource = bySource
-        self.byDestination = byDestination
+        self.ungated = ungated
+        self.gated = gated
     }
+
+    /// Rules checked on every packet of the group.
+    var always: [Int32] { ungated.always }
 }
 
 struct GroupBuilder {
+    typealias Entries = (always: [Int32], ports: [(lo: UInt16, hi: UInt16, rule: Int32)],
+                         source: [(set: AddressIntervals, rule: Int32)], destination: [(set: AddressIntervals, rule: Int32)])
     var literals = [[(bytes: [UInt8], nocase: Bool, id: UInt32)]](repeating: [], count: InspectionBuffer.allCases.count)
-    var always: [Int32] = []
-    var sourceEntries: [(set: AddressIntervals, rule: Int32)] = []
-    var destinationEntries: [(set: AddressIntervals, rule: Int32)] = []
+    /// Content-less rules, index 0 ungated, 1 + slot gated on a buffer.
+    var contentless = [Entries](repeating: ([], [], [], []), count: InspectionBuffer.allCases.count + 1)
     var isEmpty = true
 
     mutating func add(_ rule: Rule, index: Int32) {
         isEmpty = false
         if let fp = rule.fastPattern {
             literals[fp.buffer.slot].append((fp.content.pattern, fp.content.nocase, UInt32(index)))
-        } else if case .set(let s) = rule.source {
-            sourceEntries.append((s, index))
-        } else if case .set(let s) = rule.destination {
-            destinationEntries.append((s, index))
-        } else {
-            always.append(index)
+            return
         }
+        let gate = rule.buffers.first.map { 1 + $0.buffer.slot } ?? 0
+        if let ports = GroupBuilder.destinationPortsToIndex(rule) {
+            contentless[gate].ports += ports.map { ($0.lo, $0.hi, index) }
+        } else if case .set(let s) = rule.source {
+            contentless[gate].source.append((s, index))
+        } else if case .set(let s) = rule.destination {
+            contentless[gate].destination.append((s, index))
+        } else {
+            contentless[gate].always.append(index)
+        }
+    }
+
+    /// The destination ports a rule can be indexed by: a one-way rule of a protocol with
+    /// ports (every packet it can match has them, and its destination port must be in the
+    /// list) naming a short positive list of ports.
+    static func destinationPortsToIndex(_ rule: Rule) -> [(lo: UInt16, hi: UInt16)]? {
+        let withPorts: Set<UInt8> = [6, 17, 132]
+        guard !rule.bidirectional, let p = rule.proto.ipProto, withPorts.contains(p),
+              rule.proto.alternateIPProto.map(withPorts.contains) ?? true else { return nil }
+        return rule.destinationPorts.finiteRanges
     }
 
     func build() throws(PrefilterDatabase.CompileError) -> RuleGroup {
@@ -699,8 +744,15 @@ struct GroupBuilder {
             databases.append(try PrefilterDatabase(literals: lits))
             slots.append(slot)
         }
-        return RuleGroup(databases: databases, bufferSlots: slots, always: always,
-                         bySource: AddressRuleIndex(entries: sourceEntries),
-                         byDestination: AddressRuleIndex(entries: destinationEntries))
+        func rules(_ e: Entries) -> ContentlessRules {
+            ContentlessRules(always: e.always, byDestinationPort: PortRuleIndex(intervals: e.ports),
+                             bySource: AddressRuleIndex(entries: e.source), byDestination: AddressRuleIndex(entries: e.destination))
+        }
+        var gated: [(slot: Int, rules: ContentlessRules)] = []
+        for (gate, entries) in contentless.enumerated().dropFirst() {
+            let r = rules(entries)
+            if !r.isEmpty { gated.append((gate - 1, r)) }
+        }
+        return RuleGroup(databases: databases, bufferSlots: slots, ungated: rules(contentless[0]), gated: gated)
     }
 }

@@ -30,6 +30,12 @@ func tcpPacket(_ payload: [UInt8], flags: UInt8 = 0x18, sport: UInt16 = 1234, dp
 /// Runs `rules` over one packet (payload as the only buffer) and returns the sids that alerted.
 func alerts(_ rules: [String], payload: [UInt8], flags: UInt8 = 0x18, dport: UInt16 = 80,
             established: Bool = true, toServer: Bool = true) throws -> [UInt32] {
+    try inspect(rules, payload: payload, flags: flags, dport: dport, established: established, toServer: toServer).sids
+}
+
+/// `alerts`, with the number of rules the engine took as candidates for the packet.
+func inspect(_ rules: [String], payload: [UInt8], flags: UInt8 = 0x18, dport: UInt16 = 80,
+             established: Bool = true, toServer: Bool = true) throws -> (sids: [UInt32], candidates: UInt64) {
     var set = RuleSet()
     for r in rules { set.rules.append(try parseRule(r)) }
     let engine = try DetectionEngine(ruleSet: set)
@@ -51,7 +57,7 @@ func alerts(_ rules: [String], payload: [UInt8], flags: UInt8 = 0x18, dport: UIn
             sids.append(engine.rule(a.ruleIndex).sid)
         }
     }
-    return sids
+    return (sids, engine.stats.candidates)
 }
 
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
