@@ -50,15 +50,17 @@ public final class PacketSource {
     private let handle: OpaquePointer
     public private(set) var packetsRead: UInt64 = 0
 
-    /// Opens a capture file. Nanosecond precision is requested so pcapng and nanosecond pcap
-    /// files keep their full timestamps; microsecond files are scaled by libpcap.
+    /// Opens a capture file (`-`: standard input, as libpcap and tcpdump read it). Nanosecond
+    /// precision is requested so pcapng and nanosecond pcap files keep their full timestamps;
+    /// microsecond files are scaled by libpcap.
     ///
     /// The file is opened here with a 1 MiB stdio buffer and handed to libpcap (which closes
     /// it): with the default buffer (the file system's 4 KiB block) libpcap's reads cost one
     /// system call per 4 KiB of capture.
     public init(file path: String) throws(CaptureError) {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
-        guard let file = fopen(path, "rb") else {
+        // Standard input through a duplicate descriptor: libpcap closes the stream it is given.
+        guard let file = path == "-" ? fdopen(dup(STDIN_FILENO), "rb") : fopen(path, "rb") else {
             throw CaptureError(description: "\(path): \(String(cString: strerror(errno)))")
         }
         // glibc ignores the size unless it is given the buffer.

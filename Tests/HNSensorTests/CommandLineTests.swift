@@ -2,11 +2,12 @@ import Foundation
 import Testing
 
 /// Runs the hnsensor binary; returns exit status, standard output and standard error.
-func hnsensor(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+func hnsensor(_ arguments: [String], input: URL? = nil) throws -> (status: Int32, out: String, err: String) {
     let binary = try #require(hnsensorBinary, "the hnsensor binary is not built (swift build)")
     let p = Process()
     p.executableURL = URL(fileURLWithPath: binary)
     p.arguments = arguments
+    if let input { p.standardInput = try FileHandle(forReadingFrom: input) }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
@@ -25,6 +26,16 @@ func hnsensor(_ arguments: [String]) throws -> (status: Int32, out: String, err:
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("PRI ID STATUS"))
         return store
+    }
+
+    /// `-` reads the capture from standard input, as tcpdump and libpcap do.
+    @Test func replayReadsACaptureFromStandardInput() throws {
+        let demo = capturesFolder.appendingPathComponent("demo.pcap")
+        let piped = try hnsensor(["replay", "--workers", "1", "-"], input: demo)
+        let named = try hnsensor(["replay", "--workers", "1", demo.path])
+        #expect(piped.status == 0, "\(piped.err)")
+        func counts(_ s: String) -> [String] { s.split(separator: "\n").filter { $0.hasPrefix("packets") || $0.hasPrefix("flows") }.map(String.init) }
+        #expect(counts(piped.out) == counts(named.out) && counts(named.out).count == 2)
     }
 
     @Test func listAsJSONCarriesTheContractFieldsInPriorityOrder() throws {
