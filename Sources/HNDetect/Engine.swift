@@ -315,9 +315,9 @@ public final class DetectionEngine {
         }
     }
 
-    /// Adds content-less rules: the ones always checked, and the address-indexed ones whose
-    /// set covers either packet address (a `<>` rule may match either way; evaluation checks
-    /// the exact header).
+    /// Adds content-less rules: the ones always checked, the port-indexed ones whose ports hold
+    /// the packet's destination port, and the address-indexed ones whose set covers either
+    /// packet address (a `<>` rule may match either way; evaluation checks the exact header).
     @inline(__always)
     func add(_ c: ContentlessRules, _ packet: Packet) {
         for index in c.always { candidates.add(Int(index)) }
