@@ -507,8 +507,7 @@ public enum DNSNames {
             for n in (0..<count).reversed() {
                 if i > 0 { out[i] = UInt8(ascii: "."); i += 1 }
                 for k in label(n) {
-                    let b = name[k]
-                    out[i] = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+                    out[i] = name[k].asciiLowercased
                     i += 1
                 }
             }
@@ -519,7 +518,7 @@ public enum DNSNames {
     static let publicSuffixLabels: [[UInt8]] = ["co", "com", "net", "org", "gov", "ac", "edu"].map { Array($0.utf8) }
 
     static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: [UInt8]) -> Bool {
-        bytes.count == lower.count && zip(bytes, lower).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+        bytes.count == lower.count && zip(bytes, lower).allSatisfy { $0.asciiLowercased == $1 }
     }
 
     /// The first label at least `maxLength` long whose entropy reaches `minEntropy`.

@@ -125,7 +125,7 @@ public struct BufferBlock: Sequence, ExpressibleByArrayLiteral, @unchecked Senda
         /// Lower-cases ASCII letters written since `begin`.
         public mutating func lowercaseCurrent() {
             guard let open else { return }
-            for i in open.start..<bytes.count where bytes[i] >= 65 && bytes[i] <= 90 { bytes[i] |= 0x20 }
+            for i in open.start..<bytes.count { bytes[i] = bytes[i].asciiLowercased }
         }
 
         /// Drops bytes written since `begin` beyond the first `length`.

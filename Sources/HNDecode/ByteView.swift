@@ -99,3 +99,9 @@ public struct ByteView {
         Array(rawBuffer)
     }
 }
+
+extension UInt8 {
+    /// The byte with ASCII `A`-`Z` lowered to `a`-`z`, any other byte unchanged: how protocol
+    /// names, header names and DNS names compare without building a lower-cased string.
+    @inlinable public var asciiLowercased: UInt8 { self &- 0x41 < 26 ? self | 0x20 : self }
+}

@@ -142,8 +142,9 @@ extension PrefilterDatabase {
 /// depending on where the buffer starts: on an AVX-512 machine a lone one-byte literal was
 /// missed in 69 % of (length up to 400, position, alignment) cases, a pair of three-byte
 /// literals in 7.8 %, and a 6,756-literal database of ET Open reported 23 % fewer matches on
-/// 200-byte buffers, so the same packet could be a candidate or not depending on the address of its batch
-/// copy (and alerts on the worker count). Its AVX2, SSE4.2 and SSSE3 code found every one.
+/// 200-byte buffers, so the same packet could be a candidate or not depending on the address
+/// of its batch copy (and alerts on the worker count). Its AVX2, SSE4.2 and SSSE3 code found
+/// every one.
 /// So each entry point at or below the dispatched one is checked on literal sets of those
 /// shapes planted at every alignment, and the first that finds them all is used; databases
 /// are then compiled for that entry point's instruction set.

@@ -133,7 +133,7 @@ public struct IndicatorSet: Sendable {
             while start < end {
                 let candidate = bytes[start..<end]
                 if let index = domainHashes[IndicatorSet.fnv1a(candidate, lowercasing: true)],
-                   indicators[Int(index)].value.utf8.elementsEqual(candidate.lazy.map(IndicatorSet.asciiLower)) {
+                   indicators[Int(index)].value.utf8.elementsEqual(candidate.lazy.map(\.asciiLowercased)) {
                     return .some(index)
                 }
                 guard let dot = candidate.firstIndex(of: UInt8(ascii: ".")) else { break }
@@ -143,11 +143,9 @@ public struct IndicatorSet: Sendable {
         }
     }
 
-    static func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
-
     static func fnv1a<C: Collection>(_ bytes: C, lowercasing: Bool = false) -> UInt64 where C.Element == UInt8 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(lowercasing ? asciiLower(b) : b)) &* 0x0000_0100_0000_01b3 }
+        for b in bytes { h = (h ^ UInt64(lowercasing ? b.asciiLowercased : b)) &* 0x0000_0100_0000_01b3 }
         return h
     }
 

@@ -39,4 +39,12 @@ import Testing
         #expect(v.u8(0) == nil)
         #expect(v.slice(0, 0)?.count == 0)
     }
+
+    @Test func asciiLowercasingChangesOnlyCapitalLetters() {
+        for b in 0...255 {
+            let byte = UInt8(b)
+            let expected = (65...90).contains(b) ? byte + 32 : byte
+            #expect(byte.asciiLowercased == expected, "\(b)")
+        }
+    }
 }

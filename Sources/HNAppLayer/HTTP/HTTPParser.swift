@@ -270,7 +270,7 @@ final class HTTPParser {
         let p = name.utf8Start
         for k in 0..<r.count {
             let c = b[r.lowerBound + k]
-            if (c >= 65 && c <= 90 ? c | 0x20 : c) != p[k] { return false }
+            if c.asciiLowercased != p[k] { return false }
         }
         return true
     }
