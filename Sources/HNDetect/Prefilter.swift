@@ -15,8 +15,10 @@ public final class PrefilterDatabase: @unchecked Sendable {
 
     /// Compiles literals (`bytes`, case-insensitive or not) with their rule ids. Each literal
     /// is written as a regular expression of `\xHH` escapes: Vectorscan's pure-literal API
-    /// refuses literals that begin with a NUL byte, which real rules contain.
-    init(literals: [(bytes: [UInt8], nocase: Bool, id: UInt32)]) throws(CompileError) {
+    /// refuses literals that begin with a NUL byte, which real rules contain. `platform` is
+    /// the instruction set the database may use: the selected scan path's.
+    init(literals: [(bytes: [UInt8], nocase: Bool, id: UInt32)],
+         platform: hs_platform_info_t = ScanPath.selected.platform) throws(CompileError) {
         precondition(!literals.isEmpty)
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var storage: [[CChar]] = []
@@ -37,7 +39,7 @@ public final class PrefilterDatabase: @unchecked Sendable {
         }
         var db: OpaquePointer? = nil
         var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
-        var platform = ScanPath.selected.platform
+        var platform = platform
         let status: hs_error_t = withPointers(storage) { pointers in
             hs_compile_multi(pointers, flags, ids, UInt32(literals.count), UInt32(HS_MODE_BLOCK), &platform, &db, &error)
         }
@@ -127,10 +129,16 @@ let prefilterOnMatch: match_event_handler = { id, _, _, _, context in
 extension PrefilterDatabase {
     /// Scans `buffer` and adds every rule whose fast pattern occurs to `candidates`.
     func scan(_ buffer: ByteView, scratch: PrefilterScratch, into candidates: CandidateSet) {
-        guard buffer.count > 0, let base = buffer.rawBuffer.baseAddress else { return }
+        scan(buffer, scratch: scratch, into: candidates, with: ScanPath.selected.scan)
+    }
+
+    /// `scan` through a given Vectorscan entry point (the known-answer check tries several).
+    @discardableResult
+    func scan(_ buffer: ByteView, scratch: PrefilterScratch, into candidates: CandidateSet, with entry: ScanPath.Entry) -> hs_error_t {
+        guard buffer.count > 0, let base = buffer.rawBuffer.baseAddress else { return hs_error_t(HS_SUCCESS) }
         let context = Unmanaged.passUnretained(candidates).toOpaque()
-        _ = ScanPath.selected.scan(database, base.assumingMemoryBound(to: CChar.self), UInt32(min(buffer.count, Int(UInt32.max))), 0,
-                                   scratch.scratch, prefilterOnMatch, context)
+        return entry(database, base.assumingMemoryBound(to: CChar.self), UInt32(min(buffer.count, Int(UInt32.max))), 0,
+                     scratch.scratch, prefilterOnMatch, context)
     }
 }
 
@@ -209,29 +217,17 @@ public struct ScanPath: Sendable {
         [Array("GET".utf8), [0x00, 0x01], Array("User-Agent".utf8), [0x7f]],
     ]
 
+    /// Compiles each set with this entry point's instruction set and scans the planted
+    /// buffers through it, with the prefilter's own database, scratch and candidate set.
     func findsEveryPlantedLiteral() -> Bool {
         let memory = UnsafeMutableRawPointer.allocate(byteCount: 512, alignment: 64)
         defer { memory.deallocate() }
         let bytes = memory.assumingMemoryBound(to: UInt8.self)
         for set in ScanPath.knownAnswerSets {
-            var storage: [[CChar]] = set.map { lit in
-                lit.flatMap { b in Array("\\x".utf8) + Array(String(b, radix: 16).leftPadded(2).utf8) }.map { CChar(bitPattern: $0) } + [0]
-            }
-            var platform = self.platform
-            var db: OpaquePointer? = nil
-            var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
-            let flags = [UInt32](repeating: UInt32(HS_FLAG_SINGLEMATCH), count: set.count)
-            let ids = (0..<UInt32(set.count)).map { $0 }
-            let status = withPointers(storage) { hs_compile_multi($0, flags, ids, UInt32(set.count), UInt32(HS_MODE_BLOCK), &platform, &db, &error) }
-            storage.removeAll()
-            if let error { hs_free_compile_error(error) }
-            guard status == HS_SUCCESS, let db else { return false }
-            defer { hs_free_database(db) }
-            var scratch: OpaquePointer? = nil
-            guard hs_alloc_scratch(db, &scratch) == HS_SUCCESS, let scratch else { return false }
-            defer { hs_free_scratch(scratch) }
-            let found = FoundFlags()
-            let context = Unmanaged.passUnretained(found).toOpaque()
+            let literals = set.enumerated().map { (bytes: $1, nocase: false, id: UInt32($0)) }
+            guard let db = try? PrefilterDatabase(literals: literals, platform: platform) else { return false }
+            let scratch = PrefilterScratch(databases: [db])
+            let found = CandidateSet(ruleCount: set.count)
             for (id, literal) in set.enumerated() {
                 for length in stride(from: literal.count, through: 200, by: 3) {
                     let last = length - literal.count
@@ -239,13 +235,9 @@ public struct ScanPath: Sendable {
                         for alignment in 0..<64 {
                             (bytes + alignment).update(repeating: UInt8(ascii: "x"), count: length)
                             for (i, b) in literal.enumerated() { bytes[alignment + position + i] = b }
-                            found.ids = 0
-                            let rc = scan(db, UnsafeRawPointer(bytes + alignment).assumingMemoryBound(to: CChar.self), UInt32(length), 0,
-                                          scratch, { id, _, _, _, context in
-                                              Unmanaged<FoundFlags>.fromOpaque(context!).takeUnretainedValue().ids |= 1 << UInt64(id)
-                                              return 0
-                                          }, context)
-                            guard rc == HS_SUCCESS, found.ids & (1 << UInt64(id)) != 0 else { return false }
+                            found.reset()
+                            let rc = db.scan(ByteView(base: bytes + alignment, count: length), scratch: scratch, into: found, with: scan)
+                            guard rc == HS_SUCCESS, found.list.contains(Int32(id)) else { return false }
                         }
                     }
                 }
@@ -253,8 +245,6 @@ public struct ScanPath: Sendable {
         }
         return true
     }
-
-    final class FoundFlags { var ids: UInt64 = 0 }
 
     /// One line for `hnsensor version` and `rules check`.
     public var summary: String {
@@ -264,8 +254,4 @@ public struct ScanPath: Sendable {
         }
         return text + (verified ? ", known-answer check passed" : ", known-answer check FAILED: literal matches may be missed")
     }
-}
-
-private extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
