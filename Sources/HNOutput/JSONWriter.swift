@@ -2,15 +2,12 @@ import HNDecode
 
 /// Appends JSON text to a byte buffer without building an intermediate tree: the EVE writer
 /// emits one record per line with keys in a fixed order, so output is byte-identical for the
-/// same input. Commas are tracked per nesting level: one bit per level (a record is rarely
-/// more than five deep), an array only past 64 levels, so starting a record allocates nothing.
+/// same input. Commas are tracked per nesting level, in a stack kept from record to record
+/// (starting a record allocates nothing).
 public struct JSONWriter {
     public var bytes: [UInt8] = []
-    /// Bit `d`: level `d` (0 = top) already has a member.
-    private var levels: UInt64 = 0
-    private var depth = 0
-    /// Levels 64 and deeper.
-    private var deeper: [Bool] = []
+    /// Per open level (the top first): whether it already has a member.
+    private var needsComma: [Bool] = [false]
 
     public init(capacity: Int = 1024) {
         bytes.reserveCapacity(capacity)
@@ -18,32 +15,23 @@ public struct JSONWriter {
 
     public mutating func clear() {
         bytes.removeAll(keepingCapacity: true)
-        levels = 0
-        depth = 0
-        if !deeper.isEmpty { deeper.removeAll(keepingCapacity: true) }
+        needsComma.removeAll(keepingCapacity: true)
+        needsComma.append(false)
         pendingValue = false
     }
 
     private mutating func separator() {
-        if depth < 64 {
-            let bit: UInt64 = 1 << UInt64(depth)
-            if levels & bit != 0 { bytes.append(UInt8(ascii: ",")) }
-            levels |= bit
-        } else {
-            if deeper[depth - 64] { bytes.append(UInt8(ascii: ",")) }
-            deeper[depth - 64] = true
-        }
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
+        needsComma[needsComma.count - 1] = true
     }
 
     private mutating func open(_ bracket: UInt8) {
         bytes.append(bracket)
-        depth += 1
-        if depth < 64 { levels &= ~(1 << UInt64(depth)) } else { deeper.append(false) }
+        needsComma.append(false)
     }
 
     private mutating func close(_ bracket: UInt8) {
-        if depth >= 64 { deeper.removeLast() }
-        depth -= 1
+        needsComma.removeLast()
         bytes.append(bracket)
     }
 

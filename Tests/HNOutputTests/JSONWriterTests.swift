@@ -45,7 +45,7 @@ import Testing
         #expect(text(w) == #"{"k\"":"a\\b\n\r\t\u0001\u007fé"}"#)
     }
 
-    /// Past 64 levels the comma state moves to an array; the text stays valid JSON.
+    /// Deep nesting (as a parser's record could have) stays valid JSON.
     @Test func deepNestingStaysValid() throws {
         var w = JSONWriter()
         w.beginObject()
