@@ -467,7 +467,7 @@ public enum DNSNames {
         let labels = name.lowercased().split(separator: ".")
         guard labels.count > 2 else { return labels.joined(separator: ".") }
         let last = labels[labels.count - 1], second = labels[labels.count - 2]
-        let count = (last.count == 2 && ["co", "com", "net", "org", "gov", "ac", "edu"].contains(second)) ? 3 : 2
+        let count = (last.count == 2 && publicSuffixLabels.contains { $0 == second }) ? 3 : 2
         return labels.suffix(count).joined(separator: ".")
     }
 
@@ -515,10 +515,11 @@ public enum DNSNames {
         }
     }
 
-    static let publicSuffixLabels: [[UInt8]] = ["co", "com", "net", "org", "gov", "ac", "edu"].map { Array($0.utf8) }
+    /// Second-level labels under which a two-letter country code keeps three labels.
+    static let publicSuffixLabels = ["co", "com", "net", "org", "gov", "ac", "edu"]
 
-    static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: [UInt8]) -> Bool {
-        bytes.count == lower.count && zip(bytes, lower).allSatisfy { $0.asciiLowercased == $1 }
+    static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: String) -> Bool {
+        bytes.count == lower.utf8.count && zip(bytes, lower.utf8).allSatisfy { $0.asciiLowercased == $1 }
     }
 
     /// The first label at least `maxLength` long whose entropy reaches `minEntropy`.

@@ -1,3 +1,4 @@
+import Crypto
 import HNDecode
 
 /// ASCII text built byte by byte: fingerprints and digests in the parsers, without the
@@ -56,6 +57,11 @@ struct ASCIIText {
             n += 1
         }
     }
+
+    /// The MD5 of `bytes` in hex (the JA3, JA3S and HASSH hashes).
+    static func md5(_ bytes: UnsafeRawBufferPointer) -> String { digest(Insecure.MD5.hash(data: bytes)) }
+
+    static func md5(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes { md5($0) } }
 
     /// The bytes of a digest in hex, optionally separated (`aa:bb:…`): written straight into
     /// the string's storage (one allocation).

@@ -52,7 +52,7 @@ public struct BufferBlock: Sequence, ExpressibleByArrayLiteral, @unchecked Senda
             let offset = Int(raw.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self))
             let length = Int(raw.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self))
             let data = raw + entries * BufferBlock.entrySize + offset
-            return (unsafeBitCast(UInt8(truncatingIfNeeded: slot), to: InspectionBuffer.self), ByteView(base: data, count: length))
+            return (InspectionBuffer(slot: Int(slot)), ByteView(base: data, count: length))
         }
     }
 

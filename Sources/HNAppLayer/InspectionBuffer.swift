@@ -64,6 +64,9 @@ public enum InspectionBuffer: String, CaseIterable, Sendable {
 
     @inlinable public var slot: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
 
+    /// The buffer at `slot` (a table index from `slot`; `slot` must be one of theirs).
+    @inlinable public init(slot: Int) { self = unsafeBitCast(UInt8(truncatingIfNeeded: slot), to: InspectionBuffer.self) }
+
     /// Sticky-buffer keywords in older spellings, as ET Open still writes many rules.
     public static let legacySticky: [String: InspectionBuffer] = [
         "file_data": .fileData, "dns_query": .dnsQuery, "tls_sni": .tlsSNI,

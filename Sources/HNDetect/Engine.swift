@@ -305,12 +305,12 @@ public final class DetectionEngine {
     func collect(_ g: RuleGroup, _ packet: Packet, _ buffers: InspectionBuffers) {
         for slot in g.bufferSlots {
             guard let db = g.databases[slot],
-                  let view = buffers.get(unsafeBitCast(UInt8(truncatingIfNeeded: slot), to: InspectionBuffer.self)) else { continue }
+                  let view = buffers.get(InspectionBuffer(slot: slot)) else { continue }
             stats.prefilterScans &+= 1
             db.scan(view, scratch: scratch, into: candidates)
         }
         add(g.ungated, packet)
-        for (slot, rules) in g.gated where buffers.get(unsafeBitCast(UInt8(truncatingIfNeeded: slot), to: InspectionBuffer.self)) != nil {
+        for (slot, rules) in g.gated where buffers.get(InspectionBuffer(slot: slot)) != nil {
             add(rules, packet)
         }
     }
@@ -730,7 +730,7 @@ struct GroupBuilder {
     /// ports (every packet it can match has them, and its destination port must be in the
     /// list) naming a short positive list of ports.
     static func destinationPortsToIndex(_ rule: Rule) -> [(lo: UInt16, hi: UInt16)]? {
-        let withPorts: Set<UInt8> = [6, 17, 132]
+        let withPorts: [UInt8] = [6, 17, 132]
         guard !rule.bidirectional, let p = rule.proto.ipProto, withPorts.contains(p),
               rule.proto.alternateIPProto.map(withPorts.contains) ?? true else { return nil }
         return rule.destinationPorts.finiteRanges

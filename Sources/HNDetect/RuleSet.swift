@@ -43,7 +43,7 @@ public struct RuleSet: Sendable {
             throw RuleLoadError(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
         }
         if (info.st_mode & S_IFMT) != S_IFDIR {
-            try set.loadRules(file: path, parser: parser)
+            try set.loadRules(files: [path], parser: parser)
             set.classifications = DefaultClassifications.table
             return set
         }
@@ -105,14 +105,6 @@ public struct RuleSet: Sendable {
             results[i] = value
             pthread_mutex_unlock(lock)
         }
-    }
-
-    mutating func loadRules(file: String, parser: RuleParser) throws(RuleLoadError) {
-        let text = try RuleSet.read(file)
-        files.append(file)
-        let (rules, errors) = parser.parseFile(text, file: file)
-        self.rules += rules
-        self.errors += errors
     }
 
     /// `config classification: shortname,Description,priority`

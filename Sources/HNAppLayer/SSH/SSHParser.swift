@@ -68,7 +68,7 @@ final class SSHParser {
             }
             var string = text.string
             // The hash of the string as decoded (invalid UTF-8 replaced), as logged.
-            let hash = string.withUTF8 { TLSParser.md5(UnsafeRawBufferPointer($0)) }
+            let hash = string.withUTF8 { ASCIIText.md5(UnsafeRawBufferPointer($0)) }
             hassh[d] = string
             hasshHash[d] = hash
             scratch.builder.add(d == 0 ? .sshHassh : .sshHasshServer, hash)

@@ -123,13 +123,6 @@ final class TLSParser {
 
     static func isGREASE(_ v: UInt16) -> Bool { v & 0x0F0F == 0x0A0A && v >> 8 == v & 0xFF }
 
-    /// The MD5 of `bytes` in hex (JA3, JA3S and HASSH hashes).
-    static func md5(_ bytes: UnsafeRawBufferPointer) -> String {
-        ASCIIText.digest(Insecure.MD5.hash(data: bytes))
-    }
-
-    static func md5(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes { md5($0) } }
-
     /// The value lists of a hello and the fingerprint texts, reused from hello to hello (kept
     /// in the pipeline's parser scratch).
     struct HelloLists {
@@ -205,7 +198,7 @@ final class TLSParser {
         l.text.decimals(l.groups, separator: UInt8(ascii: "-"))
         l.text.byte(UInt8(ascii: ","))
         l.text.decimals(l.formats, separator: UInt8(ascii: "-"))
-        let hash = TLSParser.md5(l.text.bytes)
+        let hash = ASCIIText.md5(l.text.bytes)
         ja3 = l.text.string
         ja3Hash = hash
         let fingerprint = TLSParser.ja4(version: l.versions.max() ?? version, sni: sni != nil, alpn: alpn, lists: &l)
@@ -324,7 +317,7 @@ final class TLSParser {
         l.text.decimal(UInt32(cipher))
         l.text.byte(UInt8(ascii: ","))
         l.text.decimals(l.extensions, separator: UInt8(ascii: "-"))
-        let hash = TLSParser.md5(l.text.bytes)
+        let hash = ASCIIText.md5(l.text.bytes)
         ja3s = l.text.string
         ja3sHash = hash
         scratch.builder.add(.ja3sString, l.text.bytes)
