@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "HNDetectTests", dependencies: ["HNDetect", "HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNAppLayerTests", dependencies: ["HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNCaptureTests", dependencies: ["HNCapture", "HNCapGen"]),
-        .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNCapGen"]),
+        .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNCapGen", "HNStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HNOutputTests", dependencies: ["HNOutput"]),
         .testTarget(name: "HNStoreTests", dependencies: ["HNStore", "HNCorrelate", "HNDetect", "HNDecode", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HNCorrelateTests", dependencies: ["HNCorrelate", "HNDetect", "HNDecode"]),

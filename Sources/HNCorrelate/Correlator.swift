@@ -71,8 +71,13 @@ public final class Correlator {
     /// Last closed incident per rule and group, for linking a new one.
     var closed: [StateKey: Int64] = [:]
     var batch = CorrelationBatch()
-    var changedEvents: Set<EventKey> = []
-    var changedIncidents: Set<Int64> = []
+    /// The latest state of every event changed since the last batch, by event id. Keyed by
+    /// id, not by `EventKey`: an event replaced in `openEvents` (its window ended) or
+    /// forgotten there must still reach the store with the alerts that reference it.
+    var changedEvents: [Int64: SecurityEvent] = [:]
+    /// The latest state of every incident changed since the last batch (kept here too, so an
+    /// incident an analyst closes before the batch is taken still reaches the store).
+    var changedIncidents: [Int64: Incident] = [:]
 
     struct EventKey: Hashable { var source: IPAddress; var destination: IPAddress; var gid: UInt32; var sid: UInt32 }
     struct StateKey: Hashable { var rule: Int; var group: String }
@@ -191,7 +196,7 @@ public final class Correlator {
             e.alertCount += 1
             e.severity = min(e.severity, alert.severity)
             openEvents[key] = e
-            changedEvents.insert(key)
+            changedEvents[e.id] = e
             return e.id
         }
         let e = SecurityEvent(id: nextEventID, source: alert.source, destination: alert.destination, gid: alert.gid, sid: alert.sid,
@@ -200,7 +205,7 @@ public final class Correlator {
         nextEventID += 1
         stats.events &+= 1
         openEvents[key] = e
-        changedEvents.insert(key)
+        changedEvents[e.id] = e
         if openEvents.count > 100_000 {
             // Forget events idle for longer than the window.
             openEvents = openEvents.filter { alert.timestamp - $0.value.lastSeen <= eventWindow }
@@ -363,7 +368,7 @@ public final class Correlator {
         }
         reprioritise(&t)
         incidents[id] = t
-        changedIncidents.insert(id)
+        changedIncidents[id] = t.incident
     }
 
     /// Registers the constituents and segments of an affected host.
@@ -415,10 +420,10 @@ public final class Correlator {
     public func takeBatch() -> CorrelationBatch {
         var out = batch
         batch = CorrelationBatch()
-        out.events = changedEvents.compactMap { openEvents[$0] }.sorted { $0.id < $1.id }
-        out.incidents = changedIncidents.sorted().compactMap { incidents[$0]?.incident }
-        changedEvents = []
-        changedIncidents = []
+        out.events = changedEvents.values.sorted { $0.id < $1.id }
+        out.incidents = changedIncidents.values.sorted { $0.id < $1.id }
+        changedEvents = [:]
+        changedIncidents = [:]
         return out
     }
 

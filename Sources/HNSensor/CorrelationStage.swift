@@ -20,6 +20,7 @@ final class StoreWriter: @unchecked Sendable {
 
     func submit(_ batch: CorrelationBatch) {
         inFlight = batch
+        failure = nil
         queue.async {
             do throws(StoreError) {
                 try self.store.commit(batch, actor: self.actor)
@@ -29,12 +30,40 @@ final class StoreWriter: @unchecked Sendable {
         }
     }
 
-    /// Waits for the batch in flight; returns it once committed.
-    func wait() throws(StoreError) -> CorrelationBatch? {
+    /// What became of the batch in flight.
+    enum Outcome {
+        case idle
+        case committed(CorrelationBatch)
+        /// Not written (the transaction was rolled back): the batch, to keep or retry.
+        case failed(CorrelationBatch, StoreError)
+    }
+
+    /// Waits for the batch in flight.
+    func wait() -> Outcome {
         queue.sync {}
-        if let failure { throw failure }
-        defer { inFlight = nil }
-        return inFlight
+        guard let batch = inFlight else { return .idle }
+        inFlight = nil
+        if let failure { return .failed(batch, failure) }
+        return .committed(batch)
+    }
+}
+
+extension CorrelationBatch {
+    /// Appends a later batch: its alerts, links and openings after these, and its events and
+    /// incidents (the latest state of each) in place of earlier states of the same rows.
+    mutating func append(_ later: CorrelationBatch) {
+        alerts += later.alerts
+        links += later.links
+        opened += later.opened
+        events = CorrelationBatch.merged(events, later.events, id: \.id)
+        incidents = CorrelationBatch.merged(incidents, later.incidents, id: \.id)
+    }
+
+    static func merged<T>(_ a: [T], _ b: [T], id: KeyPath<T, Int64>) -> [T] {
+        var byID: [Int64: T] = [:]
+        for x in a { byID[x[keyPath: id]] = x }
+        for x in b { byID[x[keyPath: id]] = x }
+        return byID.keys.sorted().map { byID[$0]! }
     }
 }
 
@@ -51,6 +80,22 @@ public final class CorrelationStage {
     public private(set) var incidents: [Int64: Incident] = [:]
     public var events: UInt64 { correlator.stats.events }
     public private(set) var failure: String? = nil
+    /// What a failed commit left unwritten, as one batch, oldest changes first; retried at
+    /// every boundary when `retryFailedBatches` is set (the daemon), kept and counted
+    /// otherwise (a replay stops at the first failure).
+    var unwritten: CorrelationBatch? = nil
+    /// Whether a failed batch is retried at the next boundary (the daemon: a store that was
+    /// busy, full or away comes back) or the stage stops writing (a replay).
+    public var retryFailedBatches = false
+    /// A backlog is in flight again: the next boundary must learn whether it went through.
+    var retrying = false
+    /// Batches committed, and failed commits.
+    public private(set) var committedBatches: UInt64 = 0
+    public private(set) var failedCommits: UInt64 = 0
+    /// Alerts dropped because the unwritten backlog passed `maxUnwrittenAlerts`.
+    public private(set) var droppedAlerts: UInt64 = 0
+    /// The unwritten backlog's bound (about 1 KiB an alert in memory).
+    static let maxUnwrittenAlerts = 1_000_000
     var pendingAlerts = 0
     /// Alerts per batch before a boundary is forced.
     static let batchAlerts = 512
@@ -106,13 +151,8 @@ public final class CorrelationStage {
     /// store with the new rules (open incidents of rules that still exist go on absorbing).
     public func reload(rules: [CorrelationRule], config: SensorConfig) throws(ReplayError) {
         boundary()
-        if let writer {
-            do {
-                if let committed = try writer.wait() { report(committed) }
-            } catch {
-                throw ReplayError(description: error.description)
-            }
-        }
+        settle()
+        if let failure, unwritten != nil { throw ReplayError(description: failure) }
         let next = try CorrelationStage.makeCorrelator(rules: rules, config: config, store: store, captureSegments: correlator.captureSegments)
         if store == nil {
             // Without a store the open incidents live only here: carry them over.
@@ -122,7 +162,8 @@ public final class CorrelationStage {
         correlator = next
     }
 
-    public var hasPending: Bool { pendingAlerts > 0 }
+    /// Alerts since the last boundary, or a backlog to retry.
+    public var hasPending: Bool { pendingAlerts > 0 || (retryFailedBatches && (unwritten != nil || retrying)) }
 
     /// The `stats.correlation` counters.
     public func statsTree() -> StatsTree {
@@ -133,6 +174,12 @@ public final class CorrelationStage {
         t.set("incidents_opened", c.incidentsOpened)
         t.set("absorbed", c.absorbed)
         t.set("incidents", UInt64(incidents.count))
+        if writer != nil {
+            t.set("store_batches", committedBatches)
+            t.set("store_failures", failedCommits)
+            t.set("store_unwritten_alerts", UInt64(unwritten?.alerts.count ?? 0))
+            t.set("store_dropped_alerts", droppedAlerts)
+        }
         return t
     }
 
@@ -147,22 +194,64 @@ public final class CorrelationStage {
         if pendingAlerts >= CorrelationStage.batchAlerts { boundary() }
     }
 
-    /// Hands the changes to the store thread, after reporting the previous batch.
+    /// Whether the stage has stopped writing (a failed commit in a replay): the caller stops.
+    public var stopped: Bool { failure != nil && !retryFailedBatches }
+
+    /// Hands the changes to the store thread, after reporting the previous batch. A batch
+    /// is never dropped: what a failed commit did not write stays in `unwritten`, and later
+    /// batches join it (their rows refer to its rows) until it is written.
     public func boundary() {
         pendingAlerts = 0
         let batch = correlator.takeBatch()
-        if let writer {
-            let committed: CorrelationBatch?
-            do {
-                committed = try writer.wait()
-            } catch {
-                failure = failure ?? error.description
+        guard let writer else {
+            if !batch.isEmpty { report(batch) }
+            return
+        }
+        settle()
+        if !batch.isEmpty {
+            if unwritten != nil {
+                unwritten!.append(batch)
+            } else if failure == nil || retryFailedBatches {
+                writer.submit(batch)
                 return
+            } else {
+                unwritten = batch
             }
-            if let committed { report(committed) }
-            if !batch.isEmpty { writer.submit(batch) }
-        } else if !batch.isEmpty {
+        }
+        guard var backlog = unwritten else { return }
+        if backlog.alerts.count > CorrelationStage.maxUnwrittenAlerts {
+            let excess = backlog.alerts.count - CorrelationStage.maxUnwrittenAlerts
+            backlog.alerts.removeFirst(excess)
+            droppedAlerts &+= UInt64(excess)
+        }
+        unwritten = backlog
+        if retryFailedBatches {
+            unwritten = nil
+            retrying = true
+            writer.submit(backlog)
+        }
+    }
+
+    /// Waits for the batch in flight and reports it, or keeps it as unwritten.
+    func settle() {
+        guard let writer else { return }
+        switch writer.wait() {
+        case .idle: break
+        case .committed(let batch):
+            committedBatches &+= 1
+            failure = nil
+            retrying = false
             report(batch)
+        case .failed(let batch, let error):
+            failedCommits &+= 1
+            failure = error.description
+            if unwritten != nil {
+                var b = batch
+                b.append(unwritten!)
+                unwritten = b
+            } else {
+                unwritten = batch
+            }
         }
     }
 
@@ -170,12 +259,10 @@ public final class CorrelationStage {
     public func finish(at time: Int64) {
         correlator.advance(to: time &+ 365 * 86_400_000_000_000)
         boundary()
-        if let writer {
-            do {
-                if let committed = try writer.wait() { report(committed) }
-            } catch {
-                failure = failure ?? error.description
-            }
+        settle()
+        if let failure, let unwritten {
+            self.failure = failure + " (not written: \(unwritten.alerts.count) alerts of this run"
+                + (unwritten.alerts.first.map { ", from alert \($0.id)" } ?? "") + ")"
         }
     }
 

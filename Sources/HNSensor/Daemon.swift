@@ -167,6 +167,8 @@ public final class Daemon {
         let output = pipeline?.stage ?? pool!.stage
         let stage = try CorrelationStage.make(rules: engines.correlation, config: config, storePath: options.storePath ?? config.storePath,
                                               eve: eve, captureSegments: true)
+        // A live sensor keeps what the store could not take and retries it every second.
+        stage.retryFailedBatches = true
         output.alertSink = { stage.ingest($0) }
         pipeline?.keepExcerpts = config.storeEvidencePayload && (options.storePath ?? config.storePath) != nil
         pool?.keepExcerpts = config.storeEvidencePayload && (options.storePath ?? config.storePath) != nil

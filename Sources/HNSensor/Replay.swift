@@ -140,6 +140,8 @@ public enum Replay {
                         pipeline.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
                         stage?.afterPacket()
                     }
+                    // A store that failed a commit: stop here, keeping what was committed.
+                    if stage?.stopped == true { break loop }
                 } else {
                     result = source.next { bytes, ts, caplen, wirelen in
                         pool!.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
@@ -153,7 +155,8 @@ public enum Replay {
                     break loop
                 }
             }
-            if (pipeline?.outputFailure ?? pool?.outputFailure) != nil { break }
+            // (With workers the stage runs on the merge thread: its failure is read after finish.)
+            if (pipeline?.outputFailure ?? pool?.outputFailure) != nil || (pipeline != nil && stage?.stopped == true) { break }
         }
         if let pipeline {
             pipeline.finish(beforeStats: { stage?.finish(at: pipeline.lastTimestamp) })

@@ -85,18 +85,29 @@ public final class IncidentStore: @unchecked Sendable {
         }
     }
 
-    /// Writes one batch in one transaction.
+    /// Writes one batch in one transaction: all of it or, when a row cannot be written,
+    /// none of it (the batches committed before stay). The error names that row.
     public func commit(_ batch: CorrelationBatch, actor: String) throws(StoreError) {
         guard !batch.isEmpty else { return }
         try write { db in
+            /// Runs one row's statement; a failure names the row (and the batch's size).
+            func row(_ what: @autoclosure () -> String, _ body: () throws -> Void) throws {
+                do {
+                    try body()
+                } catch {
+                    throw StoreError("\(self.path): cannot write \(what()): \(IncidentStore.describe(error)); "
+                        + "the batch of \(batch.alerts.count) alerts, \(batch.events.count) events and \(batch.incidents.count) incidents "
+                        + "was rolled back, earlier batches are kept")
+                }
+            }
             let event = try db.cachedStatement(sql: """
                 INSERT INTO events(id, src_ip, dest_ip, gid, sid, signature, classtype, severity, origin, first_seen, last_seen, alert_count)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen, alert_count = excluded.alert_count, severity = excluded.severity
                 """)
             for e in batch.events {
-                try event.execute(arguments: [e.id, e.source.description, e.destination.description, Int64(e.gid), Int64(e.sid), e.signature,
-                                              e.classtype, e.severity, e.origin, e.firstSeen, e.lastSeen, e.alertCount])
+                try row("event \(e.id)") { try event.execute(arguments: [e.id, e.source.description, e.destination.description, Int64(e.gid), Int64(e.sid), e.signature,
+                                              e.classtype, e.severity, e.origin, e.firstSeen, e.lastSeen, e.alertCount]) }
             }
             let alert = try db.cachedStatement(sql: """
                 INSERT INTO alerts(id, event_id, timestamp, gid, sid, rev, signature, classtype, category, severity, origin, origin_name,
@@ -112,16 +123,18 @@ public final class IncidentStore: @unchecked Sendable {
                 case .indicator(let source): originName = source
                 case .detector(let name): originName = name
                 }
-                try alert.execute(arguments: [stored.id, stored.eventID, a.timestamp, Int64(a.gid), Int64(a.sid), Int64(a.rev), a.signature,
+                try row("alert \(stored.id) (event \(stored.eventID))") { try alert.execute(arguments: [stored.id, stored.eventID, a.timestamp, Int64(a.gid), Int64(a.sid), Int64(a.rev), a.signature,
                                               a.classtype, a.category, a.severity, a.origin.kind, originName, a.source.description,
                                               Int(a.sourcePort), a.destination.description, Int(a.destinationPort), Int(a.ipProto), a.appProto,
-                                              Int(a.segment), a.blocked ? "blocked" : "allowed", JSONText.metadata(a.metadata)])
+                                              Int(a.segment), a.blocked ? "blocked" : "allowed", JSONText.metadata(a.metadata)]) }
                 var sealed: Data? = nil
                 if let excerpt = a.excerpt, !excerpt.isEmpty, let key = evidenceKey {
                     sealed = Data(try key.seal(excerpt))
                 }
-                try evidence.execute(arguments: [stored.id, stored.captureFile, a.packetNumber.map { Int64($0) },
-                                                 a.flowID.map { Int64(bitPattern: $0) }, sealed])
+                try row("the evidence of alert \(stored.id)") {
+                    try evidence.execute(arguments: [stored.id, stored.captureFile, a.packetNumber.map { Int64($0) },
+                                                     a.flowID.map { Int64(bitPattern: $0) }, sealed])
+                }
             }
             let incident = try db.cachedStatement(sql: """
                 INSERT INTO incidents(id, rule_id, group_key, title, taxonomy, type, status, sources, targets, segments, constituents,
@@ -142,21 +155,27 @@ public final class IncidentStore: @unchecked Sendable {
             let opened = Set(batch.opened)
             for i in batch.incidents {
                 let before = try Int.fetchOne(priorityBefore, arguments: [i.id])
-                try incident.execute(arguments: [i.id, i.ruleID, i.groupKey, i.title, i.taxonomy, i.type, i.status.rawValue,
+                try row("incident \(i.id)") { try incident.execute(arguments: [i.id, i.ruleID, i.groupKey, i.title, i.taxonomy, i.type, i.status.rawValue,
                                                  JSONText.array(i.sources), JSONText.array(i.targets), JSONText.array(i.segments),
                                                  JSONText.array(i.constituents), i.firstSeen, i.lastSeen, i.alertCount, i.eventCount,
                                                  i.severity, i.priority, i.priorityReason, i.score, i.patientCare, i.reportable,
-                                                 i.reportDeadline, JSONText.array(i.related.map(String.init))])
+                                                 i.reportDeadline, JSONText.array(i.related.map(String.init))]) }
                 if opened.contains(i.id) {
-                    try audit.execute(arguments: [i.id, i.firstSeen, actor, "opened", nil, IncidentStatus.new.rawValue,
-                                                  "\(i.priorityName): \(i.priorityReason)"])
+                    try row("the audit entry opening incident \(i.id)") {
+                        try audit.execute(arguments: [i.id, i.firstSeen, actor, "opened", nil, IncidentStatus.new.rawValue,
+                                                      "\(i.priorityName): \(i.priorityReason)"])
+                    }
                 } else if let before, i.priority < before {
-                    try audit.execute(arguments: [i.id, i.lastSeen, actor, "priority", nil, nil,
-                                                  "P\(before) -> \(i.priorityName): \(i.priorityReason)"])
+                    try row("the audit entry raising incident \(i.id)") {
+                        try audit.execute(arguments: [i.id, i.lastSeen, actor, "priority", nil, nil,
+                                                      "P\(before) -> \(i.priorityName): \(i.priorityReason)"])
+                    }
                 }
             }
             let link = try db.cachedStatement(sql: "INSERT OR IGNORE INTO incident_events(incident_id, event_id) VALUES (?, ?)")
-            for (incidentID, eventID) in batch.links { try link.execute(arguments: [incidentID, eventID]) }
+            for (incidentID, eventID) in batch.links {
+                try row("the link of incident \(incidentID) to event \(eventID)") { try link.execute(arguments: [incidentID, eventID]) }
+            }
         }
     }
 

@@ -56,6 +56,18 @@ let scanRule = """
         #expect(batch.opened == [i.id])
     }
 
+    @Test func anEventReplacedInsideABatchStillReachesTheBatch() throws {
+        // Three alerts of one (source, destination, signature) more than the 5-minute event
+        // window apart, all before the batch is taken: three events, and every alert's event
+        // is in the batch (the store refuses an alert whose event it never got).
+        let c = correlator(try rules(scanRule))
+        for k in 0..<3 { c.ingest(alert(sid: 1, from: "198.51.100.1", to: "10.1.0.5", at: t0 + Int64(k) * 301 * second)) }
+        let batch = c.takeBatch()
+        #expect(batch.events.map(\.id) == [1, 2, 3])
+        #expect(batch.alerts.map(\.eventID) == [1, 2, 3])
+        #expect(batch.events.map(\.alertCount) == [1, 1, 1])
+    }
+
     @Test func alertsOutsideTheTimespanDoNotCount() throws {
         let c = correlator(try rules(scanRule))
         c.ingest(alert(sid: 1, from: "198.51.100.1", to: "10.1.0.5", at: t0))

@@ -63,6 +63,27 @@ func replayWithShippedRules(_ pcap: String, in dir: URL) throws -> (summary: Rep
         #expect(fromEVE == expectedIncidents)
     }
 
+    /// A store changes nothing about what is found: the same incidents (rule, class,
+    /// priority, hosts, alert and event counts) with and without one, with 1 and 2 workers,
+    /// and the store holds every alert the replay raised.
+    @Test(arguments: ReplayTests.scenarios)
+    func theSameIncidentsWithAndWithoutAStore(scenario: String) throws {
+        let config = try SensorConfig.load(path: shippedConfig)
+        let pcap = capturesFolder.appendingPathComponent("\(scenario).pcap").path
+        func key(_ i: Incident) -> String {
+            "\(i.id) \(i.ruleID) \(i.taxonomy)/\(i.type) \(i.priorityName) \(i.sources) -> \(i.targets) \(i.alertCount)/\(i.eventCount) \(i.related)"
+        }
+        let memory = try Replay.run(files: [pcap], config: config, evePath: nil, rulesPath: shippedRules)
+        for workers in [1, 2] {
+            let store = try scratchFolder().appendingPathComponent("incidents.db").path
+            let stored = try Replay.run(files: [pcap], config: config, evePath: nil, rulesPath: shippedRules, storePath: store, workers: workers)
+            #expect(stored.incidentList.map(key) == memory.incidentList.map(key), "\(workers) workers")
+            let s = try IncidentStore(path: store)
+            #expect(try s.incidents().map(key) == memory.incidentList.map(key), "\(workers) workers")
+            #expect(try s.stats().alerts == Int(memory.alerts))
+        }
+    }
+
     /// No behaviour detector fires on the benign traffic of any capture.
     @Test(arguments: ReplayTests.scenarios)
     func detectorsStayQuietOnBenignFlows(scenario: String) throws {

@@ -84,6 +84,43 @@ func alert(_ src: String, _ dst: String, at time: Int64, sid: UInt32 = 1) -> Sec
         #expect(try store.stats().alerts == 4)
     }
 
+    @Test func aBatchWhoseEventWindowEndsInsideItIsStoredWhole() throws {
+        // An indicator looked up every 301 s: each lookup starts a new event (the window is
+        // 5 minutes) inside the same batch. The store used to refuse it (FOREIGN KEY).
+        let store = try IncidentStore(path: try scratch())
+        let c = try correlator()
+        for k in 0..<4 { c.ingest(alert("198.51.100.1", "10.1.0.5", at: t0 + Int64(k) * 301 * second)) }
+        try store.commit(c.takeBatch(), actor: "hnsensor:test")
+        #expect(try store.stats().alerts == 4)
+        #expect(try store.stats().events == 4)
+        #expect(try store.incident(1)?.eventCount == 4)
+        #expect(try store.events(incident: 1).map(\.alertCount) == [1, 1, 1, 1])
+    }
+
+    @Test func aFailedCommitNamesTheRowAndKeepsTheBatchesBefore() throws {
+        let path = try scratch()
+        let store = try IncidentStore(path: path)
+        let c = try correlator()
+        c.ingest(alert("198.51.100.1", "10.1.0.5", at: t0))
+        try store.commit(c.takeBatch(), actor: "hnsensor:test")
+        // A batch with an alert whose event is nowhere: the whole batch is refused.
+        c.ingest(alert("198.51.100.1", "10.1.0.6", at: t0 + second))
+        var bad = c.takeBatch()
+        bad.alerts[0].eventID = 999
+        bad.events = []
+        do {
+            try store.commit(bad, actor: "hnsensor:test")
+            Issue.record("an alert without its event must be refused")
+        } catch {
+            #expect(error.description.hasPrefix("\(path): cannot write alert 2 (event 999): FOREIGN KEY constraint failed"))
+            #expect(error.description.contains("rolled back, earlier batches are kept"))
+        }
+        let stats = try store.stats()
+        #expect(stats.alerts == 1)
+        #expect(stats.incidents == 1)
+        #expect(try store.incident(1)?.alertCount == 1)
+    }
+
     @Test func statusChangesFollowThePhasesAndAreAudited() throws {
         let store = try IncidentStore(path: try scratch())
         let c = try correlator()
