@@ -43,6 +43,18 @@ public final class AnomalyEngine {
     var countedFailures: Set<UInt64> = []
     /// Per open flow: what was already reported on it ("credentials", "tls0" …).
     var reported: [UInt64: Set<String>] = [:]
+    /// Per open flow: what its protocol showed of a login (see `Login`).
+    var logins: [UInt64: Login] = [:]
+
+    /// What a flow's protocol showed of a login: a clear-text attempt (AUTH, PASS, LOGIN),
+    /// the server's acceptance, or an encrypted session reaching its authentication phase.
+    /// A short session counts as a guess only when it shows one of these (and no success).
+    struct Login {
+        var attempt = false
+        var success = false
+        var encryptedPhase = false
+        var showsGuess: Bool { encryptedPhase || (attempt && !success) }
+    }
 
     struct PairKey: Hashable { var source: IPAddress; var destination: IPAddress }
     struct PortKey: Hashable { var source: IPAddress; var port: UInt16; var proto: UInt8 }
@@ -285,14 +297,17 @@ public final class AnomalyEngine {
             newDestinationFlows.remove(flow.id)
             countedFailures.remove(flow.id)
             if !reported.isEmpty { reported.removeValue(forKey: flow.id) }
+            if !logins.isEmpty { logins.removeValue(forKey: flow.id) }
         }
         let segment = segmentName(flow.segment)
         let time = flow.last
-        // Brute force: a short session with a completed handshake to an authentication
-        // service counts as one attempt, unless its failures were already counted.
+        // Brute force: a short session to an authentication service whose protocol showed a
+        // login (and no success) counts as one attempt, unless its failures were already
+        // counted one by one. A session that shows no authentication exchange (a mail relay,
+        // a monitoring probe, a banner grab) is not a login.
         let bf = settings.bruteForce
-        if flow.proto == 6, !countedFailures.contains(flow.id), let service = service(flow), service != "http-login",
-           flow.tcpFlagsToClient & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn | TCPFlags.ack, flow.packetsToServer >= 3,
+        if flow.proto == 6, !countedFailures.contains(flow.id), logins[flow.id]?.showsGuess == true,
+           let service = service(flow), service != "http-login", flow.tcpFlagsToClient & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn | TCPFlags.ack, flow.packetsToServer >= 3,
            flow.last - flow.start < bf.shortSession, flow.bytesToClient < bf.maxBytes,
            bf.scope.applies(source: flow.client, destination: flow.server, segment: segment) {
             attempt(flow, service: service, time: time)
@@ -369,6 +384,15 @@ public final class AnomalyEngine {
             switch note {
             case .credentialsInClear(let mechanism):
                 credentials(mechanism, flow: flow, time: time)
+            case .authAttempt where service(flow) != nil:
+                logins[flow.id, default: Login()].attempt = true
+            case .authSuccess where service(flow) != nil:
+                logins[flow.id, default: Login()].success = true
+            case .encryptedAuthPhase where service(flow) != nil && flow.appProtoOrig == 0:
+                // (After STARTTLS the login, if any, is inside TLS: an upgraded session shows none.)
+                logins[flow.id, default: Login()].encryptedPhase = true
+            case .authAttempt, .authSuccess, .encryptedAuthPhase:
+                break
             case .authFailure:
                 let bf = settings.bruteForce
                 if let service = service(flow) ?? (AppProtocol.name(flow.appProto) == "http" ? "http-login" : nil),

@@ -52,17 +52,20 @@ public struct AnomalySettings: Sendable {
     }
     public struct BruteForce: Sendable {
         public var scope = DetectorScope(sid: 9_200_030, classtype: "attempted-user", severity: 1)
-        /// Short or failed sessions from one source to one service of one host.
+        /// Failed logins, and short sessions that showed a login, from one source to one
+        /// service of one host.
         public var threshold = 10
         public var window: Int64 = 300_000_000_000
-        /// A session shorter than this (and not carrying a bulk transfer) counts.
+        /// A session that showed a login (and no success) and ended before this counts.
         public var shortSession: Int64 = 10_000_000_000
         /// Sessions with more bytes than this to the client are not "short".
         public var maxBytes: UInt64 = 20_000
-        /// Service name -> ports.
+        /// Service name -> ports. The mail ports with implicit TLS (465, 993, 995) are not
+        /// listed: their logins are inside TLS and invisible, and clients polling a mailbox
+        /// open short sessions all day.
         public var services: [(String, [UInt16])] = [
-            ("ssh", [22]), ("rdp", [3389]), ("ftp", [21]), ("smtp-auth", [25, 465, 587]), ("imap", [143, 993]),
-            ("pop3", [110, 995]), ("http-login", [80, 8080]), ("vpn-portal", [443, 10443]),
+            ("ssh", [22]), ("rdp", [3389]), ("ftp", [21]), ("smtp-auth", [25, 587]), ("imap", [143]),
+            ("pop3", [110]), ("http-login", [80, 8080]), ("vpn-portal", [443, 10443]),
         ]
         /// Hosts of the SSL-VPN portal: HTTPS sessions to them count as logins. Empty: HTTPS
         /// ports count only for hosts listed here, so 443 is ignored.

@@ -19,6 +19,8 @@ public final class AppLayer {
         case ftp(FTPParser)
         case rdp(RDPParser)
         case smb(SMBParser)
+        case imap(IMAPParser)
+        case pop3(POP3Parser)
         /// A "220" greeting was seen: SMTP or FTP, decided by the client's first command.
         case greeting([UInt8])
         case none
@@ -64,6 +66,8 @@ public final class AppLayer {
         mutating func count(_ id: UInt8) { detectedByID[Int(id)] += 1 }
         public var failed: UInt64 = 0
         public var transactions: UInt64 = 0
+        /// Flows that changed protocol on the way: STARTTLS and the like, CONNECT tunnels.
+        public var upgrades: UInt64 = 0
     }
 
     /// Per flow, at its slot in the flow table (`Flow.slot`); cleared when the flow ends.
@@ -180,6 +184,14 @@ public final class AppLayer {
                 state.parser = .greeting(data.prefix(1024).toArray())
                 return
             }
+            // Mail access protocols greet first too (RFC 9051 §7.1.1, RFC 1939 §4).
+            if !toServer, IMAPParser.looksLikeGreeting(data) || POP3Parser.looksLikeGreeting(data) {
+                let imap = IMAPParser.looksLikeGreeting(data)
+                state.parser = imap ? .imap(IMAPParser()) : .pop3(POP3Parser())
+                flow.appProto = imap ? AppProtocol.imap : AppProtocol.pop3
+                stats.count(flow.appProto)
+                return
+            }
             if let (parser, id) = detect(data, toServer: toServer, flow: flow) {
                 state.parser = parser
                 flow.appProto = id
@@ -193,6 +205,11 @@ public final class AppLayer {
                 }
                 return
             }
+        }
+        // STARTTLS and the like: a TLS record from the client once TLS was asked for is the
+        // upgrade, even when the server's agreement has not been read yet.
+        if toServer, let tls = startTLS(state.parser), tls.pending, TLSParser.looksLikeTLS(data) {
+            upgradeToTLS(state, flow: &flow, events: &events)
         }
         let before = events.count
         switch state.parser {
@@ -212,9 +229,54 @@ public final class AppLayer {
             p.announcedData.removeAll()
         case .rdp(let p): p.receive(data, toServer: toServer, events: &events)
         case .smb(let p): p.receive(data, toServer: toServer, events: &events)
+        case .imap(let p): p.receive(data, toServer: toServer, events: &events)
+        case .pop3(let p): p.receive(data, toServer: toServer, events: &events)
         case .greeting, .none: break
         }
         for i in before..<events.count where events[i].record != nil { stats.transactions += 1 }
+        if let tls = startTLS(state.parser), tls.agreed {
+            upgradeToTLS(state, flow: &flow, events: &events)
+        } else if case .http(let p) = state.parser, p.tunnelOpen {
+            openTunnel(p, state, flow: &flow, events: &events)
+        }
+    }
+
+    /// The STARTTLS state of a line protocol's parser (SMTP STARTTLS, FTP AUTH TLS, IMAP
+    /// STARTTLS, POP3 STLS): whether TLS was asked for, and whether the server agreed.
+    func startTLS(_ parser: Parser) -> (pending: Bool, agreed: Bool)? {
+        switch parser {
+        case .smtp(let p): (p.tlsPending, p.tlsAgreed)
+        case .ftp(let p): (p.tlsPending, p.tlsAgreed)
+        case .imap(let p): (p.tlsPending, p.tlsAgreed)
+        case .pop3(let p): (p.tlsPending, p.tlsAgreed)
+        default: nil
+        }
+    }
+
+    /// Hands the flow to a TLS parser, as Suricata changes the flow's protocol on STARTTLS:
+    /// `tls` records, `tls.*` buffers and the TLS detectors apply from here, and EVE's flow
+    /// record keeps the first protocol as `app_proto_orig`.
+    func upgradeToTLS(_ state: FlowState, flow: inout Flow, events: inout [AppEvent]) {
+        if case .smtp(let p) = state.parser { p.flush(&events) }  // the envelope seen so far is logged now
+        if case .ftp(let p) = state.parser { p.flush(&events) }
+        state.parser = .tls(TLSParser(scratch: scratch))
+        if flow.appProtoOrig == 0 { flow.appProtoOrig = flow.appProto }
+        flow.appProto = AppProtocol.tls
+        stats.count(AppProtocol.tls)
+        stats.upgrades += 1
+    }
+
+    /// An HTTP CONNECT answered 2xx: the protocol inside the tunnel is detected anew from its
+    /// first bytes (those the HTTP parser held after the two heads are handed on first).
+    func openTunnel(_ http: HTTPParser, _ state: FlowState, flow: inout Flow, events: inout [AppEvent]) {
+        let held = [http.requestBuffer, http.responseBuffer]
+        state.parser = .none
+        state.seen = 0
+        if flow.appProtoOrig == 0 { flow.appProtoOrig = flow.appProto }
+        stats.upgrades += 1
+        for (d, bytes) in [(0, held[0]), (1, held[1])] where !bytes.isEmpty {
+            bytes.withUnsafeBytes { stream(.data(ByteView($0)), toServer: d == 0, flow: &flow, events: &events) }
+        }
     }
 
     func dnsStream(_ s: DNSStream, _ data: ByteView, toServer: Bool, events: inout [AppEvent]) {

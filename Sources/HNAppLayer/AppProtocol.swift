@@ -17,6 +17,8 @@ public enum AppProtocol {
     public static let smb: UInt8 = 7
     public static let rdp: UInt8 = 8
     public static let ftpData: UInt8 = 9
+    public static let imap: UInt8 = 10
+    public static let pop3: UInt8 = 11
     public static let failed: UInt8 = 31
 
     public static func id(_ name: String) -> UInt8? {

@@ -32,3 +32,11 @@ extension Array where Element == UInt8 {
         return (String(decoding: verbBytes, as: UTF8.self).uppercased(), Array(rest))
     }
 }
+
+extension Array where Element == UInt8 {
+    /// The three-digit code a reply line starts with (SMTP, FTP), or nil.
+    var replyCode: Int? {
+        guard count >= 3, self[0] >= 0x30, self[0] <= 0x39, self[1] >= 0x30, self[1] <= 0x39, self[2] >= 0x30, self[2] <= 0x39 else { return nil }
+        return Int(self[0] - 0x30) * 100 + Int(self[1] - 0x30) * 10 + Int(self[2] - 0x30)
+    }
+}

@@ -50,8 +50,17 @@ public enum AppNote: Sendable, Equatable {
     /// Credentials were sent in clear (the mechanism: "FTP PASS", "HTTP Basic", …). The
     /// credentials themselves are never kept.
     case credentialsInClear(String)
-    /// The server refused a login (FTP 530, HTTP 401).
+    /// The client started a login the protocol shows in clear (SMTP AUTH, FTP PASS, IMAP
+    /// LOGIN/AUTHENTICATE, POP3 PASS/APOP/AUTH).
+    case authAttempt
+    /// The server accepted that login (SMTP 235, FTP 230, IMAP OK, POP3 +OK).
+    case authSuccess
+    /// The server refused a login (FTP 530, SMTP 535, IMAP NO, POP3 -ERR, HTTP 401).
     case authFailure
+    /// An encrypted session reached the point where the client authenticates: SSH after its
+    /// key exchange (user-authentication packets follow), RDP with CredSSP (NLA) selected,
+    /// TLS with client application data after the handshake.
+    case encryptedAuthPhase
     /// The cipher suite the server selected.
     case tlsCipher(UInt16)
 }

@@ -61,14 +61,22 @@ extension Scenarios {
         s.expectAlert(9_200_020, sweeper, twentieth)
         s.expectIncident("hn-recon-scanner", "information-gathering", "scanner", "P3", sources: [sweeper], targets: [twentieth])
 
-        // SSH password guessing: 12 short sessions, 5 s apart.
+        // SSH password guessing: 12 short sessions, 5 s apart, each through the key exchange
+        // to three refused passwords (small encrypted packets), then the server's disconnect.
         let guesser = Host("198.51.100.52", mac: 0xA2)
         for i in 0..<12 {
             let c = s.tcp(guesser, sshHost, sport: 47_000 + UInt16(i), dport: 22, at: base + 20_000_000_000 + Int64(i) * 5_000_000_000,
                           appProto: "ssh", label: "attack:brute-force").handshake()
             c.send(fromClient: false, Payloads.sshBanner("OpenSSH_9.2p1 Debian-2+deb12u3"))
             c.send(fromClient: true, Payloads.sshBanner("libssh_0.9.6"))
-            c.send(fromClient: false, s.random.bytes(200))
+            c.send(fromClient: true, Payloads.sshKexInit(random: &s.random, server: false))
+            c.send(fromClient: false, Payloads.sshKexInit(random: &s.random, server: true))
+            c.send(fromClient: true, Payloads.sshKeyExchange(random: &s.random, server: false))
+            c.send(fromClient: false, Payloads.sshKeyExchange(random: &s.random, server: true))
+            for _ in 0..<3 {
+                c.send(fromClient: true, s.random.bytes(96))
+                c.send(fromClient: false, s.random.bytes(52))
+            }
             c.reset(fromClient: true)
         }
         s.expectAlert(9_200_030, guesser, sshHost)
@@ -154,7 +162,7 @@ extension Scenarios {
         s.expectAlert(9_200_090, clerk, web)
         s.expectIncident("hn-cleartext-credentials", "vulnerable", "information-disclosure", "P4", sources: [clerk], targets: [web])
         let reader = Host("10.20.1.72", mac: 0x72)
-        let pop = s.tcp(reader, mailServer, sport: 52_110, dport: 110, at: base + 920_000_000_000, label: "attack:cleartext").handshake()
+        let pop = s.tcp(reader, mailServer, sport: 52_110, dport: 110, at: base + 920_000_000_000, appProto: "pop3", label: "attack:cleartext").handshake()
         pop.send(fromClient: false, Payloads.bytes("+OK POP3 ready\r\n"))
         pop.send(fromClient: true, Payloads.bytes("USER anna\r\n"))
         pop.send(fromClient: false, Payloads.bytes("+OK\r\n"))

@@ -111,8 +111,22 @@ public enum Payloads {
         var payload: [UInt8] = [20] + random.bytes(16)
         for l in lists { payload += Frames.be32(UInt32(l.utf8.count)) + bytes(l) }
         payload += [0] + Frames.be32(0)
+        return sshPacket(payload)
+    }
+
+    /// A clear SSH binary packet (RFC 4253 §6): length, padding length, payload, padding.
+    public static func sshPacket(_ payload: [UInt8]) -> [UInt8] {
         let padding = 8 - (payload.count + 5) % 8 + 4
         let length = UInt32(1 + payload.count + padding)
         return Frames.be32(length) + [UInt8(padding)] + payload + [UInt8](repeating: 0, count: padding)
+    }
+
+    /// The rest of an SSH key exchange after both KEXINITs (curve25519: ECDH_INIT 30 with the
+    /// client's key, ECDH_REPLY 31 with host key, server key and signature), then NEWKEYS (21).
+    public static func sshKeyExchange(random: inout SeededRandom, server: Bool) -> [UInt8] {
+        let exchange: [UInt8] = server
+            ? [31] + Frames.be32(51) + random.bytes(51) + Frames.be32(32) + random.bytes(32) + Frames.be32(83) + random.bytes(83)
+            : [30] + Frames.be32(32) + random.bytes(32)
+        return sshPacket(exchange) + sshPacket([21])
     }
 }

@@ -28,6 +28,8 @@ public struct FlowLabel: Sendable {
     public var tcpState: String? = nil
     /// The application protocol the flow carries (for the application-layer parsers).
     public var appProto: String? = nil
+    /// The protocol it started as, when it changed on the way (STARTTLS, CONNECT).
+    public var appProtoOrig: String? = nil
     /// "benign" or the attack family the flow belongs to.
     public var label = "benign"
     /// Application-layer EVE records this flow must produce: each a JSON object of dotted
@@ -184,6 +186,7 @@ public final class Scenario {
             ]
             if let t = l.tcpState { fields.append("\"tcp_state\": \"\(t)\"") }
             if let a = l.appProto { fields.append("\"app_proto\": \"\(a)\"") }
+            if let a = l.appProtoOrig { fields.append("\"app_proto_orig\": \"\(a)\"") }
             fields.append("\"label\": \"\(l.label)\"")
             if !l.records.isEmpty { fields.append("\"records\": [" + l.records.joined(separator: ", ") + "]") }
             out += "    {" + fields.joined(separator: ", ") + "}" + (i == sorted.count - 1 ? "\n" : ",\n")
@@ -299,6 +302,14 @@ public final class TCPConversation {
     @discardableResult
     public func expect(_ record: String) -> Self {
         label.records.append(record)
+        return self
+    }
+
+    /// The flow changes protocol on the way: it ends as `to`, having started as `from`.
+    @discardableResult
+    public func upgraded(from: String, to: String) -> Self {
+        label.appProtoOrig = from
+        label.appProto = to
         return self
     }
 

@@ -6,6 +6,9 @@ public enum Scenarios {
         "demo": demo,
         "protocols": protocols,
         "attacks": attacks,
+        "upgrades": upgrades,
+        "benign-day": benignDay,
+        "revisits": revisits,
     ]
 
     static let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"

@@ -72,6 +72,7 @@ public final class EVEWriter {
         header(f.start, type: "flow", flowID: f.id, segment: f.segment)
         tuple(f)
         if let appProto { json.field("app_proto", appProto) }
+        if f.appProtoOrig != f.appProto, let orig = AppProtocol.name(f.appProtoOrig) { json.field("app_proto_orig", orig) }
         json.beginObject("flow")
         json.field("pkts_toserver", f.packetsToServer)
         json.field("pkts_toclient", f.packetsToClient)

@@ -75,12 +75,22 @@ enum Seeds {
         let cookie = Payloads.bytes("Cookie: mstshash=admin\r\n")
         let cr: [UInt8] = [UInt8(6 + cookie.count + 8), 0xE0, 0, 0, 0, 0, 0] + cookie + [0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00]
         try put("app-rdp", "connection-request", records([(true, [3, 0, 0, UInt8(4 + cr.count)] + cr)]))
-        var header = [UInt8](repeating: 0, count: 64)
-        header[0] = 0xFE; header[1] = 0x53; header[2] = 0x4D; header[3] = 0x42; header[4] = 64
-        var negotiate = [UInt8](repeating: 0, count: 36)
-        negotiate[0] = 36; negotiate[2] = 2
-        let smb = header + negotiate + [0x02, 0x02, 0x11, 0x03]
-        try put("app-smb", "negotiate", records([(true, [0, 0, UInt8(smb.count >> 8), UInt8(smb.count & 0xFF)] + smb)]))
+        try put("app-smb", "negotiate", records([(true, Payloads.smb2Negotiate())]))
+        // Upgrades: STARTTLS, AUTH TLS, STLS and CONNECT, each followed by a ClientHello.
+        let hello = Payloads.tlsClientHello(sni: "mx.healthnet.lu", random: &random)
+        try put("app-smtp", "starttls", records([(false, Payloads.bytes("220 mx ESMTP\r\n")), (true, Payloads.bytes("EHLO a\r\nSTARTTLS\r\n")),
+                                                  (false, Payloads.bytes("220 go\r\n")), (true, hello)]))
+        try put("app-ftp", "auth-tls", records([(false, Payloads.bytes("220 ready\r\n")), (true, Payloads.bytes("AUTH TLS\r\n")),
+                                                 (false, Payloads.bytes("234 ok\r\n")), (true, hello)]))
+        try put("app-imap", "login-starttls", records([(false, Payloads.bytes("* OK ready\r\n")), (true, Payloads.bytes("a1 LOGIN u {3}\r\n")),
+                                                        (true, Payloads.bytes("abc\r\n")), (false, Payloads.bytes("a1 NO bad\r\n")),
+                                                        (true, Payloads.bytes("a2 STARTTLS\r\n")), (false, Payloads.bytes("a2 OK go\r\n")), (true, hello)]))
+        try put("app-pop3", "pass-stls", records([(false, Payloads.bytes("+OK ready\r\n")), (true, Payloads.bytes("USER a\r\nPASS b\r\n")),
+                                                   (false, Payloads.bytes("+OK\r\n-ERR no\r\n")), (true, Payloads.bytes("CAPA\r\n")),
+                                                   (false, Payloads.bytes("+OK\r\nSTLS\r\n.\r\n")), (true, Payloads.bytes("STLS\r\n")),
+                                                   (false, Payloads.bytes("+OK go\r\n")), (true, hello)]))
+        try put("app-proxy", "connect", records([(true, Payloads.bytes("CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n")),
+                                                  (false, Payloads.bytes("HTTP/1.1 200 Connection established\r\n\r\n")), (true, hello)]))
         // Text formats from the repository.
         func file(_ path: String) -> [UInt8] { (FileManager.default.contents(atPath: repository + "/" + path)).map { [UInt8]($0) } ?? [] }
         var ruleIndex = 0

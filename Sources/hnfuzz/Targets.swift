@@ -12,7 +12,7 @@ import HNSensor
 /// The fuzz targets: each takes arbitrary bytes and must neither trap, hang nor leak.
 enum FuzzTargets {
     static let names = [
-        "decode", "defrag", "stream", "app-http", "app-dns", "app-tls", "app-ssh", "app-smtp", "app-ftp", "app-rdp", "app-smb",
+        "decode", "defrag", "stream", "app-http", "app-dns", "app-tls", "app-ssh", "app-smtp", "app-ftp", "app-rdp", "app-smb", "app-imap", "app-pop3", "app-proxy",
         "rules", "config", "anomaly-config", "correlation-rules", "intel-zeek", "intel-misp-csv", "intel-json", "intel-list",
     ]
 
@@ -29,6 +29,9 @@ enum FuzzTargets {
         case "app-ftp": app(data, port: 21)
         case "app-rdp": app(data, port: 3389)
         case "app-smb": app(data, port: 445)
+        case "app-imap": app(data, port: 143)
+        case "app-pop3": app(data, port: 110)
+        case "app-proxy": app(data, port: 3128)
         case "rules": _ = RuleParser().parse(String(decoding: data, as: UTF8.self))
         case "config": _ = try? SensorConfig.parse(String(decoding: data, as: UTF8.self), file: "fuzz.yaml")
         case "anomaly-config":

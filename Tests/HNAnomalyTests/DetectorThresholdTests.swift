@@ -57,17 +57,61 @@ import Testing
         #expect(take(e) == [9_200_020])
     }
 
-    @Test func bruteForceCountsShortSessionsToAnAuthenticationService() {
+    /// A note-only event as a parser hands it on.
+    static func note(_ n: AppNote, _ type: String) -> AppEvent {
+        var e = AppEvent(eventType: type, record: nil, transactionID: 0, buffers: [], toServer: true)
+        e.notes = [n]
+        return e
+    }
+
+    @Test func bruteForceCountsShortSessionsThatReachedAuthentication() {
         let e = engine()
-        for i in 0..<9 { e.flowEnded(flow("198.51.100.10", "10.1.2.22", sport: 50_000 + UInt16(i), dport: 22, start: t0 + Int64(i) * 5 * second)) }
+        func guess(_ i: Int, at start: Int64) {
+            let f = flow("198.51.100.10", "10.1.2.22", sport: 50_000 + UInt16(i), dport: 22, start: start)
+            e.appEvent(DetectorThresholdTests.note(.encryptedAuthPhase, "ssh"), flow: f, time: start + second)
+            e.flowEnded(f)
+        }
+        for i in 0..<9 { guess(i, at: t0 + Int64(i) * 5 * second) }
         #expect(take(e).isEmpty)
         // A long session (a real login) does not count.
-        e.flowEnded(flow("198.51.100.10", "10.1.2.22", sport: 50_100, dport: 22, start: t0 + 50 * second, duration: 600 * second))
+        let long = flow("198.51.100.10", "10.1.2.22", sport: 50_100, dport: 22, start: t0 + 50 * second, duration: 600 * second)
+        e.appEvent(DetectorThresholdTests.note(.encryptedAuthPhase, "ssh"), flow: long, time: t0 + 51 * second)
+        e.flowEnded(long)
         #expect(take(e).isEmpty)
         // Nor does a SYN the server never answered (that is a scan, not a login).
         e.flowEnded(flow("198.51.100.10", "10.1.2.22", sport: 50_101, dport: 22, start: t0 + 51 * second, handshake: false))
         #expect(take(e).isEmpty)
-        e.flowEnded(flow("198.51.100.10", "10.1.2.22", sport: 50_009, dport: 22, start: t0 + 52 * second))
+        guess(9, at: t0 + 52 * second)
+        #expect(take(e) == [9_200_030])
+    }
+
+    @Test func shortSessionsThatShowNoLoginAreNotGuesses() {
+        // A mail relay delivering to the MX every few seconds (no AUTH), SSH banner grabs
+        // that never finish the key exchange, monitoring probes: none is a login.
+        let e = engine()
+        for i in 0..<30 {
+            e.flowEnded(flow("10.20.0.25", "10.20.2.25", sport: 40_000 + UInt16(i), dport: 25, start: t0 + Int64(i) * 5 * second))
+            e.flowEnded(flow("10.20.9.9", "10.1.2.22", sport: 41_000 + UInt16(i), dport: 22, start: t0 + Int64(i) * 5 * second))
+        }
+        #expect(take(e).isEmpty)
+    }
+
+    @Test func aSuccessfulClearTextLoginIsNotAGuessButAnAbandonedOneIs() {
+        let e = engine()
+        for i in 0..<12 {
+            // Mail submission with AUTH accepted: a short session, not a guess.
+            let f = flow("10.20.1.30", "10.20.2.25", sport: 42_000 + UInt16(i), dport: 587, start: t0 + Int64(i) * 5 * second)
+            e.appEvent(DetectorThresholdTests.note(.authAttempt, "smtp"), flow: f, time: t0 + Int64(i) * 5 * second)
+            e.appEvent(DetectorThresholdTests.note(.authSuccess, "smtp"), flow: f, time: t0 + Int64(i) * 5 * second)
+            e.flowEnded(f)
+        }
+        #expect(take(e).isEmpty)
+        for i in 0..<10 {
+            // AUTH sent, no answer, the client hangs up: each is a guess.
+            let f = flow("198.51.100.12", "10.20.2.25", sport: 43_000 + UInt16(i), dport: 587, start: t0 + Int64(i) * 5 * second)
+            e.appEvent(DetectorThresholdTests.note(.authAttempt, "smtp"), flow: f, time: t0 + Int64(i) * 5 * second)
+            e.flowEnded(f)
+        }
         #expect(take(e) == [9_200_030])
     }
 

@@ -55,6 +55,7 @@ import Testing
         let s = try CorrelationStageTests.stage(path)
         for k in 0..<3 { s.ingest(CorrelationStageTests.alert(k)) }
         s.boundary()
+        s.boundary()  // waits for the first batch's commit
         try CorrelationStageTests.breakAlerts(path)
         for k in 3..<5 { s.ingest(CorrelationStageTests.alert(k)) }
         s.boundary()
@@ -75,6 +76,7 @@ import Testing
         s.retryFailedBatches = true
         for k in 0..<3 { s.ingest(CorrelationStageTests.alert(k)) }
         s.boundary()
+        s.boundary()  // waits for the first batch's commit
         try CorrelationStageTests.breakAlerts(path)
         for k in 3..<5 { s.ingest(CorrelationStageTests.alert(k)) }
         s.boundary()

@@ -138,7 +138,7 @@ func readableRules(in dir: URL) throws -> URL {
         #expect(notify.wait(for: "READY=1", seconds: 20).contains { $0.contains("READY=1") }, "no READY from the daemon")
 
         let capture = capturesFolder.appendingPathComponent("attacks.pcap").path
-        let perReplay = 2_756
+        let perReplay = 2_972
         #expect(lab.send(capture) == 0)
         // A broken correlation file: the reload is refused and the old rules keep working.
         try "- id: broken\n  type: sometimes\n".write(to: rules.appendingPathComponent("correlation/broken.yaml"), atomically: true, encoding: .utf8)
@@ -228,12 +228,12 @@ func readableRules(in dir: URL) throws -> URL {
         for _ in 0..<3 { #expect(lab.send(capturesFolder.appendingPathComponent("attacks.pcap").path) == 0) }
         Thread.sleep(forTimeInterval: 2.5)
         let status = try hnsensor(["status", "--metrics", "127.0.0.1:\(port)"])
-        #expect(status.out.contains("packets               8268"), "\(status.out)")
+        #expect(status.out.contains("packets               8916"), "\(status.out)")
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(text.contains("EVE output failing, retrying"), "\(text)")
-        #expect(text.contains("packets=8268"), "\(text)")
+        #expect(text.contains("packets=8916"), "\(text)")
         #expect(try HNStoreCheck.incidents(dir.appendingPathComponent("s.db").path) > 0)
     }
 

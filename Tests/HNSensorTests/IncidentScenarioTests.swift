@@ -84,6 +84,32 @@ func replayWithShippedRules(_ pcap: String, in dir: URL) throws -> (summary: Rep
         }
     }
 
+    /// A benign morning of about 440 hosts (mail relaying with STARTTLS, resolvers recursing,
+    /// lab uploads and IT-provider monitoring every 60 s, SMB, NTP, admin SSH) opens no
+    /// incident and raises no detector alert with the shipped Config/ and Rules/, with 1 and
+    /// 2 workers; every detector's counters are read, not only brute force's.
+    @Test func aBenignDayOpensNoIncidentAndRaisesNoAlert() throws {
+        let pcap = capturesFolder.appendingPathComponent("benign-day.pcap").path
+        let labels = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: capturesFolder.appendingPathComponent("benign-day.labels.json"))) as? [String: Any])
+        let flows = labels["flows"] as? [[String: Any]] ?? []
+        let hosts = Set(flows.flatMap { [$0["src_ip"] as? String ?? "", $0["dest_ip"] as? String ?? ""] })
+        #expect(hosts.count >= 440)
+        #expect(flows.filter { $0["app_proto_orig"] as? String == "smtp" }.count == 40)
+        #expect(flows.allSatisfy { $0["label"] as? String == "benign" })
+        let config = try SensorConfig.load(path: shippedConfig)
+        for workers in [1, 2] {
+            let dir = try scratchFolder()
+            let store = dir.appendingPathComponent("incidents.db").path
+            let eve = dir.appendingPathComponent("eve.json").path
+            let summary = try Replay.run(files: [pcap], config: config, evePath: eve, rulesPath: shippedRules, storePath: store, workers: workers)
+            let alerts = try readEVE(eve).filter { $0["event_type"] as? String == "alert" }
+            #expect(alerts.isEmpty, "\(workers) workers: \(alerts.prefix(3))")
+            #expect(summary.incidents == 0)
+            #expect(try IncidentStore(path: store).stats().incidents == 0)
+            #expect(summary.stats.value("anomaly.alerts") == 0)
+        }
+    }
+
     /// No behaviour detector fires on the benign traffic of any capture.
     @Test(arguments: ReplayTests.scenarios)
     func detectorsStayQuietOnBenignFlows(scenario: String) throws {

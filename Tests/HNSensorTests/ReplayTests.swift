@@ -4,7 +4,7 @@ import Testing
 @testable import HNSensor
 
 @Suite struct ReplayTests {
-    static let scenarios = ["benign-small", "demo", "protocols", "attacks"]
+    static let scenarios = ["benign-small", "demo", "protocols", "attacks", "upgrades", "benign-day", "revisits"]
 
     /// Replaying a generated capture reports exactly the flows its generator labelled:
     /// tuple, packets and bytes per direction, flow state and TCP state.

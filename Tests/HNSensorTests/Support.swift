@@ -27,7 +27,7 @@ func readEVE(_ path: String) throws -> [[String: Any]] {
 struct FlowFacts: Hashable, CustomStringConvertible {
     var srcIP: String, srcPort: Int, destIP: String, destPort: Int, proto: String
     var pktsToServer: Int, pktsToClient: Int, bytesToServer: Int, bytesToClient: Int
-    var state: String, tcpState: String?, appProto: String?
+    var state: String, tcpState: String?, appProto: String?, appProtoOrig: String?
 
     init(eve r: [String: Any]) {
         let flow = r["flow"] as? [String: Any] ?? [:]
@@ -43,6 +43,7 @@ struct FlowFacts: Hashable, CustomStringConvertible {
         state = flow["state"] as? String ?? ""
         tcpState = (r["tcp"] as? [String: Any])?["state"] as? String
         appProto = r["app_proto"] as? String
+        appProtoOrig = r["app_proto_orig"] as? String
     }
 
     init(label r: [String: Any]) {
@@ -58,9 +59,10 @@ struct FlowFacts: Hashable, CustomStringConvertible {
         state = r["state"] as? String ?? ""
         tcpState = r["tcp_state"] as? String
         appProto = r["app_proto"] as? String
+        appProtoOrig = r["app_proto_orig"] as? String
     }
 
     var description: String {
-        "\(proto) \(srcIP):\(srcPort) -> \(destIP):\(destPort) \(pktsToServer)/\(pktsToClient) pkts \(bytesToServer)/\(bytesToClient) B \(state) \(tcpState ?? "-") \(appProto ?? "-")"
+        "\(proto) \(srcIP):\(srcPort) -> \(destIP):\(destPort) \(pktsToServer)/\(pktsToClient) pkts \(bytesToServer)/\(bytesToClient) B \(state) \(tcpState ?? "-") \(appProto ?? "-")\(appProtoOrig.map { " (was \($0))" } ?? "")"
     }
 }

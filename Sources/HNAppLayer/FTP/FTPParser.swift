@@ -3,7 +3,8 @@ import HNDecode
 /// FTP control connections (RFC 959, 2428): commands and replies, one transaction per
 /// command. The argument of PASS is never stored or logged: only that a password went in
 /// clear. PORT/EPRT and the 227/229 replies announce data connections, which the application
-/// layer links back to this flow.
+/// layer links back to this flow. A 234 reply to `AUTH TLS` (RFC 4217) hands the control
+/// connection to the TLS parser (`tlsAgreed`).
 final class FTPParser {
     static let maxLine = 4096
     /// Commands waiting for a reply at most; more are parsed but not kept.
@@ -18,8 +19,16 @@ final class FTPParser {
     /// Data connections announced: (address or nil for "the server", port, passive).
     var announcedData: [(address: IPAddress?, port: UInt16, passive: Bool)] = []
     var replies: [Int: [String]] = [:]
+    /// AUTH TLS (or SSL) was asked for and not refused: a TLS record from the client now is the upgrade.
+    var tlsPending = false
+    /// The server agreed to AUTH TLS: the rest of the control connection is TLS.
+    var tlsAgreed = false
+
+    /// RFC 4217 §3: the mechanisms of `AUTH` that start TLS.
+    static let tlsMechanisms: Set<String> = ["TLS", "SSL", "TLS-C", "TLS-P"]
 
     func receive(_ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
+        guard !tlsAgreed else { return }
         if toServer {
             for line in client.lines(data.rawBuffer) {
                 let (verb, argument) = line.commandAndArgument
@@ -32,6 +41,7 @@ final class FTPParser {
                     pending.append((verb, nil, id))
                 } else {
                     if verb == "USER" { user = argument }
+                    if verb == "AUTH", FTPParser.tlsMechanisms.contains(String(decoding: argument, as: UTF8.self).uppercased()) { tlsPending = true }
                     if verb == "PORT", let endpoint = FTPParser.hostPort(argument) { announcedData.append((endpoint.0, endpoint.1, false)) }
                     if verb == "EPRT", let endpoint = FTPParser.extendedPort(argument) { announcedData.append((endpoint.0, endpoint.1, false)) }
                     buffers.append((.ftpCommandData, (argument)))
@@ -54,6 +64,11 @@ final class FTPParser {
                 if !continuation && code >= 200 {
                     pending.removeFirst()
                     events.append(logEvent(first))
+                    if first.command == "AUTH" && tlsPending {
+                        // 234: the rest is TLS; anything else refuses it.
+                        if code == 234 { tlsAgreed = true; return }
+                        tlsPending = false
+                    }
                 }
             }
         }
@@ -93,8 +108,12 @@ final class FTPParser {
             fields.append(("completion_code", .array(lines.map { .string(String($0.prefix(3))) })))
         }
         var event = AppEvent(eventType: "ftp", record: .object(fields), transactionID: command.id, buffers: [], toServer: true)
-        if command.command == "PASS" { event.notes.append(.credentialsInClear("FTP PASS")) }
+        if command.command == "PASS" {
+            event.notes.append(.credentialsInClear("FTP PASS"))
+            event.notes.append(.authAttempt)
+        }
         if lines.contains(where: { $0.hasPrefix("530") }) { event.notes.append(.authFailure) }
+        if lines.contains(where: { $0.hasPrefix("230") }) { event.notes.append(.authSuccess) }
         return event
     }
 

@@ -49,6 +49,10 @@ final class HTTPParser {
         case trailers
         /// Response body delimited by the connection closing.
         case untilClose
+        /// After CONNECT: the request side holds its bytes until the response says whether
+        /// the tunnel opened (2xx: they are the tunnel's), the response side holds what
+        /// follows a 2xx (RFC 9110 §9.3.6).
+        case tunnel
         case failed
     }
 
@@ -68,6 +72,11 @@ final class HTTPParser {
     var nextResponse = 0
     var nextID = 0
     var anomalies: [String] = []
+    /// A CONNECT was answered 2xx: the rest of the flow is the tunnel's (the application
+    /// layer takes the bytes held in both buffers and detects the protocol inside).
+    var tunnelOpen = false
+    /// A CONNECT was refused: requests held behind it are parsed after the response.
+    var resumeRequests = false
     /// The pipeline's parser scratch: the head being parsed and the block being built.
     let scratch: ParserScratch
     var fields: [Field] {
@@ -96,6 +105,10 @@ final class HTTPParser {
             if case .failed = responsePhase { return }
             responseBuffer.append(contentsOf: data.rawBuffer)
             parseResponses(&events)
+            if resumeRequests {
+                resumeRequests = false
+                parseRequests(&events)
+            }
         }
     }
 
@@ -387,6 +400,8 @@ final class HTTPParser {
                 events.append(requestBodyEvent())
             case .untilClose, .failed:
                 consumed = requestBuffer.count
+            case .tunnel:
+                break loop
             }
         }
         requestBuffer.removeFirst(min(consumed, requestBuffer.count))
@@ -415,7 +430,9 @@ final class HTTPParser {
         let length = contentLength(b)
         transactions.append(tx)
         events.append(AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: tx.request, toServer: true))
-        if chunked {
+        if HTTPParser.equalsLowercased(b, parts.0, "connect") {
+            requestPhase = .tunnel  // what follows waits for the response
+        } else if chunked {
             requestPhase = .chunkSize
         } else if let n = length, n > 0 {
             requestPhase = .body(remaining: n)
@@ -574,6 +591,8 @@ final class HTTPParser {
                 consumed = responseBuffer.count
             case .failed:
                 consumed = responseBuffer.count
+            case .tunnel:
+                break loop
             }
         }
         responseBuffer.removeFirst(min(consumed, responseBuffer.count))
@@ -621,6 +640,18 @@ final class HTTPParser {
         let method = tx.field(.httpMethod)
         let isHead = method.map { HTTPParser.equalsLowercased($0.rawBuffer, 0..<$0.count, "head") } ?? false
         let noBody = isHead || (code >= 100 && code < 200) || code == 204 || code == 304
+        let isConnect = method.map { HTTPParser.equalsLowercased($0.rawBuffer, 0..<$0.count, "connect") } ?? false
+        if isConnect && code >= 200 && code < 300 {
+            // The tunnel is open: no body, and everything after this head belongs to it.
+            finishResponse(&events)
+            responsePhase = .tunnel
+            tunnelOpen = true
+            return
+        }
+        if isConnect && code >= 200, case .tunnel = requestPhase {
+            requestPhase = .head
+            resumeRequests = true
+        }
         if code >= 100 && code < 200 {
             // An interim response: the final one follows for the same request.
             responsePhase = .head

@@ -61,7 +61,11 @@ final class RDPParser {
                 if rest.u8(0) == 2, let low = rest.u16le(4), let high = rest.u16le(6) { selected = UInt32(low) | UInt32(high) << 16 }
                 var fields: [(String, JSONValue)] = [("event_type", .string("initial_response"))]
                 if let selected { fields.append(("protocol", .array(RDPParser.protocols(selected)))) }
-                events.append(AppEvent(eventType: "rdp", record: .object(fields), transactionID: 0, buffers: [], toServer: false))
+                var event = AppEvent(eventType: "rdp", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
+                // CredSSP (hybrid, hybrid_ex): the client authenticates next (network level
+                // authentication), inside TLS.
+                if let selected, selected & 0x0A != 0 { event.notes.append(.encryptedAuthPhase) }
+                events.append(event)
             }
         }
     }

@@ -2,7 +2,9 @@ import HNDecode
 
 /// SMTP sessions (RFC 5321): HELO/EHLO, MAIL FROM, RCPT TO, DATA, STARTTLS and AUTH. The
 /// message body is skipped (its end found by the "." line), and authentication exchanges are
-/// never kept: only the mechanism and the fact that it was offered before STARTTLS.
+/// never kept: only the mechanism, the fact that it was offered before STARTTLS, and whether
+/// the server accepted it (RFC 4954: 235) or refused it (4xx/5xx). A 220 reply to STARTTLS
+/// (RFC 3207) hands the session to the TLS parser (`tlsAgreed`).
 final class SMTPParser {
     /// RFC 5321 §4.5.3.1.4: a command line is at most 512 bytes; some clients exceed it.
     static let maxLine = 4096
@@ -10,8 +12,18 @@ final class SMTPParser {
     var client = LineReader(maxLine: SMTPParser.maxLine)
     var server = LineReader(maxLine: SMTPParser.maxLine)
     var inData = false
-    var encrypted = false
-    var awaitingAuth = 0
+    /// The command whose final reply the client waits for (AUTH answers its 334 challenges
+    /// with lines that are credentials, never commands).
+    enum Awaiting { case none, auth, startTLS }
+    var awaiting = Awaiting.none
+    /// Client lines still to take as answers to AUTH challenges (LOGIN sends two, PLAIN
+    /// without an initial response and CRAM-MD5 one), or fewer when the server's final reply
+    /// comes first: a lost reply cannot hide the rest of the session.
+    var authLines = 0
+    /// STARTTLS was asked for and not refused: a TLS record from the client now is the upgrade.
+    var tlsPending = false
+    /// The server agreed to STARTTLS: the rest of the session is TLS.
+    var tlsAgreed = false
     var helo: [UInt8]? = nil
     var mailFrom: [UInt8]? = nil
     var rcptTo: [[UInt8]] = []
@@ -22,11 +34,27 @@ final class SMTPParser {
     var pendingLog = false
 
     func receive(_ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
-        guard !encrypted else { return }
+        guard !tlsAgreed else { return }
         if !toServer {
-            for line in server.lines(data.rawBuffer) where line.starts(with: Array("220".utf8)) && startTLS {
-                encrypted = true  // the rest of the session is TLS
-                _ = line
+            for line in server.lines(data.rawBuffer) {
+                // Only a final reply ("250 ok", not "250-" continuations) answers a command.
+                guard let code = line.replyCode, line.count == 3 || line[3] == 0x20 else { continue }
+                switch awaiting {
+                case .none: break
+                case .auth:
+                    if code == 334 { continue }  // a challenge: the client answers it
+                    awaiting = .none
+                    authLines = 0
+                    if code == 235 { events.append(note(.authSuccess, toServer: false)) }
+                    if code >= 400 { events.append(note(.authFailure, toServer: false)) }
+                case .startTLS:
+                    awaiting = .none
+                    if code == 220 {
+                        tlsAgreed = true  // the rest of the session is TLS
+                        return
+                    }
+                    tlsPending = false
+                }
             }
             return
         }
@@ -38,7 +66,10 @@ final class SMTPParser {
                 }
                 continue
             }
-            if awaitingAuth > 0 { awaitingAuth -= 1; continue }  // credentials: not kept
+            if authLines > 0 {
+                authLines -= 1  // credentials: not kept
+                continue
+            }
             let (verb, argument) = line.commandAndArgument
             switch verb {
             case "HELO", "EHLO":
@@ -61,17 +92,26 @@ final class SMTPParser {
                 inData = verb == "DATA"
             case "STARTTLS":
                 startTLS = true
+                tlsPending = true
+                awaiting = .startTLS
             case "AUTH":
-                let mechanism = argument.commandAndArgument.0
+                let (mechanism, initial) = argument.commandAndArgument
                 authMechanism = mechanism
                 authInClear = !startTLS
-                // LOGIN sends two more lines (user, password); PLAIN without an initial
-                // response sends one. None of them is stored.
-                if mechanism == "LOGIN" { awaitingAuth = 2 } else if argument.commandAndArgument.1.isEmpty { awaitingAuth = 1 }
+                awaiting = .auth
+                authLines = mechanism == "LOGIN" ? (initial.isEmpty ? 2 : 1) : (initial.isEmpty ? 1 : 0)
+                events.append(note(.authAttempt, toServer: true))
             default:
                 break
             }
         }
+    }
+
+    /// An event carrying only a note for the behaviour detectors.
+    func note(_ note: AppNote, toServer: Bool) -> AppEvent {
+        var event = AppEvent(eventType: "smtp", record: nil, transactionID: transactions, buffers: [], toServer: toServer)
+        event.notes.append(note)
+        return event
     }
 
     /// `FROM:<a@b>` → `<a@b>`

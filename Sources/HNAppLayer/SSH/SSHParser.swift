@@ -1,6 +1,9 @@
 import HNDecode
 
-/// SSH version exchange (RFC 4253 §4.2) and KEXINIT for HASSH fingerprints, per direction.
+/// SSH version exchange (RFC 4253 §4.2) and KEXINIT for HASSH fingerprints, per direction;
+/// then the clear packets of the key exchange up to each side's NEWKEYS (§7.3), after which
+/// the session is encrypted. Client data after both NEWKEYS is the user-authentication phase
+/// (RFC 4252), noted once for the brute-force detector.
 final class SSHParser {
     /// A banner line is at most 255 bytes (RFC 4253 §4.2).
     static let maxBanner = 255
@@ -13,6 +16,15 @@ final class SSHParser {
     var hasshHash = Both<String?>(nil)
     var done = Both(false)
     var logged = false
+    /// Key-exchange packets after KEXINIT read at most (DH init/reply, GEX request/group…).
+    static let maxKexPackets = 8
+    var kexPackets = Both(0)
+    /// Each side's NEWKEYS was seen; past it the side is encrypted.
+    var newKeys = Both(false)
+    /// The key exchange cannot be followed (a packet too long, too many): no phase is noted.
+    var kexLost = Both(false)
+    var clientSentEncrypted = false
+    var authPhaseNoted = false
     /// The pipeline's parser scratch (the block builder).
     let scratch: ParserScratch
 
@@ -24,7 +36,10 @@ final class SSHParser {
 
     func receive(_ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
         let d = toServer ? 0 : 1
-        guard !done[d] else { return }
+        guard !done[d] else {
+            keyExchange(data, d, events: &events)
+            return
+        }
         buffers[d].append(contentsOf: data.rawBuffer)
         if banner[d] == nil {
             guard let nl = buffers[d].firstIndex(of: 0x0A) else {
@@ -46,9 +61,12 @@ final class SSHParser {
         guard b.count >= 4 + length else { return }
         done[d] = true
         let padding = Int(b[4])
-        guard b[5] == 20, length >= padding + 1 + 17 else { buffers[d] = []; return }
+        guard b[5] == 20, length >= padding + 1 + 17 else { buffers[d] = []; kexLost[d] = true; return }
         let payload = Array(b[5..<(4 + length - padding)])
+        // What follows KEXINIT in this chunk belongs to the key exchange.
+        let after = Array(b[(4 + length)...])
         buffers[d] = []
+        defer { after.withUnsafeBytes { keyExchange(ByteView($0), d, events: &events) } }
         payload.withUnsafeBytes { raw in
             let p = ByteView(raw)
             var offset = 17
@@ -76,6 +94,46 @@ final class SSHParser {
             events.append(AppEvent(eventType: "ssh", record: nil, transactionID: 0, buffers: scratch.builder.build(), toServer: d == 0))
         }
         if done[0] && done[1] && !logged { events.append(logEvent()) }
+    }
+
+    /// The clear packets after KEXINIT, up to NEWKEYS (message 21); then only whether the
+    /// client sends anything encrypted.
+    func keyExchange(_ data: ByteView, _ d: Int, events: inout [AppEvent]) {
+        guard !kexLost[d], data.count > 0 else { return }
+        if newKeys[d] {
+            if d == 0 { clientSentEncrypted = true }
+            noteAuthPhase(&events)
+            return
+        }
+        buffers[d].append(contentsOf: data.rawBuffer)
+        while buffers[d].count >= 6 {
+            let b = buffers[d]
+            let length = Int(b[0]) << 24 | Int(b[1]) << 16 | Int(b[2]) << 8 | Int(b[3])
+            guard length <= SSHParser.maxPacket, kexPackets[d] < SSHParser.maxKexPackets else {
+                kexLost[d] = true
+                buffers[d] = []
+                return
+            }
+            guard b.count >= 4 + length else { return }
+            kexPackets[d] += 1
+            if b[5] == 21 {
+                newKeys[d] = true
+                if d == 0 && b.count > 4 + length { clientSentEncrypted = true }
+                buffers[d] = []
+                noteAuthPhase(&events)
+                return
+            }
+            buffers[d].removeFirst(4 + length)
+        }
+    }
+
+    /// Both sides switched keys and the client sent encrypted packets: it is authenticating.
+    func noteAuthPhase(_ events: inout [AppEvent]) {
+        guard newKeys[0], newKeys[1], clientSentEncrypted, !authPhaseNoted else { return }
+        authPhaseNoted = true
+        var event = AppEvent(eventType: "ssh", record: nil, transactionID: 0, buffers: [], toServer: true)
+        event.notes.append(.encryptedAuthPhase)
+        events.append(event)
     }
 
     /// `SSH-protoversion-softwareversion comments`.

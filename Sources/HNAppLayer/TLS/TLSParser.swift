@@ -26,6 +26,8 @@ final class TLSParser {
     var fingerprint: String? = nil
     var logged = false
     var encrypted = false
+    /// The client sent application data after the server's handshake (noted once).
+    var clientDataNoted = false
     var facts = AppFacts()
     /// The pipeline's parser scratch (the block builder).
     let scratch: ParserScratch
@@ -76,6 +78,13 @@ final class TLSParser {
             case 20, 23:
                 if !toServer || type == 23 { encrypted = true }
                 if !toServer && serverVersion != nil && !logged { events.append(logEvent()) }
+                if toServer && type == 23 && serverVersion != nil && !clientDataNoted {
+                    // What a login portal's client sends first after the handshake: its credentials.
+                    clientDataNoted = true
+                    var event = AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: [], toServer: true)
+                    event.notes.append(.encryptedAuthPhase)
+                    events.append(event)
+                }
             default:
                 break
             }
