@@ -1,7 +1,7 @@
 import Foundation
 import HNAppLayer
 import HNDecode
-import HNDetect
+import HNAlert
 import HNFlow
 
 /// Counters of the behaviour detectors.

@@ -1,7 +1,7 @@
 import Foundation
 import HNConfig
 import HNDecode
-import HNDetect
+import HNAlert
 import Yams
 
 /// Which alerts a rule (or one stage of it) takes. Empty lists do not constrain; the

@@ -1,5 +1,5 @@
 import HNDecode
-import HNDetect
+import HNAlert
 
 /// What changed since the last batch: the rows the store writes in one transaction, and the
 /// records EVE writes once they are committed.

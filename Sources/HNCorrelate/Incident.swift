@@ -1,5 +1,5 @@
 import HNDecode
-import HNDetect
+import HNAlert
 
 /// Incident statuses, following the HealthNet CSIRT's five phases, plus the closing states.
 public enum IncidentStatus: String, Sendable, CaseIterable, Codable {

@@ -1,6 +1,6 @@
 import HNAppLayer
 import HNDecode
-import HNDetect
+import HNAlert
 import HNFlow
 
 /// Writes Suricata-compatible EVE JSON records, one object per line. Field names and order

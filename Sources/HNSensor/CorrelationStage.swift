@@ -1,3 +1,4 @@
+import HNAlert
 import Dispatch
 import HNCorrelate
 import HNDetect

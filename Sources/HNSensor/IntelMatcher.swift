@@ -1,3 +1,4 @@
+import HNAlert
 import HNAppLayer
 import HNDecode
 import HNDetect

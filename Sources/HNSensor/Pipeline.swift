@@ -1,3 +1,4 @@
+import HNAlert
 import HNAnomaly
 import HNAppLayer
 import HNDecode

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import HNCorrelate
 import HNDecode
-import HNDetect
+import HNAlert
 
 #if canImport(Glibc)
 import Glibc

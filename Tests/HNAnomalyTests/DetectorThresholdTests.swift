@@ -1,7 +1,7 @@
 import HNAppLayer
 @testable import HNAnomaly
 import HNDecode
-import HNDetect
+import HNAlert
 import HNFlow
 import Testing
 

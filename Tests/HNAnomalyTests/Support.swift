@@ -1,7 +1,7 @@
 import HNAppLayer
 @testable import HNAnomaly
 import HNDecode
-import HNDetect
+import HNAlert
 import HNFlow
 
 let second: Int64 = 1_000_000_000

@@ -1,7 +1,7 @@
 import HNConfig
 @testable import HNCorrelate
 import HNDecode
-import HNDetect
+import HNAlert
 import Testing
 
 let second: Int64 = 1_000_000_000

@@ -1,3 +1,4 @@
+import HNAlert
 import Foundation
 import GRDB
 import HNConfig

@@ -1,7 +1,7 @@
 import Foundation
 import HNCorrelate
 import HNDecode
-import HNDetect
+import HNAlert
 @testable import HNStore
 import Testing
 
