@@ -141,9 +141,9 @@ public final class AnomalyEngine {
             guard p.payload.count > 0 else { return false }
             let port = p.destinationPort
             return (port == 23 || port == 110 || port == 143) && settings.cleartextCredentials.scope.enabled
-        case 17: return settings.flood.scope.enabled
-        case 1: return p.icmpType == 8 && settings.flood.scope.enabled
-        case 58: return p.icmpType == 128 && settings.flood.scope.enabled
+        case IPProto.udp: return settings.flood.scope.enabled
+        case IPProto.icmp: return p.icmpType == 8 && settings.flood.scope.enabled
+        case IPProto.icmpv6: return p.icmpType == 128 && settings.flood.scope.enabled
         default: return false
         }
     }
@@ -157,11 +157,11 @@ public final class AnomalyEngine {
         if f.scope.enabled {
             var kind: UInt8 = 0
             var threshold = 0
-            if p.ipProto == 6, p.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn {
+            if p.ipProto == IPProto.tcp, p.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn {
                 kind = 1; threshold = f.synThreshold
-            } else if p.ipProto == 17 {
+            } else if p.ipProto == IPProto.udp {
                 kind = 2; threshold = f.udpThreshold
-            } else if (p.ipProto == 1 && p.icmpType == 8) || (p.ipProto == 58 && p.icmpType == 128) {
+            } else if (p.ipProto == IPProto.icmp && p.icmpType == 8) || (p.ipProto == IPProto.icmpv6 && p.icmpType == 128) {
                 kind = 3; threshold = f.icmpThreshold
             }
             if kind != 0, f.scope.applies(source: p.source, destination: p.destination, segment: segmentName(p.segment)) {
@@ -176,7 +176,7 @@ public final class AnomalyEngine {
                 }
             }
         }
-        if p.ipProto == 6, toServer, p.payload.count > 0, let flow {
+        if p.ipProto == IPProto.tcp, toServer, p.payload.count > 0, let flow {
             clearTextLogin(p, flow: flow)
         }
     }
@@ -216,7 +216,7 @@ public final class AnomalyEngine {
         let time = flow.start
         let src = flow.client, dst = flow.server
         let segment = segmentName(flow.segment)
-        let ported = flow.proto == 6 || flow.proto == 17
+        let ported = flow.proto == IPProto.tcp || flow.proto == IPProto.udp
         let ps = settings.portScan
         if ported, ps.scope.applies(source: src, destination: dst, segment: segment) {
             let port = flow.serverPort
@@ -229,7 +229,7 @@ public final class AnomalyEngine {
             }
         }
         let hs = settings.hostSweep
-        let echo = (flow.proto == 1 && flow.icmpType == 8) || (flow.proto == 58 && flow.icmpType == 128)
+        let echo = (flow.proto == IPProto.icmp && flow.icmpType == 8) || (flow.proto == IPProto.icmpv6 && flow.icmpType == 128)
         if ported || echo, hs.scope.applies(source: src, destination: dst, segment: segment) {
             let port = ported ? flow.serverPort : 0
             if let count = sweeps.update(PortKey(source: src, port: port, proto: flow.proto), now: time, idle: hs.window, make: { DistinctWindow() }, {
@@ -243,7 +243,7 @@ public final class AnomalyEngine {
         }
         let internalSource = isInternal(src), internalDestination = isInternal(dst)
         let lm = settings.lateralMovement
-        if flow.proto == 6, internalSource, internalDestination, lm.ports.contains(flow.serverPort),
+        if flow.proto == IPProto.tcp, internalSource, internalDestination, lm.ports.contains(flow.serverPort),
            lm.scope.applies(source: src, destination: dst, segment: segment) {
             if let count = lateral.update(src, now: time, idle: lm.window, make: { DistinctWindow() }, {
                 $0.add(dst, now: time, window: lm.window, threshold: lm.threshold)
@@ -306,7 +306,7 @@ public final class AnomalyEngine {
         // counted one by one. A session that shows no authentication exchange (a mail relay,
         // a monitoring probe, a banner grab) is not a login.
         let bf = settings.bruteForce
-        if flow.proto == 6, !countedFailures.contains(flow.id), logins[flow.id]?.showsGuess == true,
+        if flow.proto == IPProto.tcp, !countedFailures.contains(flow.id), logins[flow.id]?.showsGuess == true,
            let service = service(flow), service != "http-login", flow.tcpFlagsToClient & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn | TCPFlags.ack, flow.packetsToServer >= 3,
            flow.last - flow.start < bf.shortSession, flow.bytesToClient < bf.maxBytes,
            bf.scope.applies(source: flow.client, destination: flow.server, segment: segment) {
@@ -331,7 +331,7 @@ public final class AnomalyEngine {
         }
         // Remote maintenance: too long, or outside the allowed hours.
         let rm = settings.remoteMaintenance
-        if flow.proto == 6, rm.ports.contains(flow.serverPort), flow.tcpFlagsToClient & TCPFlags.syn != 0,
+        if flow.proto == IPProto.tcp, rm.ports.contains(flow.serverPort), flow.tcpFlagsToClient & TCPFlags.syn != 0,
            rm.scope.applies(source: flow.client, destination: flow.server, segment: segment) {
             let duration = flow.last - flow.start
             if duration > rm.maxDuration {

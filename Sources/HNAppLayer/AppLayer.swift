@@ -115,7 +115,7 @@ public final class AppLayer {
 
     /// A new TCP flow to an endpoint an FTP control connection announced is FTP data.
     public func flowStarted(_ flow: inout Flow) {
-        guard !expectedFTPData.isEmpty, flow.proto == 6 else { return }
+        guard !expectedFTPData.isEmpty, flow.proto == IPProto.tcp else { return }
         let keys = [Endpoint(address: flow.server, port: flow.serverPort), Endpoint(address: flow.client, port: flow.clientPort)]
         for key in keys where expectedFTPData.removeValue(forKey: key) != nil {
             flow.appProto = AppProtocol.ftpData

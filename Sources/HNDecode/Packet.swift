@@ -39,6 +39,14 @@ public enum IPProto {
     public static let sctp: UInt8 = 132
     public static let mobility: UInt8 = 135
 
+    /// Whether the protocol has ports (TCP, UDP, SCTP): flows and EVE use them.
+    @inline(__always)
+    public static func hasPorts(_ proto: UInt8) -> Bool { proto == tcp || proto == udp || proto == sctp }
+
+    /// ICMP for IPv4 or IPv6.
+    @inline(__always)
+    public static func isICMP(_ proto: UInt8) -> Bool { proto == icmp || proto == icmpv6 }
+
     /// The protocol name as Suricata's EVE writes it in `proto`.
     public static func name(_ proto: UInt8) -> String {
         switch proto {

@@ -31,7 +31,7 @@ final class CompiledRule {
         self.severity = severity
         self.category = category
         self.usesAppLayer = rule.buffers.contains { $0.buffer != .payload } || !rule.appChecks.isEmpty
-        let tcp = rule.proto.ipProto == 6 || rule.proto.alternateIPProto == 6
+        let tcp = rule.proto.ipProto == IPProto.tcp || rule.proto.alternateIPProto == IPProto.tcp
         let flow = rule.flow ?? FlowOptions()
         self.isStreamRule = tcp && !usesAppLayer && rule.buffers.contains { $0.buffer == .payload }
             && (flow.established || flow.onlyStream) && !flow.noStream
@@ -51,8 +51,8 @@ public final class DetectionEngine {
     @inline(__always)
     static func protoClass(_ proto: UInt8) -> Int {
         switch proto {
-        case 6: 0
-        case 17: 1
+        case IPProto.tcp: 0
+        case IPProto.udp: 1
         case 1, 58: 2
         default: 3
         }
@@ -346,7 +346,7 @@ public final class DetectionEngine {
             guard let flow, flow.appProto == app else { return false }
         }
         // Addresses and ports, in either orientation for `<>`.
-        let hasPorts = p.ipProto == 6 || p.ipProto == 17 || p.ipProto == 132
+        let hasPorts = IPProto.hasPorts(p.ipProto)
         func headerMatches(_ s: IPAddress, _ sp: UInt16, _ d: IPAddress, _ dp: UInt16) -> Bool {
             guard c.rule.source.matches(s), c.rule.destination.matches(d) else { return false }
             if hasPorts {
@@ -364,7 +364,7 @@ public final class DetectionEngine {
                 // For TCP, as Suricata: established from the end of the handshake on, through
                 // the closing states.
                 let established = flow.map { f -> Bool in
-                    if f.proto == 6 {
+                    if f.proto == IPProto.tcp {
                         switch f.tcpState {
                         case .none, .synSent, .synReceived: return false
                         default: return !f.reset

@@ -21,20 +21,20 @@ public struct RuleProtocol: Sendable, Equatable {
     static func named(_ name: String) -> RuleProtocol? {
         switch name {
         case "ip", "pkthdr": return .init(ipProto: nil, alternateIPProto: nil, appProto: nil, name: name)
-        case "tcp", "tcp-pkt", "tcp-stream": return .init(ipProto: 6, alternateIPProto: nil, appProto: nil, name: name)
-        case "udp": return .init(ipProto: 17, alternateIPProto: nil, appProto: nil, name: name)
-        case "icmp": return .init(ipProto: 1, alternateIPProto: 58, appProto: nil, name: name)
-        case "icmpv4": return .init(ipProto: 1, alternateIPProto: nil, appProto: nil, name: name)
-        case "icmpv6": return .init(ipProto: 58, alternateIPProto: nil, appProto: nil, name: name)
-        case "sctp": return .init(ipProto: 132, alternateIPProto: nil, appProto: nil, name: name)
-        case "dns", "dnp3-udp": return .init(ipProto: 17, alternateIPProto: 6, appProto: name, name: name)
+        case "tcp", "tcp-pkt", "tcp-stream": return .init(ipProto: IPProto.tcp, alternateIPProto: nil, appProto: nil, name: name)
+        case "udp": return .init(ipProto: IPProto.udp, alternateIPProto: nil, appProto: nil, name: name)
+        case "icmp": return .init(ipProto: IPProto.icmp, alternateIPProto: IPProto.icmpv6, appProto: nil, name: name)
+        case "icmpv4": return .init(ipProto: IPProto.icmp, alternateIPProto: nil, appProto: nil, name: name)
+        case "icmpv6": return .init(ipProto: IPProto.icmpv6, alternateIPProto: nil, appProto: nil, name: name)
+        case "sctp": return .init(ipProto: IPProto.sctp, alternateIPProto: nil, appProto: nil, name: name)
+        case "dns", "dnp3-udp": return .init(ipProto: IPProto.udp, alternateIPProto: IPProto.tcp, appProto: name, name: name)
         case "http", "http1", "tls", "ssl", "ssh", "smtp", "ftp", "ftp-data", "smb", "rdp", "dcerpc", "imap",
              "pop3", "modbus", "dnp3", "enip", "nfs", "krb5", "ntp", "dhcp", "snmp", "sip", "tftp", "ikev2",
              "mqtt", "rfb", "http2", "telnet", "irc", "bittorrent-dht", "quic":
             let app = name == "ssl" ? "tls" : name == "http1" ? "http" : name
             let udpOnly = ["ntp", "dhcp", "snmp", "tftp", "ikev2", "quic", "bittorrent-dht"].contains(name)
             let either = ["krb5", "nfs", "sip", "dcerpc", "enip"].contains(name)
-            return .init(ipProto: udpOnly ? 17 : 6, alternateIPProto: either ? 17 : nil, appProto: app, name: name)
+            return .init(ipProto: udpOnly ? IPProto.udp : IPProto.tcp, alternateIPProto: either ? IPProto.udp : nil, appProto: app, name: name)
         default: return nil
         }
     }

@@ -39,8 +39,9 @@ public struct Flow: Sendable {
     public var hasResponseICMP = false
     /// Set by detection when an alert fired on this flow.
     public var alerted = false
-    /// Set by detection: 1 when a pass rule passed the flow, 2 when a drop rule dropped it.
-    public var action: UInt8 = 0
+    /// Set by detection: a pass rule passed the flow, or a drop rule dropped it (EVE
+    /// `flow.action`).
+    public var action = FlowAction.none
     /// Application protocol, set by protocol detection (0 = unknown).
     public var appProto: UInt8 = 0
     /// The protocol the flow started as when it changed on the way (SMTP, FTP, IMAP or POP3
@@ -63,4 +64,22 @@ public struct Flow: Sendable {
 
     /// The second of the timer wheel the flow is filed under (set when it times out).
     public var wheelSlot: Int64 { wheelSecond }
+}
+
+/// What detection decided for a whole flow.
+public enum FlowAction: UInt8, Sendable {
+    case none = 0
+    /// A pass rule matched: the flow is not inspected further.
+    case pass = 1
+    /// A drop rule matched (IPS mode, or simulated).
+    case drop = 2
+
+    /// The EVE `flow.action` value, nil for none.
+    public var name: String? {
+        switch self {
+        case .none: nil
+        case .pass: "pass"
+        case .drop: "drop"
+        }
+    }
 }

@@ -124,7 +124,7 @@ public final class FlowTable {
         }
         var sport = packet.sourcePort, dport = packet.destinationPort
         let proto = packet.ipProto
-        if proto != 6 && proto != 17 && proto != 132 { sport = 0; dport = 0 }
+        if !IPProto.hasPorts(proto) { sport = 0; dport = 0 }
         let vlan = UInt32(packet.vlan0) << 16 | UInt32(packet.vlan1)
         let hash = FlowTable.keyHash(packet.source, sport, packet.destination, dport, proto: proto,
                                      vlan: vlan, segment: packet.segment, seed: seed)
@@ -165,7 +165,7 @@ public final class FlowTable {
         let midstream = midstream, timeouts = timeouts
         let (reuse, oldExpiry, newExpiry) = slab.withUnsafeMutableBufferPointer { flows -> (Bool, Int64, Int64) in
             let f = flows.baseAddress! + position
-            if packet.ipProto == 6 {
+            if packet.ipProto == IPProto.tcp {
                 var tcp = f.pointee.tcpState, reset = f.pointee.reset
                 let action = tcp.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream, reset: &reset)
                 f.pointee.tcpState = tcp
@@ -182,7 +182,7 @@ public final class FlowTable {
                 f.pointee.packetsToClient &+= 1
                 f.pointee.bytesToClient &+= length
                 f.pointee.tcpFlagsToClient |= packet.tcpFlags
-                if !f.pointee.hasResponseICMP && (packet.ipProto == 1 || packet.ipProto == 58) {
+                if !f.pointee.hasResponseICMP && IPProto.isICMP(packet.ipProto) {
                     f.pointee.hasResponseICMP = true
                     f.pointee.responseICMPType = packet.icmpType
                     f.pointee.responseICMPCode = packet.icmpCode
@@ -210,7 +210,7 @@ public final class FlowTable {
 
     @usableFromInline
     static func flowState(proto: UInt8, tcp: TCPState, toServer: UInt64, toClient: UInt64) -> FlowState {
-        if proto == 6 {
+        if proto == IPProto.tcp {
             if tcp.isFinished { return .closed }
             switch tcp {
             case .none, .synSent, .synReceived: return .new
@@ -226,10 +226,10 @@ public final class FlowTable {
         if active >= maxFlows { evictOne(onEnd: onEnd) }
         var f = Flow()
         // A first SYN-ACK means we missed the SYN: the sender is the server.
-        let synAck = packet.ipProto == 6 && packet.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == (TCPFlags.syn | TCPFlags.ack)
+        let synAck = packet.ipProto == IPProto.tcp && packet.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == (TCPFlags.syn | TCPFlags.ack)
         // A connection picked up midstream: a well-known source port talking to an ephemeral
         // one is the server answering.
-        let midstreamServer = midstream && packet.ipProto == 6 && packet.tcpFlags & TCPFlags.syn == 0
+        let midstreamServer = midstream && packet.ipProto == IPProto.tcp && packet.tcpFlags & TCPFlags.syn == 0
             && sport < 1024 && dport >= 1024
         let reversed = synAck || midstreamServer
         f.client = reversed ? packet.destination : packet.source
@@ -246,12 +246,12 @@ public final class FlowTable {
         f.last = packet.timestamp
         f.id = FlowTable.flowID(f)
         f.inUse = true
-        if packet.ipProto == 1 || packet.ipProto == 58 {
+        if IPProto.isICMP(packet.ipProto) {
             f.icmpType = packet.icmpType
             f.icmpCode = packet.icmpCode
         }
         let toServer = !reversed
-        if packet.ipProto == 6 {
+        if packet.ipProto == IPProto.tcp {
             _ = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream, reset: &f.reset)
             f.midstream = midstream && packet.tcpFlags & TCPFlags.syn == 0
         }
@@ -277,8 +277,8 @@ public final class FlowTable {
         if active > stats.peakActive { stats.peakActive = active }
         stats.created &+= 1
         switch f.proto {
-        case 6: stats.tcp &+= 1
-        case 17: stats.udp &+= 1
+        case IPProto.tcp: stats.tcp &+= 1
+        case IPProto.udp: stats.udp &+= 1
         case 1, 58: stats.icmp &+= 1
         default: stats.other &+= 1
         }

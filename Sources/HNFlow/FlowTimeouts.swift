@@ -1,3 +1,5 @@
+import HNDecode
+
 /// Idle timeouts per protocol and flow state, in seconds of packet time. The defaults are
 /// Suricata's `flow-timeouts` defaults.
 public struct FlowTimeouts: Sendable, Equatable {
@@ -25,8 +27,8 @@ public struct FlowTimeouts: Sendable, Equatable {
     public func nanos(proto: UInt8, state: FlowState) -> Int64 {
         let table: PerState
         switch proto {
-        case 6: table = tcp
-        case 17: table = udp
+        case IPProto.tcp: table = tcp
+        case IPProto.udp: table = udp
         case 1, 58: table = icmp
         default: table = other
         }

@@ -51,12 +51,12 @@ public final class EVEWriter {
             json.endArray()
         }
         json.field("src_ip", f.client.description)
-        if f.proto == 6 || f.proto == 17 || f.proto == 132 { json.field("src_port", Int(f.clientPort)) }
+        if IPProto.hasPorts(f.proto) { json.field("src_port", Int(f.clientPort)) }
         json.field("dest_ip", f.server.description)
-        if f.proto == 6 || f.proto == 17 || f.proto == 132 { json.field("dest_port", Int(f.serverPort)) }
+        if IPProto.hasPorts(f.proto) { json.field("dest_port", Int(f.serverPort)) }
         json.field("ip_v", Int(f.ipVersion))
         json.field("proto", IPProto.name(f.proto))
-        if f.proto == 1 || f.proto == 58 {
+        if IPProto.isICMP(f.proto) {
             json.field("icmp_type", Int(f.icmpType))
             json.field("icmp_code", Int(f.icmpCode))
             if f.hasResponseICMP {
@@ -84,9 +84,9 @@ public final class EVEWriter {
         json.field("state", f.state.name)
         json.field("reason", reason.name)
         json.field("alerted", f.alerted)
-        if f.action != 0 { json.field("action", f.action == 1 ? "pass" : "drop") }
+        if let action = f.action.name { json.field("action", action) }
         json.endObject()
-        if f.proto == 6 {
+        if f.proto == IPProto.tcp {
             json.beginObject("tcp")
             json.field("tcp_flags", hex(f.tcpFlags))
             json.field("tcp_flags_ts", hex(f.tcpFlagsToServer))
@@ -149,7 +149,7 @@ public final class EVEWriter {
             if flow.vlanCount > 1 { json.number(Int(flow.vlan1)) }
             json.endArray()
         }
-        let ports = alert.ipProto == 6 || alert.ipProto == 17 || alert.ipProto == 132
+        let ports = IPProto.hasPorts(alert.ipProto)
         json.field("src_ip", alert.source.description)
         if ports { json.field("src_port", Int(alert.sourcePort)) }
         json.field("dest_ip", alert.destination.description)
@@ -209,7 +209,7 @@ public final class EVEWriter {
             json.time("start", flow.start)
             json.field("src_ip", flow.client.description)
             json.field("dest_ip", flow.server.description)
-            if flow.proto == 6 || flow.proto == 17 || flow.proto == 132 {
+            if IPProto.hasPorts(flow.proto) {
                 json.field("src_port", Int(flow.clientPort))
                 json.field("dest_port", Int(flow.serverPort))
             }
@@ -229,7 +229,7 @@ public final class EVEWriter {
         header(timestamp, type: event.eventType, flowID: flow.id, segment: flow.segment)
         if let packetNumber { json.field("pcap_cnt", packetNumber) }
         let reversed = event.eventType == "dns" && !event.toServer
-        let ports = flow.proto == 6 || flow.proto == 17 || flow.proto == 132
+        let ports = IPProto.hasPorts(flow.proto)
         json.field("src_ip", (reversed ? flow.server : flow.client).description)
         if ports { json.field("src_port", Int(reversed ? flow.serverPort : flow.clientPort)) }
         json.field("dest_ip", (reversed ? flow.client : flow.server).description)

@@ -231,7 +231,7 @@ public final class Pipeline {
             if stage == nil {
                 // The packet's bytes are gone by the time the merge reads it: keep what the
                 // clear-text login check reads.
-                if packet.ipProto == 6 && packet.payload.count > 0 { copy = Array(packet.payload.rawBuffer.prefix(64)) }
+                if packet.ipProto == IPProto.tcp && packet.payload.count > 0 { copy = Array(packet.payload.rawBuffer.prefix(64)) }
                 var bare = packet
                 bare.payload = .empty
                 emit(.packet(bare, copy: copy ?? [], flow: flow, toServer: tracked?.direction != .toClient))
@@ -318,7 +318,7 @@ public final class Pipeline {
             }
             emitAlert(alert, detection, flow, tracked?.position)
         }
-        if let flow, packet.ipProto == 6, result != .dropped {
+        if let flow, packet.ipProto == IPProto.tcp, result != .dropped {
             result = inspectStream(flow, tracked?.position, toServer: toServer, detection: detection, facts: facts, result: result)
         }
         for (index, group) in groups.enumerated() where index != firstIndex && result != .dropped {
@@ -338,9 +338,9 @@ public final class Pipeline {
         switch result {
         case .dropped:
             dropped &+= 1
-            if let position = tracked?.position { flows[position].action = 2 }
+            if let position = tracked?.position { flows[position].action = .drop }
         case .passed:
-            if let position = tracked?.position, flows[position].action == 0 { flows[position].action = 1 }
+            if let position = tracked?.position, flows[position].action == .none { flows[position].action = .pass }
         case .accepted:
             break
         }
@@ -444,7 +444,7 @@ public final class Pipeline {
     func applicationLayer(_ tracked: FlowTable.Tracked) {
         let toServer = tracked.direction == .toServer
         let position = tracked.position
-        if packet.ipProto == 6 {
+        if packet.ipProto == IPProto.tcp {
             streamData[0].removeAll(keepingCapacity: true)
             streamData[1].removeAll(keepingCapacity: true)
             // The bytes are kept for stream-level matching only when there are rules.
@@ -469,7 +469,7 @@ public final class Pipeline {
                     }
                 }
             }
-        } else if packet.ipProto == 17, packet.payload.count > 0 {
+        } else if packet.ipProto == IPProto.udp, packet.payload.count > 0 {
             appLayer.datagram(packet, toServer: toServer, flow: &flows[position], events: &events)
         }
     }

@@ -133,7 +133,7 @@ enum FuzzTargets {
             i += 2
             let chunk = UnsafeRawBufferPointer(rebasing: data[i..<min(i + n, data.count)])
             i += n
-            if flow.proto == 17 {
+            if flow.proto == IPProto.udp {
                 var p = Packet()
                 p.ipProto = 17
                 p.sourcePort = toServer ? 40_000 : port

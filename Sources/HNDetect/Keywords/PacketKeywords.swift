@@ -21,17 +21,17 @@ public enum PacketCheck: Sendable {
         switch self {
         // As Suricata does, `dsize:!N` only considers packets that carry data.
         case .dsize(let r): return p.hasTransport && r.matches(p.payload.count) && (r.op != .ne || p.payload.count > 0)
-        case .flags(let f): return p.ipProto == 6 && p.hasTransport && f.matches(p.tcpFlags)
+        case .flags(let f): return p.ipProto == IPProto.tcp && p.hasTransport && f.matches(p.tcpFlags)
         case .ttl(let r): return p.ipVersion != 0 && r.matches(Int(p.ttl))
-        case .itype(let r): return (p.ipProto == 1 || p.ipProto == 58) && p.hasTransport && r.matches(Int(p.icmpType))
-        case .icode(let r): return (p.ipProto == 1 || p.ipProto == 58) && p.hasTransport && r.matches(Int(p.icmpCode))
+        case .itype(let r): return IPProto.isICMP(p.ipProto) && p.hasTransport && r.matches(Int(p.icmpType))
+        case .icode(let r): return IPProto.isICMP(p.ipProto) && p.hasTransport && r.matches(Int(p.icmpCode))
         case .ipProto(let r): return p.ipVersion != 0 && r.matches(Int(p.ipProto))
-        case .window(let r): return p.ipProto == 6 && p.hasTransport && r.matches(Int(p.tcpWindow))
-        case .seq(let v): return p.ipProto == 6 && p.tcpSeq == v
-        case .ack(let v): return p.ipProto == 6 && p.tcpAck == v
+        case .window(let r): return p.ipProto == IPProto.tcp && p.hasTransport && r.matches(Int(p.tcpWindow))
+        case .seq(let v): return p.ipProto == IPProto.tcp && p.tcpSeq == v
+        case .ack(let v): return p.ipProto == IPProto.tcp && p.tcpAck == v
         case .ipID(let r): return p.ipVersion == 4 && r.matches(Int(p.ipID))
-        case .icmpID(let v): return (p.ipProto == 1 || p.ipProto == 58) && p.icmpID == v
-        case .icmpSeq(let v): return (p.ipProto == 1 || p.ipProto == 58) && p.icmpSeq == v
+        case .icmpID(let v): return IPProto.isICMP(p.ipProto) && p.icmpID == v
+        case .icmpSeq(let v): return IPProto.isICMP(p.ipProto) && p.icmpSeq == v
         case .sameIP: return p.ipVersion != 0 && p.source == p.destination
         case .fragbits(let f): return p.ipVersion == 4 && f.matches(p.ipFlags)
         }
