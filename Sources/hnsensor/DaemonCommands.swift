@@ -13,37 +13,21 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Configuration file (YAML). Default: /etc/hnsensor/hnsensor.yaml when present.")
     var config: String?
 
-    @Option(name: .long, help: "Rules directory. Default: rules.path of the config.")
-    var rules: String?
+    @OptionGroup var inspection: InspectionOptions
 
     @Option(name: .long, help: "Capture on this interface instead of the configured segments (repeatable).")
     var interface: [String] = []
-
-    @Option(name: .long, help: "EVE JSON file, appended to. Default: eve.path of the config.")
-    var eve: String?
-
-    @Option(name: .long, help: "CSIRT store (SQLite). Default: store.path of the config.")
-    var store: String?
-
-    @Option(name: .long, help: "Inspection worker threads (flows are shared out by address pair). Default: the number of cores.")
-    var workers: Int = Cores.online
-
-    func validate() throws {
-        if !(1...Cores.maxWorkers).contains(workers) {
-            throw ValidationError("--workers \(workers): give a number from 1 to \(Cores.maxWorkers)")
-        }
-    }
 
     func run() throws {
         let path = config ?? (FileManager.default.fileExists(atPath: "/etc/hnsensor/hnsensor.yaml") ? "/etc/hnsensor/hnsensor.yaml" : nil)
         let settings = try loadConfig(path)
         var options = Daemon.Options()
         options.configPath = path
-        options.rulesPath = rules
+        options.rulesPath = inspection.rules
         options.interfaces = interface
-        options.evePath = eve
-        options.storePath = store
-        options.workers = workers
+        options.evePath = inspection.eve
+        options.storePath = inspection.store
+        options.workers = inspection.workers
         let status = Daemon(config: settings, options: options).run()
         if status != 0 { throw ExitCode(status) }
     }

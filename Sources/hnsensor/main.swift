@@ -20,6 +20,27 @@ struct HNSensorCommand: ParsableCommand {
     )
 }
 
+/// The options of every command that runs the sensor (replay and run).
+struct InspectionOptions: ParsableArguments {
+    @Option(name: .long, help: "Rules directory or a single .rules file. Default: rules.path of the config.")
+    var rules: String?
+
+    @Option(name: .long, help: "EVE JSON file ('-' for standard output; the daemon appends to it). Default: eve.path of the config.")
+    var eve: String?
+
+    @Option(name: .long, help: "CSIRT store (SQLite) receiving alerts, events and incidents. Default: store.path of the config.")
+    var store: String?
+
+    @Option(name: .long, help: "Inspection worker threads (flows are shared out by address pair; output is the same for any number). Default: the number of cores.")
+    var workers: Int = HNSensor.Cores.online
+
+    func validate() throws {
+        if !(1...HNSensor.Cores.maxWorkers).contains(workers) {
+            throw ValidationError("--workers \(workers): give a number from 1 to \(HNSensor.Cores.maxWorkers)")
+        }
+    }
+}
+
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the pipeline on capture files (pcap or pcapng) and print a summary.")
@@ -27,20 +48,10 @@ struct Replay: ParsableCommand {
     @Option(name: .long, help: "Configuration file (YAML). Built-in defaults when absent.")
     var config: String?
 
-    @Option(name: .long, help: "EVE JSON output file ('-' for standard output). Default: eve.path of the config.")
-    var eve: String?
-
-    @Option(name: .long, help: "Rules directory or a single .rules file. Default: rules.path of the config.")
-    var rules: String?
+    @OptionGroup var inspection: InspectionOptions
 
     @Flag(name: .long, help: "Simulate an inline IPS: drop rules drop the packet and the rest of its flow (alert.action 'blocked').")
     var simulateIPS = false
-
-    @Option(name: .long, help: "CSIRT store (SQLite) receiving alerts, events and incidents. Default: store.path of the config.")
-    var store: String?
-
-    @Option(name: .long, help: "Inspection worker threads (flows are shared out by address pair; output is the same for any number). Default: the number of cores.")
-    var workers: Int = HNSensor.Cores.online
 
     @Option(name: .long, help: ArgumentHelp("How far packets go: read, decode, flows or full (benchmarks price each stage).", visibility: .hidden))
     var depth: String = "full"
@@ -53,19 +64,16 @@ struct Replay: ParsableCommand {
             throw ValidationError("--depth \(depth): give one of read, decode, flows, full")
         }
         if captures.isEmpty { throw ValidationError("give at least one capture file") }
-        if !(1...HNSensor.Cores.maxWorkers).contains(workers) {
-            throw ValidationError("--workers \(workers): give a number from 1 to \(HNSensor.Cores.maxWorkers)")
-        }
     }
 
     func run() throws {
         let settings = try loadConfig(config)
-        let evePath = eve ?? settings.evePath
+        let evePath = inspection.eve ?? settings.evePath
         let summary: ReplaySummary
         do {
             summary = try HNSensor.Replay.run(files: captures, config: settings, evePath: evePath,
-                                              rulesPath: rules ?? settings.rulesPath, simulateIPS: simulateIPS,
-                                              storePath: store ?? settings.storePath, workers: workers,
+                                              rulesPath: inspection.rules ?? settings.rulesPath, simulateIPS: simulateIPS,
+                                              storePath: inspection.store ?? settings.storePath, workers: inspection.workers,
                                               depth: HNSensor.InspectionDepth(rawValue: depth) ?? .full)
         } catch {
             throw RuntimeFailure(message: error.description)
