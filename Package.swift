@@ -45,6 +45,9 @@ let package = Package(
         .target(name: "HNCorrelate", dependencies: ["HNDecode", "HNAlert", "HNConfig"]),
         .target(name: "HNStore", dependencies: ["HNCorrelate", "HNAlert", "HNDecode", .product(name: "GRDB", package: "GRDB.swift"),
                                                 .product(name: "Crypto", package: "swift-crypto")]),
+        // What analysts read and send: incident views, exports (MISP, STIX 2.1, report), tables.
+        .target(name: "HNReport", dependencies: ["HNDecode", "HNCorrelate", "HNStore", "HNOutput",
+                                                 .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "HNSensor", dependencies: [
             "HNCapture", "HNDecode", "HNAlert", "HNFlow", "HNAppLayer", "HNDetect", "HNOutput", "HNConfig", "HNIntel", "HNAnomaly", "HNCorrelate", "HNStore",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -55,7 +58,7 @@ let package = Package(
         ], swiftSettings: hotPath),
         .target(name: "HNCapGen"),
         .executableTarget(name: "hnsensor", dependencies: [
-            "HNSensor", "HNDetect", "HNStore", "HNCorrelate", "HNOutput",
+            "HNSensor", "HNReport", "HNDetect", "HNStore", "HNCorrelate", "HNOutput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "hncapgen", dependencies: ["HNCapGen"]),
@@ -70,7 +73,7 @@ let package = Package(
         .testTarget(name: "HNDetectTests", dependencies: ["HNDetect", "HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNAppLayerTests", dependencies: ["HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNCaptureTests", dependencies: ["HNCapture", "HNCapGen"]),
-        .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNCapGen", "HNStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNReport", "HNCapGen", "HNStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HNOutputTests", dependencies: ["HNOutput"]),
         .testTarget(name: "HNStoreTests", dependencies: ["HNStore", "HNCorrelate", "HNAlert", "HNDecode", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HNCorrelateTests", dependencies: ["HNCorrelate", "HNAlert", "HNDecode"]),

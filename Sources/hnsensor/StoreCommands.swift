@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HNCorrelate
 import HNOutput
+import HNReport
 import HNSensor
 import HNStore
 
@@ -75,7 +76,7 @@ struct Incidents: ParsableCommand {
             filter.since = since.flatMap(parseSince)
             var incidents: [Incident] = []
             try storeFailure { () throws(StoreError) in incidents = try store.incidents(filter) }
-            print(format == "json" ? IncidentJSON.array(incidents) : Report.incidentsTable(incidents))
+            print(format == "json" ? IncidentJSON.array(incidents) : IncidentTable.text(incidents))
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import HNCapture
 import HNDetect
+import HNReport
 import HNSensor
 
 #if canImport(Glibc)
@@ -83,7 +84,7 @@ struct Replay: ParsableCommand {
         print(Report.summary(summary, evePath: evePath))
         if !summary.incidentList.isEmpty || summary.rulesLoaded > 0 {
             print("")
-            print(Report.incidentsTable(summary.incidentList))
+            print(IncidentTable.text(summary.incidentList))
         }
     }
 }

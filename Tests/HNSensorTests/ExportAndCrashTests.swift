@@ -2,6 +2,7 @@ import Foundation
 import HNCapGen
 import HNCorrelate
 import HNStore
+import HNReport
 import Testing
 @testable import HNSensor
 
