@@ -158,22 +158,17 @@ public final class Daemon {
         }
         // One worker: the pipeline runs on this thread. Several: this thread is the capture
         // stage of a worker pool and the output stage (EVE, correlation, store) runs on the
-        // pool's merge thread; everything that touches them is handed there.
-        let pipeline: Pipeline? = options.workers <= 1
-            ? Pipeline(config: config, eve: eve, detection: engines.detection, intel: engines.intel, anomalies: engines.anomalies) : nil
-        let pool: WorkerPool? = options.workers > 1
-            ? WorkerPool(count: options.workers, config: config, eve: eve, detection: engines.detection, intel: engines.intel,
-                         anomalies: engines.anomalies) : nil
-        let output = pipeline?.stage ?? pool!.stage
-        let stage = try CorrelationStage.make(rules: engines.correlation, config: config, storePath: options.storePath ?? config.storePath,
-                                              eve: eve, captureSegments: true)
+        // pool's merge thread; everything that touches them runs in the inspector's hooks.
+        let storePath = options.storePath ?? config.storePath
+        let sensor = try Sensor(config: config, engines: engines, eve: eve, storePath: storePath, workers: options.workers,
+                                captureSegments: true, alwaysCorrelate: true, finishTime: { _ in Daemon.wallNanos() })
+        let inspector = sensor.inspector
+        let output = sensor.output
+        let stage = sensor.correlation!
         // A live sensor keeps what the store could not take and retries it every second.
         stage.retryFailedBatches = true
-        output.alertSink = { stage.ingest($0) }
-        pipeline?.keepExcerpts = config.storeEvidencePayload && (options.storePath ?? config.storePath) != nil
-        pool?.keepExcerpts = config.storeEvidencePayload && (options.storePath ?? config.storePath) != nil
         // Kernel counters per interface, in the EVE stats record as in the metrics. Read on the
-        // polling thread only (libpcap handles are not shared); with workers the merge thread
+        // polling thread only (libpcap handles are not shared); with workers the output thread
         // takes the last reading.
         func captureTree() -> StatsTree {
             var capture = StatsTree()
@@ -197,18 +192,18 @@ public final class Daemon {
         }
 
         let metrics = SensorMetrics()
-        // With workers, counters come from the latest answer to a stats request (at most a
-        // second old), made on the merge thread.
+        // Counters come from the latest answer to a stats request (at most a second old), made
+        // on the output thread.
         let latest = LatestStats()
         func refreshMetrics() {
-            metrics.update(from: pipeline?.statsTree() ?? latest.get())
+            metrics.update(from: latest.get())
             for c in captures {
                 let s = c.source.stats()
                 metrics.set("hnsensor_capture_received", Double(s.received), labels: [("interface", c.interface)])
                 metrics.set("hnsensor_capture_kernel_drops", Double(s.kernelDropped), labels: [("interface", c.interface)])
                 metrics.set("hnsensor_capture_interface_drops", Double(s.interfaceDropped), labels: [("interface", c.interface)])
             }
-            metrics.set("hnsensor_eve_dropped_bytes", Double(pipeline != nil ? eve?.droppedBytes ?? 0 : latest.get().value("eve.dropped_bytes") ?? 0))
+            metrics.set("hnsensor_eve_dropped_bytes", Double(latest.get().value("eve.dropped_bytes") ?? 0))
             metrics.set("hnsensor_rules_loaded", Double(engines.detection?.ruleCount ?? 0))
         }
 
@@ -226,48 +221,43 @@ public final class Daemon {
         var reloading = false
         var nextStats = Daemon.monotonicNanos() + config.statsInterval
         var nextWatchdog = notifier.watchdogInterval.map { Daemon.monotonicNanos() + $0 }
-        var nextBoundary = Daemon.monotonicNanos() + 1_000_000_000
         var lastPacket = Daemon.monotonicNanos()
-        var lastEVEError: Int64 = 0
         var nextSnapshot = Daemon.monotonicNanos() + 1_000_000_000
         let timers = MergeTimers()
         let reopenEVE = Request()
         let logger = self.logger
-        if let pool {
-            pool.afterPacket = { stage.afterPacket() }
-            pool.beforeStats = { _ in stage.finish(at: Daemon.wallNanos()) }
-            // The output stage's timers, run on the merge thread after each batch it reads.
-            pool.periodic = {
-                let now = Daemon.monotonicNanos()
-                if reopenEVE.take() {
-                    do { try eve?.reopen() } catch { logger.error("\(error)") }
-                }
-                if now >= timers.nextBoundary {
-                    if stage.hasPending { stage.boundary() }
-                    timers.nextBoundary = now + 1_000_000_000
-                    if let failure = stage.failure, now - timers.lastError > 10_000_000_000 {
-                        logger.error("store: \(failure)")
-                        timers.lastError = now
-                    }
-                }
-                if let failure = output.outputFailure {
-                    if now - timers.lastError > 10_000_000_000 {
-                        logger.error("EVE output failing, retrying: \(failure.description)")
-                        timers.lastError = now
-                    }
-                    if (try? eve?.flush()) != nil { output.clearOutputFailure() }
+        // The output stage's timers, on the output thread: the correlator's boundary every
+        // second, a rotated EVE file reopened, EVE retried after a failure (a full disk).
+        inspector.periodic = {
+            let now = Daemon.monotonicNanos()
+            if reopenEVE.take() {
+                do { try eve?.reopen() } catch { logger.error("\(error)") }
+            }
+            if now >= timers.nextBoundary {
+                if stage.hasPending { stage.boundary() }
+                timers.nextBoundary = now + 1_000_000_000
+                if let failure = stage.failure, now - timers.lastError > 10_000_000_000 {
+                    logger.error("store: \(failure)")
+                    timers.lastError = now
                 }
             }
-            let started = Daemon.wallNanos()
-            pool.onStats = { tree, write in
-                latest.set(tree)
-                guard write, let eve, output.outputFailure == nil else { return }
-                let now = Daemon.wallNanos()
-                try? eve.writeStats(timestamp: now, uptime: (now - started) / 1_000_000_000, counters: tree)
-                try? eve.flush()
+            if let failure = inspector.outputFailure {
+                if now - timers.lastError > 10_000_000_000 {
+                    logger.error("EVE output failing, retrying: \(failure.description)")
+                    timers.lastError = now
+                }
+                if (try? eve?.flush()) != nil { inspector.clearOutputFailure() }
             }
-            pool.start()
         }
+        let started = Daemon.wallNanos()
+        inspector.onStats = { tree, write in
+            latest.set(tree)
+            guard write, let eve, inspector.outputFailure == nil else { return }
+            let now = Daemon.wallNanos()
+            try? eve.writeStats(timestamp: now, uptime: (now - started) / 1_000_000_000, counters: tree)
+            try? eve.flush()
+        }
+        inspector.start()
 
         while !stopping {
             for i in fds.indices { fds[i].revents = 0 }
@@ -280,14 +270,8 @@ public final class Daemon {
                     var count = 0
                     while count < 4096 {
                         let r = c.source.next { bytes, ts, caplen, wirelen in
-                            if let pipeline {
-                                pipeline.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType,
-                                                 segment: c.segment)
-                                stage.afterPacket()
-                            } else {
-                                pool!.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType,
-                                              segment: c.segment)
-                            }
+                            sensor.inspect(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType,
+                                           segment: c.segment)
                         }
                         if r != .packet {
                             if case .damaged(let message) = r { logger.error("capture error", metadata: ["detail": "\(message)"]) }
@@ -309,11 +293,7 @@ public final class Daemon {
                                 reloading = true
                                 notifier.notify("RELOADING=1\nSTATUS=reloading rules")
                                 logger.info("reload requested: rebuilding rules; capture continues with the current ones")
-                                if pool != nil {
-                                    reopenEVE.set()
-                                } else {
-                                    do { try eve?.reopen() } catch { logger.error("\(error.description)") }
-                                }
+                                reopenEVE.set()
                                 let config = self.config
                                 DispatchQueue.global().async {
                                     do throws(ReplayError) {
@@ -341,20 +321,15 @@ public final class Daemon {
                 switch result {
                 case .success(let next):
                     do {
-                        if let pipeline {
-                            try stage.reload(rules: next.correlation, config: config)
-                            pipeline.replace(detection: next.detection, intel: next.intel, anomalies: next.anomalies)
-                        } else {
-                            // Checked here; the store and correlator take it on the merge thread
-                            // once every packet before the swap is through.
-                            _ = try CorrelationStage.makeCorrelator(rules: next.correlation, config: config, store: nil, captureSegments: true)
-                            let config = self.config
-                            pool!.replace(detection: next.detection, intel: next.intel, anomalies: next.anomalies) {
-                                do throws(ReplayError) {
-                                    try stage.reload(rules: next.correlation, config: config)
-                                } catch {
-                                    logger.error("correlation reload refused: \(error.description)")
-                                }
+                        // Checked here; the store and correlator take it on the output thread once
+                        // every packet before the swap is through.
+                        _ = try CorrelationStage.makeCorrelator(rules: next.correlation, config: config, store: nil, captureSegments: true)
+                        let config = self.config
+                        inspector.replace(next) {
+                            do throws(ReplayError) {
+                                try stage.reload(rules: next.correlation, config: config)
+                            } catch {
+                                logger.error("correlation reload refused: \(error.description)")
                             }
                         }
                         engines = next
@@ -370,46 +345,21 @@ public final class Daemon {
                 notifier.notify("READY=1\nSTATUS=capturing on \(captures.map(\.interface).joined(separator: ", "))")
             }
             // Flows of a quiet link still end, by the clock.
-            if now - lastPacket > 1_000_000_000 {
-                pipeline?.advanceIdle(to: Daemon.wallNanos())
-                pool?.advanceIdle(to: Daemon.wallNanos())
-            }
-            if let pool {
-                // What this round captured goes to the workers now; counters for the metrics
-                // every second and an EVE stats record at the interval.
-                if now >= nextStats || now >= nextSnapshot { captureReading.set(captureTree()) }
-                if now >= nextStats {
-                    pool.requestStats(write: true)
-                    nextStats = now + config.statsInterval
-                    nextSnapshot = now + 1_000_000_000
-                } else if now >= nextSnapshot {
-                    pool.requestStats(write: false)
-                    nextSnapshot = now + 1_000_000_000
-                } else {
-                    pool.flush()
-                }
-            }
-            if pipeline != nil, now >= nextBoundary {
-                if stage.hasPending { stage.boundary() }
-                nextBoundary = now + 1_000_000_000
-                if let failure = stage.failure, now - lastEVEError > 10_000_000_000 {
-                    logger.error("store: \(failure)")
-                    lastEVEError = now
-                }
-            }
-            if let pipeline, let failure = pipeline.outputFailure {
-                // Full disk or the like: keep capturing, log at most every 10 s, retry.
-                if now - lastEVEError > 10_000_000_000 {
-                    logger.error("EVE output failing, retrying: \(failure.description)")
-                    lastEVEError = now
-                }
-                if (try? eve?.flush()) != nil { pipeline.clearOutputFailure() }
-            }
-            if let pipeline, now >= nextStats {
-                pipeline.writeStats(at: Daemon.wallNanos())
-                try? eve?.flush()
+            if now - lastPacket > 1_000_000_000 { inspector.advanceIdle(to: Daemon.wallNanos()) }
+            // What this round captured goes on (the pool's workers); counters for the metrics
+            // every second and an EVE stats record at the interval.
+            if now >= nextStats || now >= nextSnapshot { captureReading.set(captureTree()) }
+            if now >= nextStats {
+                inspector.requestStats(write: true)
                 nextStats = now + config.statsInterval
+                nextSnapshot = now + 1_000_000_000
+            } else if now >= nextSnapshot {
+                inspector.requestStats(write: false)
+                nextSnapshot = now + 1_000_000_000
+            } else if !polled {
+                inspector.poll()  // (a stats request hands the pool's batches on already)
             }
+            if polled { inspector.poll() }
             if let interval = notifier.watchdogInterval, let due = nextWatchdog, now >= due {
                 notifier.notify("WATCHDOG=1")
                 nextWatchdog = now + interval
@@ -417,10 +367,9 @@ public final class Daemon {
         }
 
         notifier.notify("STOPPING=1\nSTATUS=flushing flows and the store")
-        pipeline?.finish(beforeStats: { stage.finish(at: Daemon.wallNanos()) })
-        pool?.finish()
+        inspector.finish()
         do { try eve?.commit() } catch { logger.error("\(error.description)") }
-        let packets = pipeline?.decoder.stats.packets ?? pool?.finalStats.value("decoder.pkts") ?? 0
+        let packets = inspector.finalStatistics.value("decoder.pkts") ?? 0
         var dropped: UInt64 = 0
         for c in captures { dropped += c.source.stats().kernelDropped }
         logger.info("stopped", metadata: ["packets": "\(packets)", "kernel_drops": "\(dropped)", "alerts": "\(output.alerts)",
@@ -433,7 +382,7 @@ public final class Daemon {
     }
 }
 
-/// The merge thread's timers (the daemon with workers).
+/// The output thread's timers.
 final class MergeTimers: @unchecked Sendable {
     // Touched by the merge thread only.
     var nextBoundary: Int64 = 0

@@ -132,6 +132,11 @@ public final class Pipeline {
     }
     /// Keep payload excerpts with alerts for the store (encrypted there).
     public var keepExcerpts = false
+    /// The sensor's hooks (see `PacketInspector`): after each packet, before the final stats.
+    var afterPacketHook: (() -> Void)? = nil
+    var beforeStatsHook: ((Int64) -> Void)? = nil
+    public var periodic: (() -> Void)? = nil
+    public var onStats: ((StatsTree, Bool) -> Void)? = nil
     static let excerptLength = 256
     /// Counters of the stages after the pipeline (correlation), added to `stats`.
     public var extraStats: (() -> [(String, StatsTree)])? {

@@ -56,21 +56,7 @@ public enum Replay {
                            simulateIPS: Bool = false, storePath: String? = nil, workers: Int = 1,
                            depth: InspectionDepth = .full) throws(ReplayError) -> ReplaySummary {
         guard !files.isEmpty else { throw ReplayError(description: "no capture file given") }
-        var detection: DetectionEngine? = nil
-        var ruleWarnings: [String] = []
-        var loadWarnings: [String] = []
-        var intel: IntelMatcher? = nil
-        var anomalies: AnomalyEngine? = nil
-        var correlationRules: [CorrelationRule] = []
-        if let rulesPath {
-            let engines = try SensorEngines.build(rulesPath: rulesPath, config: config, simulateIPS: simulateIPS)
-            ruleWarnings = engines.ruleErrors
-            loadWarnings = engines.warnings
-            detection = engines.detection
-            intel = engines.intel
-            anomalies = engines.anomalies
-            correlationRules = engines.correlation
-        }
+        let engines = try rulesPath.map { p throws(ReplayError) in try SensorEngines.build(rulesPath: p, config: config, simulateIPS: simulateIPS) }
         // Open every capture first: a missing file or a corrupt header fails before any output.
         var sources: [PacketSource] = []
         for file in files {
@@ -83,51 +69,29 @@ public enum Replay {
         var eve: EVEWriter? = nil
         if let evePath {
             do {
-                eve = EVEWriter(file: try OutputFile(path: evePath), sensorName: nil,
-                                segmentNames: [])
+                eve = EVEWriter(file: try OutputFile(path: evePath), sensorName: nil, segmentNames: [])
                 eve?.includePayload = config.evePayload
             } catch {
                 throw ReplayError(description: error.description)
             }
         }
-        let workerCount = max(1, workers)
-        let pipeline: Pipeline? = workerCount == 1
-            ? Pipeline(config: config, eve: eve, detection: detection, intel: intel, anomalies: anomalies) : nil
-        let pool: WorkerPool? = workerCount > 1
-            ? WorkerPool(count: workerCount, config: config, eve: eve, detection: detection, intel: intel, anomalies: anomalies) : nil
-        pipeline?.depth = depth
-        pool?.depth = depth
-        let output = pipeline?.stage ?? pool!.stage
-        var stage: CorrelationStage? = nil
-        if !correlationRules.isEmpty || storePath != nil {
-            let s: CorrelationStage
-            do {
-                s = try CorrelationStage.make(rules: correlationRules, config: config, storePath: storePath, eve: eve, captureSegments: false)
-            } catch {
-                eve?.abandon()
-                throw error
-            }
-            output.alertSink = { s.ingest($0) }
-            output.extraStats = { [("correlation", s.statsTree())] }
-            pipeline?.keepExcerpts = config.storeEvidencePayload && storePath != nil
-            pool?.keepExcerpts = config.storeEvidencePayload && storePath != nil
-            pool?.afterPacket = { s.afterPacket() }
-            pool?.beforeStats = { s.finish(at: $0) }
-            stage = s
-        }
+        let sensor = try Sensor(config: config, engines: engines, eve: eve, storePath: storePath, workers: max(1, workers),
+                                captureSegments: false)
+        let inspector = sensor.inspector
+        inspector.depth = depth
         var summary = ReplaySummary()
-        summary.ruleErrors = ruleWarnings
-        summary.warnings = loadWarnings
-        summary.indicators = intel?.set.count ?? 0
-        summary.rulesLoaded = detection?.ruleCount ?? 0
-        summary.workers = workerCount
+        summary.ruleErrors = engines?.ruleErrors ?? []
+        summary.warnings = engines?.warnings ?? []
+        summary.indicators = engines?.intel?.set.count ?? 0
+        summary.rulesLoaded = engines?.detection?.ruleCount ?? 0
+        summary.workers = max(1, workers)
         var readPackets: UInt64 = 0, readBytes: UInt64 = 0
         let started = monotonicSeconds()
-        pool?.start()
+        inspector.start()
         for (index, source) in sources.enumerated() {
             summary.files += 1
             let linkType = source.linkType
-            stage?.correlator.captureFile = files[index]
+            sensor.correlation?.correlator.captureFile = files[index]
             loop: while true {
                 let result: PacketSource.ReadResult
                 if depth == .read {
@@ -135,17 +99,12 @@ public enum Replay {
                         readPackets &+= 1
                         readBytes &+= UInt64(bytes.count)
                     }
-                } else if let pipeline {
-                    result = source.next { bytes, ts, caplen, wirelen in
-                        pipeline.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
-                        stage?.afterPacket()
-                    }
-                    // A store that failed a commit: stop here, keeping what was committed.
-                    if stage?.stopped == true { break loop }
                 } else {
                     result = source.next { bytes, ts, caplen, wirelen in
-                        pool!.process(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
+                        sensor.inspect(bytes, timestamp: ts, captureLength: caplen, wireLength: wirelen, linkType: linkType)
                     }
+                    // A store that failed a commit: stop here, keeping what was committed.
+                    if sensor.storeStopped { break loop }
                 }
                 switch result {
                 case .packet, .timeout: continue
@@ -156,38 +115,34 @@ public enum Replay {
                 }
             }
             // (With workers the stage runs on the merge thread: its failure is read after finish.)
-            if (pipeline?.outputFailure ?? pool?.outputFailure) != nil || (pipeline != nil && stage?.stopped == true) { break }
+            if inspector.outputFailure != nil || sensor.storeStopped { break }
         }
-        if let pipeline {
-            pipeline.finish(beforeStats: { stage?.finish(at: pipeline.lastTimestamp) })
-        } else if let pool {
-            pool.finish()
-        }
+        inspector.finish()
         summary.wallSeconds = monotonicSeconds() - started
-        if let failure = pipeline?.outputFailure ?? pool?.outputFailure {
+        if let failure = inspector.outputFailure {
             eve?.abandon()
             throw ReplayError(description: failure.description)
         }
-        if let failure = stage?.failure {
+        if let failure = sensor.correlation?.failure {
             eve?.abandon()
             throw ReplayError(description: failure)
         }
-        summary.incidentList = stage?.sortedIncidents ?? []
+        summary.incidentList = sensor.correlation?.sortedIncidents ?? []
         summary.incidents = UInt64(summary.incidentList.count)
-        summary.events = stage?.events ?? 0
+        summary.events = sensor.correlation?.events ?? 0
         do {
             try eve?.commit()
         } catch {
             throw ReplayError(description: error.description)
         }
-        let stats = pipeline?.statsTree() ?? pool!.finalStats
+        let stats = inspector.finalStatistics
         summary.packets = depth == .read ? readPackets : stats.value("decoder.pkts") ?? 0
         summary.bytes = depth == .read ? readBytes : stats.value("decoder.bytes") ?? 0
         summary.decoded = stats.value("decoder.decoded") ?? 0
         summary.rejected = stats.value("decoder.invalid") ?? 0
         summary.flows = stats.value("flow.total") ?? 0
-        summary.alerts = output.alerts
-        summary.eveRecords = (eve?.records ?? 0) + (pool?.workerEVERecords ?? 0)
+        summary.alerts = sensor.output.alerts
+        summary.eveRecords = (eve?.records ?? 0) + inspector.workerEVERecords
         summary.stats = stats
         return summary
     }

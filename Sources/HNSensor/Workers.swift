@@ -295,7 +295,7 @@ func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> pthrea
 /// takes one output batch from each worker in turn and merges their items by packet number
 /// (`ItemKey`): thresholds, detectors, correlation, store and the EVE file then see the very
 /// order one worker produces, so output does not depend on the number of workers.
-final class WorkerPool: @unchecked Sendable {
+public final class WorkerPool: @unchecked Sendable {
     final class Worker: @unchecked Sendable {
         let pipeline: Pipeline
         let input = BatchRing<InputBatch>(capacity: 4)
@@ -337,7 +337,7 @@ final class WorkerPool: @unchecked Sendable {
     var beforeStats: ((Int64) -> Void)? = nil
     /// Filled in by the merge thread when it ends.
     private(set) var finalStats = StatsTree()
-    private(set) var workerEVERecords: UInt64 = 0
+    public private(set) var workerEVERecords: UInt64 = 0
 
     init(count: Int, config: SensorConfig, eve: EVEWriter?, detection: DetectionEngine?, intel: IntelMatcher?,
          anomalies: AnomalyEngine?) {
@@ -367,23 +367,23 @@ final class WorkerPool: @unchecked Sendable {
         sharedLock.deallocate()
     }
 
-    var depth: InspectionDepth {
+    public var depth: InspectionDepth {
         get { workers[0].pipeline.depth }
         set { for w in workers { w.pipeline.depth = newValue } }
     }
 
-    var keepExcerpts: Bool {
+    public var keepExcerpts: Bool {
         get { workers[0].pipeline.keepExcerpts }
         set { for w in workers { w.pipeline.keepExcerpts = newValue } }
     }
 
-    var outputFailure: OutputFile.Failure? {
+    public var outputFailure: OutputFile.Failure? {
         pthread_mutex_lock(sharedLock)
         defer { pthread_mutex_unlock(sharedLock) }
         return failure
     }
 
-    func start() {
+    public func start() {
         for (i, worker) in workers.enumerated() {
             worker.thread = startThread(name: "hn-worker-\(i)") { WorkerPool.run(worker) }
         }
@@ -468,10 +468,10 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Called on the merge thread after each batch it reads (the daemon's timers: correlation
     /// boundaries, EVE retries).
-    var periodic: (() -> Void)? = nil
+    public var periodic: (() -> Void)? = nil
     /// Called on the merge thread with the summed counters each time all workers answered a
     /// stats request; `write` says whether the request asked for an EVE `stats` record.
-    var onStats: ((StatsTree, Bool) -> Void)? = nil
+    public var onStats: ((StatsTree, Bool) -> Void)? = nil
     private var statsWrites: [Bool] = []
 
     /// Sends what the capture stage holds now (live capture: at the end of each poll round,
@@ -479,7 +479,7 @@ final class WorkerPool: @unchecked Sendable {
     func flush() { dispatch() }
 
     /// A clock tick without a packet (a quiet link): idle flows end by the wall clock.
-    func advanceIdle(to time: Int64) {
+    public func advanceIdle(to time: Int64) {
         guard FlowTable.second(time) > lastSecond else { return }
         lastSecond = FlowTable.second(time)
         if time > lastTimestamp { lastTimestamp = time }
@@ -491,7 +491,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Asks every worker for its counters; `onStats` gets their sum.
-    func requestStats(write: Bool) {
+    public func requestStats(write: Bool) {
         pthread_mutex_lock(sharedLock)
         statsWrites.append(write)
         pthread_mutex_unlock(sharedLock)
@@ -511,7 +511,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Ends the flows, waits for the workers and the merge, and writes the final `stats`.
-    func finish() {
+    public func finish() {
         dispatch(final: true)
         for worker in workers { if let t = worker.thread { pthread_join(t, nil) } }
         if let mergeThread { pthread_join(mergeThread, nil) }
@@ -669,6 +669,14 @@ final class WorkerPool: @unchecked Sendable {
             }
         }
         noteFailure()
+    }
+
+    /// Lets EVE writing resume after a failure (the daemon retries; on the merge thread).
+    public func clearOutputFailure() {
+        stage.clearOutputFailure()
+        pthread_mutex_lock(sharedLock)
+        failure = nil
+        pthread_mutex_unlock(sharedLock)
     }
 
     /// Publishes the first output failure (the output stage's, or `error`) to the capture thread.
