@@ -50,15 +50,19 @@ let package = Package(
                                                  .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "HNSensor", dependencies: [
             "HNCapture", "HNDecode", "HNAlert", "HNFlow", "HNAppLayer", "HNDetect", "HNOutput", "HNConfig", "HNIntel", "HNAnomaly", "HNCorrelate", "HNStore",
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
             "CLinux",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: hotPath),
+        // The capture daemon: live capture on the configured segments, signals and reloads,
+        // systemd notification and journal logging, privileges, the metrics endpoint.
+        .target(name: "HNDaemon", dependencies: [
+            "HNSensor", "HNCapture", "HNDecode", "HNCorrelate", "HNOutput", "CLinux",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .target(name: "HNCapGen"),
         .executableTarget(name: "hnsensor", dependencies: [
-            "HNSensor", "HNReport", "HNDetect", "HNStore", "HNCorrelate", "HNOutput",
+            "HNSensor", "HNDaemon", "HNReport", "HNDetect", "HNStore", "HNCorrelate", "HNOutput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "hncapgen", dependencies: ["HNCapGen"]),

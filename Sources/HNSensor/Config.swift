@@ -17,6 +17,14 @@ public struct SensorConfig: Sendable {
         public var interface: String?
         public var bpf: String?
         public var networks: [CIDR]
+
+        public init(name: String, kind: SegmentKind, interface: String?, bpf: String?, networks: [CIDR]) {
+            self.name = name
+            self.kind = kind
+            self.interface = interface
+            self.bpf = bpf
+            self.networks = networks
+        }
     }
 
     public enum ConstituentType: String, Sendable, CaseIterable {

@@ -130,7 +130,7 @@ public final class CorrelationStage {
         return stage
     }
 
-    static func makeCorrelator(rules: [CorrelationRule], config: SensorConfig, store: IncidentStore?,
+    public static func makeCorrelator(rules: [CorrelationRule], config: SensorConfig, store: IncidentStore?,
                                captureSegments: Bool) throws(ReplayError) -> Correlator {
         let correlator = Correlator(rules: rules, policy: config.priority, homeNet: config.homeNet, constituents: config.constituentInfos,
                                     segmentNames: config.segments.map(\.name), segmentNetworks: config.segments.map { ($0.name, $0.networks) })

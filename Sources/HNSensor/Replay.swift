@@ -38,8 +38,10 @@ public struct ReplaySummary: Sendable {
     public var megabitsPerSecond: Double { wallSeconds > 0 ? Double(bytes) * 8 / wallSeconds / 1e6 : 0 }
 }
 
+/// A failure of a replay or of the daemon's set-up: one line naming the file or the place.
 public struct ReplayError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Runs the pipeline over capture files, in order, as one continuous stream of packet time.

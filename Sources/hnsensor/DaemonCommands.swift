@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HNDaemon
 import HNSensor
 
 #if canImport(Glibc)

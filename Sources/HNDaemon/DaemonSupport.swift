@@ -1,6 +1,7 @@
 import CLinux
 import Foundation
 import HNOutput
+import HNSensor
 import Logging
 import Prometheus
 

@@ -4,6 +4,7 @@ import Foundation
 import HNCapture
 import HNCorrelate
 import HNOutput
+import HNSensor
 import Logging
 
 #if canImport(Glibc)
