@@ -146,127 +146,6 @@ final class OutputBatch: @unchecked Sendable {
     }
 }
 
-/// Which worker a packet goes to: a hash of its innermost IP address pair, the same for both
-/// directions and for every flow of a pair, followed through IP-in-IP, GRE, transparent
-/// Ethernet bridging and ERSPAN (mirrored traffic reaching the sensor from several switches is
-/// one flow). A fragment hashes on the pair it carries (inner headers are in the first
-/// fragment only), so every fragment of a datagram meets in one worker. Frames without an IP
-/// header the function recognises go to worker 0.
-enum Shard {
-    @inline(__always)
-    static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Tunnel layers followed at most.
-    static let maxDepth = 4
-
-    static func hash(_ bytes: UnsafeRawBufferPointer, linkType: Int32) -> UInt64 { pairs(bytes, linkType: linkType).inner }
-
-    /// The hashes of the innermost and the outermost address pair (equal without a tunnel).
-    static func pairs(_ bytes: UnsafeRawBufferPointer, linkType: Int32) -> (inner: UInt64, outer: UInt64) {
-        func u16(_ at: Int) -> Int { Int(bytes[at]) << 8 | Int(bytes[at + 1]) }
-        var offset: Int
-        var etherType: Int
-        switch linkType {
-        case 1:  // Ethernet
-            guard let (o, t) = ethernet(bytes, 0) else { return (0, 0) }
-            offset = o; etherType = t
-        case 113:  // Linux cooked v1
-            guard bytes.count >= 16 else { return (0, 0) }
-            offset = 16; etherType = u16(14)
-        case 276:  // Linux cooked v2
-            guard bytes.count >= 20 else { return (0, 0) }
-            offset = 20; etherType = u16(0)
-        case 0, 108, 12, 14, 101, 228, 229:  // BSD loopback (a 4-byte family first), raw IP
-            offset = linkType == 0 || linkType == 108 ? 4 : 0
-            guard bytes.count > offset else { return (0, 0) }
-            etherType = bytes[offset] >> 4 == 6 ? 0x86DD : 0x0800
-        default:
-            return (0, 0)
-        }
-        var pair: UInt64 = 0
-        var outer: UInt64? = nil
-        for _ in 0...maxDepth {
-            guard let (hash, next, nextOffset) = ip(bytes, offset, etherType) else { return (pair, outer ?? pair) }
-            pair = hash
-            if outer == nil { outer = hash }
-            guard let next else { return (pair, outer ?? pair) }
-            switch next {
-            case 4, 41:
-                offset = nextOffset
-                etherType = next == 4 ? 0x0800 : 0x86DD
-            case 47:
-                guard let (o, t) = gre(bytes, nextOffset) else { return (pair, outer ?? pair) }
-                offset = o; etherType = t
-            default:
-                return (pair, outer ?? pair)
-            }
-        }
-        return (pair, outer ?? pair)
-    }
-
-    /// The payload offset and EtherType of an Ethernet header at `at`, past VLAN tags.
-    static func ethernet(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> (Int, Int)? {
-        guard bytes.count >= at + 14 else { return nil }
-        var offset = at + 14
-        var type = Int(bytes[at + 12]) << 8 | Int(bytes[at + 13])
-        while type == 0x8100 || type == 0x88A8 || type == 0x9100 {
-            guard bytes.count >= offset + 4 else { return nil }
-            type = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-            offset += 4
-        }
-        return (offset, type)
-    }
-
-    /// The hash of an IP header's address pair, and its tunnelled protocol and offset (nil
-    /// for a fragment or a protocol that carries no further IP header).
-    static func ip(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ etherType: Int) -> (UInt64, Int?, Int)? {
-        func word(_ at: Int, _ length: Int) -> UInt64 {
-            var h: UInt64 = 0
-            for i in 0..<length { h = h << 8 | UInt64(bytes[at + i]) }
-            return h
-        }
-        switch etherType {
-        case 0x0800:
-            guard bytes.count >= offset + 20 else { return nil }
-            let pair = mix(word(offset + 12, 4)) &+ mix(word(offset + 16, 4))
-            let headerLength = Int(bytes[offset] & 0x0F) * 4
-            let fragment = (Int(bytes[offset + 6]) << 8 | Int(bytes[offset + 7])) & 0x3FFF != 0
-            guard !fragment, headerLength >= 20 else { return (pair, nil, 0) }
-            return (pair, Int(bytes[offset + 9]), offset + headerLength)
-        case 0x86DD:
-            guard bytes.count >= offset + 40 else { return nil }
-            let a = mix(word(offset + 8, 8) ^ mix(word(offset + 16, 8)))
-            let b = mix(word(offset + 24, 8) ^ mix(word(offset + 32, 8)))
-            return (a &+ b, Int(bytes[offset + 6]), offset + 40)
-        default:
-            return nil
-        }
-    }
-
-    /// The payload of a GRE version 0 header: IP, or a bridged or ERSPAN II Ethernet frame.
-    static func gre(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> (Int, Int)? {
-        guard bytes.count >= at + 4 else { return nil }
-        let flags = Int(bytes[at]) << 8 | Int(bytes[at + 1])
-        let proto = Int(bytes[at + 2]) << 8 | Int(bytes[at + 3])
-        guard flags & 0x4007 == 0 else { return nil }
-        var offset = at + 4
-        if flags & 0x8000 != 0 { offset += 4 }
-        if flags & 0x2000 != 0 { offset += 4 }
-        if flags & 0x1000 != 0 { offset += 4 }
-        switch proto {
-        case 0x0800, 0x86DD: return (offset, proto)
-        case 0x6558: return ethernet(bytes, offset)
-        case 0x88BE: return ethernet(bytes, offset + 8)
-        default: return nil
-        }
-    }
-}
-
 /// Starts a POSIX thread named `name` (as `top -H` and profilers show it; at most 15
 /// characters) running `body` (joined with `pthread_join`).
 func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> pthread_t {
@@ -404,7 +283,7 @@ public final class WorkerPool: @unchecked Sendable {
                                            wireLength: 0, linkType: 0, segment: 0))
             }
         }
-        let (inner, outer) = Shard.pairs(bytes, linkType: linkType)
+        let (inner, outer) = ShardKey.pairs(ByteView(bytes), linkType: linkType)
         let w = Int(inner % UInt64(workers.count))
         let o = Int(outer % UInt64(workers.count))
         // A tunnel's outer flow is tracked by the worker of the outer pair, its inner flows by

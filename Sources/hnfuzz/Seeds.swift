@@ -29,6 +29,11 @@ enum Seeds {
                 try put("decode", "\(name)-\(i)", [0] + f)
             }
         }
+        // Shard keys: every scenario frame behind Ethernet (link type index 0).
+        for (name, make) in Scenarios.all.sorted(by: { $0.key < $1.key }) {
+            let frames = make().frameList
+            for (i, f) in frames.enumerated() where i % max(1, frames.count / 4) == 0 { try put("shard", "\(name)-\(i)", [0] + f) }
+        }
         // Fragments: a UDP datagram cut in three.
         let a = Frames.ipv4("198.51.100.9"), b = Frames.ipv4("10.20.2.53")
         let udp = Frames.udp(src: a, dst: b, sport: 4000, dport: 53, payload: Payloads.dnsQuery(id: 1, name: String(repeating: "x", count: 40) + ".example.org"))

@@ -12,7 +12,7 @@ import HNSensor
 /// The fuzz targets: each takes arbitrary bytes and must neither trap, hang nor leak.
 enum FuzzTargets {
     static let names = [
-        "decode", "defrag", "stream", "app-http", "app-dns", "app-tls", "app-ssh", "app-smtp", "app-ftp", "app-rdp", "app-smb", "app-imap", "app-pop3", "app-proxy",
+        "decode", "defrag", "stream", "app-http", "app-dns", "app-tls", "app-ssh", "app-smtp", "app-ftp", "app-rdp", "app-smb", "app-imap", "app-pop3", "app-proxy", "shard",
         "rules", "config", "anomaly-config", "correlation-rules", "intel-zeek", "intel-misp-csv", "intel-json", "intel-list",
     ]
 
@@ -32,6 +32,12 @@ enum FuzzTargets {
         case "app-imap": app(data, port: 143)
         case "app-pop3": app(data, port: 110)
         case "app-proxy": app(data, port: 3128)
+        case "shard":
+            // First byte picks the link type; the rest is the frame.
+            let links: [Int32] = [1, 101, 113, 276, 0, 108]
+            if let first = data.first {
+                _ = ShardKey.pairs(ByteView(UnsafeRawBufferPointer(rebasing: data.dropFirst())), linkType: links[Int(first) % links.count])
+            }
         case "rules": _ = RuleParser().parse(String(decoding: data, as: UTF8.self))
         case "config": _ = try? SensorConfig.parse(String(decoding: data, as: UTF8.self), file: "fuzz.yaml")
         case "anomaly-config":

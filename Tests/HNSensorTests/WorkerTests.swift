@@ -54,31 +54,6 @@ import Glibc
         }
     }
 
-    /// Both directions of a flow, and every fragment of a datagram, hash to the same worker:
-    /// the shard key is the unordered outermost address pair.
-    @Test func shardKeyIsTheSameForBothDirectionsAndForFragments() {
-        func frame(_ src: [UInt8], _ dst: [UInt8], vlan: Bool = false, fragmentOffset: UInt16 = 0, proto: UInt8 = 6) -> [UInt8] {
-            var f: [UInt8] = Array(repeating: 0, count: 12)
-            if vlan { f += [0x81, 0x00, 0x00, 0x0A] }
-            f += [0x08, 0x00]
-            f += [0x45, 0, 0, 40, 0, 1, UInt8(fragmentOffset >> 8), UInt8(fragmentOffset & 0xFF), 64, proto, 0, 0] + src + dst
-            f += [UInt8](repeating: 0, count: 20)
-            return f
-        }
-        let a: [UInt8] = [10, 1, 2, 3], b: [UInt8] = [192, 0, 2, 80]
-        func hash(_ f: [UInt8], _ link: Int32 = 1) -> UInt64 { f.withUnsafeBytes { Shard.hash($0, linkType: link) } }
-        #expect(hash(frame(a, b)) == hash(frame(b, a)))
-        #expect(hash(frame(a, b)) == hash(frame(a, b, fragmentOffset: 0x00B9, proto: 17)))
-        #expect(hash(frame(a, b)) == hash(frame(b, a, vlan: true)))
-        #expect(hash(frame(a, b)) != hash(frame(a, [192, 0, 2, 81])))
-        // Raw IP: the same pair as behind Ethernet.
-        #expect(hash(Array(frame(a, b)[14...]), 101) == hash(frame(b, a)))
-        // Frames too short or of unknown link types go to worker 0, without reading past the end.
-        #expect(hash(Array(frame(a, b)[0..<20])) == 0)
-        #expect(hash([0x45], 101) == 0)
-        #expect(hash(frame(a, b), 147) == 0)
-    }
-
     /// The ring between stages is bounded and keeps order: a producer far ahead of a slow
     /// consumer waits, and every element arrives once, in order.
     @Test func batchRingIsBoundedAndKeepsOrder() {
