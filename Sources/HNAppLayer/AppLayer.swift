@@ -157,7 +157,7 @@ public final class AppLayer {
     /// In-order stream data of a TCP flow.
     public func stream(_ chunk: StreamReassembler.Chunk, toServer: Bool, flow: inout Flow, events: inout [AppEvent]) {
         let state = state(flow)
-        guard case .data(let data) = chunk else {
+        guard let data = chunk.bytes else {
             if case .http(let p) = state.parser { p.gap(toServer: toServer) }
             return
         }

@@ -65,16 +65,27 @@ public final class DetectionEngine {
     /// on an SSH flow.
     let groups: [[RuleGroup?]]
     public let simulateIPS: Bool
-    /// Leave thresholds and suppression to `admit` (the output stage, which sees the alerts
-    /// of every worker in packet order): `inspect` then emits every matching alerting rule.
+    /// Leave thresholds and suppression to the gate's owner (the output stage, which sees the
+    /// alerts of every worker in packet order): `inspect` then emits every matching alerting
+    /// rule. Otherwise `inspect` passes them through `gate` itself.
     public var deferThresholds = false
+    /// The thresholds and suppressions of these rules, with their state.
+    public private(set) lazy var gate = AlertGate(rules: rules)
     let scratch: PrefilterScratch
     let pcre = PCREScratch()
     let candidates: CandidateSet
     let flowbitNames: [String: Int]
     let flowintNames: [String: Int]
     let xbitNames: [String: Int]
-    public private(set) var stats = DetectStats()
+    var counters = DetectStats()
+    /// The counters, the gate's included.
+    public var stats: DetectStats {
+        var s = counters
+        s.alerts = gate.stats.alerts
+        s.suppressed = gate.stats.suppressed
+        s.thresholded = gate.stats.thresholded
+        return s
+    }
 
     // Per-flow state, keyed by flow id.
     var flowBits: [Int: [UInt64]] = [:]
@@ -84,11 +95,8 @@ public final class DetectionEngine {
     var passedFlows: Set<Int> = []
     struct XbitKey: Hashable { var id: Int; var a: IPAddress; var b: IPAddress }
     var xbits: [XbitKey: Int64] = [:]
-    struct ThresholdKey: Hashable { var rule: Int; var a: IPAddress; var b: IPAddress; var flow: Int = 0 }
-    struct ThresholdState { var count: Int; var first: Int64; var alerted: Bool }
-    var thresholdStates: [ThresholdKey: ThresholdState] = [:]
-    /// Threshold entries kept at most, so a flood of sources cannot grow memory forever.
-    static let maxThresholdEntries = 100_000
+    /// Xbits kept at most, so a flood of sources cannot grow memory forever.
+    static let maxXbits = 100_000
     var dotScratch: [UInt8] = []
 
     public var ruleCount: Int { rules.count }
@@ -250,9 +258,9 @@ public final class DetectionEngine {
                         buffers: InspectionBuffers, facts: AppFacts? = nil, ipOnly: Bool = false,
                         appOnly: Bool = false, streamOnly: Bool = false, skip: Set<Int> = [],
                         emit: (Alert) -> Void) -> Verdict {
-        stats.packetsInspected &+= 1
+        counters.packetsInspected &+= 1
         if let flowKey, droppedFlows.contains(flowKey) {
-            stats.dropped &+= 1
+            counters.dropped &+= 1
             return .dropped
         }
         if let flowKey, passedFlows.contains(flowKey) { return .passed }
@@ -263,21 +271,21 @@ public final class DetectionEngine {
             let slot = Int(app) < AppProtocol.names.count ? Int(app) : groups[k].count - 1
             if let g = groups[k][slot] { collect(g, packet, buffers) }
         }
-        stats.candidates &+= UInt64(candidates.list.count)
+        counters.candidates &+= UInt64(candidates.list.count)
         candidates.list.sort()
         var verdict = Verdict.accepted
         for index in candidates.list {
             let i = Int(index)
-            stats.rulesEvaluated &+= 1
+            counters.rulesEvaluated &+= 1
             if ipOnly && rules[i].rule.proto.ipProto != nil { continue }
             if appOnly && !rules[i].usesAppLayer { continue }
             if streamOnly && (!rules[i].isStreamRule || skip.contains(i)) { continue }
             guard evaluate(i, packet, flow: flow, flowKey: flowKey, toServer: toServer, buffers: buffers, facts: facts) else { continue }
-            stats.matches &+= 1
+            counters.matches &+= 1
             let r = rules[i]
             applyEffects(r, packet, flowKey: flowKey)
             if r.rule.action == .pass {
-                stats.passed &+= 1
+                counters.passed &+= 1
                 // A pass rule ends inspection of this packet; on a flow it passes the flow.
                 if let flowKey, flow != nil { passedFlows.insert(flowKey) }
                 return verdict == .dropped ? .dropped : .passed
@@ -289,8 +297,13 @@ public final class DetectionEngine {
             }
             if r.rule.noalert { continue }
             if !deferThresholds {
-                if !passesThreshold(i, source: packet.source, destination: packet.destination, time: packet.timestamp, flowKey: flowKey) { continue }
-                stats.alerts &+= 1
+                let ticket = AlertGate.Ticket(rule: i, source: packet.source, destination: packet.destination, time: packet.timestamp,
+                                              flowKey: flowKey)
+                if gate.isGated(i) {
+                    guard gate.admit(ticket) else { continue }
+                } else {
+                    gate.count()
+                }
             }
             emit(Alert(ruleIndex: i, timestamp: packet.timestamp, packetNumber: packetNumber, source: packet.source,
                        destination: packet.destination, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort,
@@ -306,7 +319,7 @@ public final class DetectionEngine {
         for slot in g.bufferSlots {
             guard let db = g.databases[slot],
                   let view = buffers.get(InspectionBuffer(slot: slot)) else { continue }
-            stats.prefilterScans &+= 1
+            counters.prefilterScans &+= 1
             db.scan(view, scratch: scratch, into: candidates)
         }
         add(g.ungated, packet)
@@ -432,7 +445,7 @@ public final class DetectionEngine {
             }
             var budget = 3000
             if !matchItems(b.items, 0, view, cursor: 0, budget: &budget) {
-                if budget <= 0 { stats.recursionLimitHits &+= 1 }
+                if budget <= 0 { counters.recursionLimitHits &+= 1 }
                 return false
             }
         }
@@ -580,11 +593,11 @@ public final class DetectionEngine {
         }
         for x in c.xbits {
             let key = xbitKey(x.id, x.track, p)
-            if xbits.count >= DetectionEngine.maxThresholdEntries && xbits[key] == nil {
+            if xbits.count >= DetectionEngine.maxXbits && xbits[key] == nil {
                 // Full: forget expired bits first; if still full, the new bit is not kept.
                 let now = p.timestamp
                 xbits = xbits.filter { $0.value >= now }
-                if xbits.count >= DetectionEngine.maxThresholdEntries { continue }
+                if xbits.count >= DetectionEngine.maxXbits { continue }
             }
             switch x.kind {
             case .set: xbits[key] = p.timestamp + x.expire * 1_000_000_000
@@ -599,68 +612,7 @@ public final class DetectionEngine {
     // MARK: Thresholds and suppression
 
     /// Whether rule `i` has a threshold, detection filter or suppression to pass.
-    public func isGated(_ i: Int) -> Bool { rules[i].threshold != nil || !rules[i].suppressions.isEmpty }
-
-    /// The threshold and suppression verdict on an alert `inspect` emitted with
-    /// `deferThresholds` set, in the order alerts are written; counts the alert when it passes.
-    public func admit(rule i: Int, source: IPAddress, destination: IPAddress, time: Int64, flowKey: Int?) -> Bool {
-        guard passesThreshold(i, source: source, destination: destination, time: time, flowKey: flowKey) else { return false }
-        stats.alerts &+= 1
-        return true
-    }
-
-    /// Counts an alert whose rule has no threshold (deferred mode).
-    public func countAlert() { stats.alerts &+= 1 }
-
-    func passesThreshold(_ i: Int, source: IPAddress, destination: IPAddress, time: Int64, flowKey: Int?) -> Bool {
-        let c = rules[i]
-        for s in c.suppressions {
-            let suppressed: Bool
-            switch (s.track, s.addresses) {
-            case (_, nil): suppressed = true
-            case (.bySource, let a?): suppressed = a.matches(source)
-            case (.byDestination, let a?): suppressed = a.matches(destination)
-            case (_, let a?): suppressed = a.matches(source) || a.matches(destination)
-            }
-            if suppressed {
-                stats.suppressed &+= 1
-                return false
-            }
-        }
-        guard let t = c.threshold else { return true }
-        let key: ThresholdKey
-        switch t.track {
-        case .bySource: key = ThresholdKey(rule: i, a: source, b: .zero)
-        case .byDestination: key = ThresholdKey(rule: i, a: destination, b: .zero)
-        case .byRule: key = ThresholdKey(rule: i, a: .zero, b: .zero)
-        case .byBoth: key = ThresholdKey(rule: i, a: source, b: destination)
-        case .byFlow: key = ThresholdKey(rule: i, a: .zero, b: .zero, flow: flowKey ?? 0)
-        }
-        let window = t.seconds * 1_000_000_000
-        var state = thresholdStates[key] ?? ThresholdState(count: 0, first: time, alerted: false)
-        if time - state.first >= window && window > 0 || (window == 0 && state.count > 0 && time != state.first) {
-            state = ThresholdState(count: 0, first: time, alerted: false)
-        }
-        state.count += 1
-        var pass: Bool
-        switch t.kind {
-        case .limit:
-            pass = state.count <= t.count
-        case .threshold:
-            pass = state.count >= t.count
-            if pass { state = ThresholdState(count: 0, first: state.first, alerted: true) }
-        case .both:
-            pass = state.count >= t.count && !state.alerted
-            if pass { state.alerted = true }
-        case .detectionFilter:
-            pass = state.count > t.count
-        }
-        if thresholdStates.count < DetectionEngine.maxThresholdEntries || thresholdStates[key] != nil {
-            thresholdStates[key] = state
-        }
-        if !pass { stats.thresholded &+= 1 }
-        return pass
-    }
+    public func isGated(_ i: Int) -> Bool { gate.isGated(i) }
 }
 
 /// Rules without a fast pattern, by how they become candidates: those whose destination

@@ -47,6 +47,18 @@ public final class StreamReassembler {
         case data(ByteView)
         /// Bytes were lost before the next data.
         case gap(Int)
+        /// In-order bytes a gap handed on: those that waited for acknowledgement before it,
+        /// and those held past it that its skip made deliverable. Parsers take them as data;
+        /// stream-level matching does not see them (as it never has: noted in ARCHITECTURE.md).
+        case released(ByteView)
+
+        /// The bytes of a data chunk, released or not.
+        public var bytes: ByteView? {
+            switch self {
+            case .data(let b), .released(let b): b
+            case .gap: nil
+            }
+        }
     }
 
     struct Held {
@@ -149,10 +161,23 @@ public final class StreamReassembler {
     /// Feeds one TCP segment of the flow at `slot` (`Flow.slot`). `deliver` receives in-order
     /// chunks with the direction they belong to (acknowledged data of the other direction
     /// comes first).
+    ///
+    /// A gap (bytes the peer acknowledged that never passed here) arrives as a `.gap` chunk
+    /// in its place: the bytes that waited for acknowledgement before it, the gap, then what
+    /// the skip made deliverable.
     public func segment(slot: Int, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
         if slot >= states.count { states.append(contentsOf: repeatElement(State(), count: slot + 1 - states.count)) }
         // Worked on in place in the array (buffers never copied).
         segment(&states[slot], toServer: toServer, packet: packet, deliver: deliver)
+        guard !pendingGaps.isEmpty else { return }
+        let gaps = pendingGaps, flushed = gapFlush
+        pendingGaps.removeAll()
+        gapFlush.removeAll()
+        for (direction, bytes) in flushed { bytes.withUnsafeBytes { deliver(.released(ByteView($0)), direction) } }
+        for gap in gaps {
+            deliver(.gap(gap.bytes), gap.toServer)
+            drainAfterGap(slot: slot, toServer: gap.toServer, deliver: deliver)
+        }
     }
 
     func segment(_ state: inout State, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
@@ -358,14 +383,14 @@ public final class StreamReassembler {
         }
     }
 
-    /// Unacknowledged bytes released by a gap, for the caller to pass on before the gap.
-    public var gapFlush: [(toServer: Bool, bytes: [UInt8])] = []
+    /// Unacknowledged bytes released by a gap, passed on before the gap.
+    var gapFlush: [(toServer: Bool, bytes: [UInt8])] = []
 
-    /// Gaps found while handling the last segment, for the caller to pass on.
-    public var pendingGaps: [(toServer: Bool, bytes: Int)] = []
+    /// Gaps found while handling the segment, passed on at its end.
+    var pendingGaps: [(toServer: Bool, bytes: Int)] = []
 
     /// Delivers what held segments became deliverable after a gap skip.
-    public func drainAfterGap(slot: Int, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
+    func drainAfterGap(slot: Int, toServer: Bool, deliver: (Chunk, Bool) -> Void) {
         guard slot < states.count else { return }
         var state = State()
         swap(&state, &states[slot])
@@ -376,6 +401,6 @@ public final class StreamReassembler {
             }
         }
         swap(&state, &states[slot])
-        if !collected.isEmpty { collected.withUnsafeBytes { deliver(.data(ByteView($0)), toServer) } }
+        if !collected.isEmpty { collected.withUnsafeBytes { deliver(.released(ByteView($0)), toServer) } }
     }
 }

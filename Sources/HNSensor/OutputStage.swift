@@ -16,7 +16,7 @@ public enum StageItem {
     case eve(start: Int, end: Int)
     /// An alert, with the flow as it was then; `payload` is the packet payload while the
     /// packet is alive (one worker), `copy` the bytes kept when it is not (several workers).
-    case alert(SecurityAlert, Flow?, payload: ByteView, copy: [UInt8]?, gate: AlertGate?)
+    case alert(SecurityAlert, Flow?, payload: ByteView, copy: [UInt8]?, gate: AlertGate.Ticket?)
     /// Detector inputs.
     case flowStarted(Flow)
     case packet(Packet, copy: [UInt8]?, flow: Flow?, toServer: Bool)
@@ -26,16 +26,6 @@ public enum StageItem {
     case flowRecord(Flow, FlowEndReason)
 }
 
-/// A signature alert whose rule has a threshold, detection filter or suppression: judged by
-/// the output stage, which sees every worker's alerts in packet order.
-public struct AlertGate {
-    public var rule: Int
-    public var source: IPAddress
-    public var destination: IPAddress
-    public var time: Int64
-    public var flowKey: Int?
-}
-
 /// The single-threaded stage after the workers: applies alert thresholds, runs the behaviour
 /// detectors, writes EVE in packet order and hands alerts to the correlator. With one worker
 /// the pipeline calls it directly; with several the merge thread feeds it the workers' items
@@ -43,8 +33,8 @@ public struct AlertGate {
 public final class OutputStage {
     public let eve: EVEWriter?
     public private(set) var anomalies: AnomalyEngine?
-    /// Threshold and suppression state of the signature rules.
-    public private(set) var gate: DetectionEngine?
+    /// Thresholds and suppressions of the signature rules, with their state.
+    public private(set) var gate: AlertGate?
     /// Receives every alert after EVE (the correlator).
     public var alertSink: ((SecurityAlert) -> Void)? = nil
     /// Counters of the stages after this one (correlation), added to `stats`.
@@ -56,13 +46,13 @@ public final class OutputStage {
     var alertedFlows: Set<UInt64> = []
     public private(set) var flowRecords: UInt64 = 0
 
-    public init(eve: EVEWriter?, gate: DetectionEngine?, anomalies: AnomalyEngine?) {
+    public init(eve: EVEWriter?, gate: AlertGate?, anomalies: AnomalyEngine?) {
         self.eve = eve
         self.gate = gate
         self.anomalies = anomalies
     }
 
-    public func replace(gate: DetectionEngine?, anomalies: AnomalyEngine?) {
+    public func replace(gate: AlertGate?, anomalies: AnomalyEngine?) {
         self.gate = gate
         self.anomalies = anomalies
     }
@@ -81,11 +71,10 @@ public final class OutputStage {
             }
         case .alert(let alert, let flow, let payload, let copy, let gate):
             if let g = self.gate, alert.origin == .signature {
-                if let gate {
-                    guard g.admit(rule: gate.rule, source: gate.source, destination: gate.destination, time: gate.time,
-                                  flowKey: gate.flowKey) else { return }
+                if let ticket = gate {
+                    guard g.admit(ticket) else { return }
                 } else {
-                    g.countAlert()
+                    g.count()
                 }
             }
             if let copy {

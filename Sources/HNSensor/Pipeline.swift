@@ -75,47 +75,13 @@ public final class Pipeline {
     /// client): the reassembled data a transaction of the other direction is inspected with.
     var streamData = Both<[UInt8]>([])
 
-    /// A transaction's inspection buffers waiting for a packet of its own direction.
-    struct PendingTransaction {
-        var tx: Int
-        /// Its events with buffers: the first, and any more (most transactions have one per
-        /// packet, kept without an array).
-        var first: AppEvent
-        var more: [AppEvent] = []
-        /// The reassembled stream bytes that completed it, inspected as its payload (a
-        /// one-buffer block; empty when none).
-        var stream: BufferBlock
-        var fromThisPacket: Bool
-
-        var events: [AppEvent] { [first] + more }
-    }
-
-    /// Per flow id and direction: stream rules that already alerted on a packet since the
-    /// direction's stream was last inspected (so a match inside one segment alerts once).
-    var streamAlerted: [UInt64: [Set<Int>]] = [:]
-    /// Per flow id and direction: the last bytes of the stream already inspected, put in front
-    /// of the next stream inspection so a match across two deliveries is found, and the
-    /// stream rules that alerted in that inspection (not repeated on the overlap).
-    var streamTail: [UInt64: [[UInt8]]] = [:]
-    var streamTailAlerted: [UInt64: [Set<Int>]] = [:]
-    /// Overlap kept between stream inspections.
-    static let streamOverlap = 256
-    /// The stream window being inspected (reused).
-    var windowScratch: [UInt8] = []
-
-    /// Per flow id: waiting transactions to the server (0) and to the client (1).
-    var pendingTransactions: [UInt64: Both<[PendingTransaction]>] = [:]
-    /// The transactions inspected on this packet and those deferred (reused arrays).
-    var groupScratch: [PendingTransaction] = []
-    var deferredScratch: [PendingTransaction] = []
-    /// Builds the stream blocks of deferred transactions.
-    var streamBlocks = BufferBlock.Builder()
+    /// Stream-level matching of TCP payload rules, per flow slot.
+    let streamInspector = StreamInspector()
+    /// Transactions waiting for a packet of their own direction, per flow slot.
+    let transactions = TransactionQueue()
     /// The events and the flushed stream bytes of a flow being ended (reused).
     var endingScratch: [AppEvent] = []
     var flushScratch = Both<[UInt8]>([])
-    /// Bounds so a flood of half-open transactions cannot grow memory.
-    static let maxPendingFlows = 1 << 16
-    static let maxPendingTransactions = 64
     public private(set) var packetNumber: UInt64 = 0
     public var alerts: UInt64 { stage?.alerts ?? 0 }
     /// Packets dropped by a drop rule under simulated IPS.
@@ -149,7 +115,7 @@ public final class Pipeline {
                             anomalies: AnomalyEngine? = nil) {
         detection?.deferThresholds = true
         self.init(config: config, eve: eve, detection: detection, intel: intel, anomalySettings: anomalies?.settings,
-                  stage: OutputStage(eve: eve, gate: detection, anomalies: anomalies), shares: 1)
+                  stage: OutputStage(eve: eve, gate: detection?.gate, anomalies: anomalies), shares: 1)
     }
 
     /// A worker among `shares`: its items go to the merge; caps on memory are its share.
@@ -259,72 +225,25 @@ public final class Pipeline {
         let toServer = tracked.map { $0.direction == .toServer } ?? true
         let flow = tracked.map { flows[$0.position] }
         let facts = flow.flatMap { $0.appProto == 0 ? nil : appLayer.facts($0) }
-        // Transactions inspected on this packet, each on its own, in order: those of this
-        // direction left from earlier packets (their data was acknowledged by the peer), then
-        // those this packet completed. Transactions of the other direction that this packet
-        // made available wait for the next packet of their own direction, as in Suricata.
-        var groups: [PendingTransaction] = []
-        var deferred: [PendingTransaction] = []
-        swap(&groups, &groupScratch)
-        swap(&deferred, &deferredScratch)
-        defer {
-            groups.removeAll(keepingCapacity: true)
-            deferred.removeAll(keepingCapacity: true)
-            swap(&groups, &groupScratch)
-            swap(&deferred, &deferredScratch)
-        }
-        let d = toServer ? 0 : 1
-        if !pendingTransactions.isEmpty, let flow, let index = pendingTransactions.index(forKey: flow.id),
-           !pendingTransactions.values[index][d].isEmpty {
-            groups.append(contentsOf: pendingTransactions.values[index][d])
-            pendingTransactions.values[index][d].removeAll(keepingCapacity: true)
-        }
-        // The stream bytes of each direction, as a block shared by the transactions it completed.
-        var streamBlock: (BufferBlock?, BufferBlock?) = (nil, nil)
-        for event in events where !event.buffers.isEmpty {
-            if event.toServer == toServer {
-                if let i = groups.firstIndex(where: { $0.fromThisPacket && $0.tx == event.transactionID }) {
-                    groups[i].more.append(event)
-                } else {
-                    groups.append(PendingTransaction(tx: event.transactionID, first: event, stream: .empty, fromThisPacket: true))
-                }
-            } else if let i = deferred.firstIndex(where: { $0.tx == event.transactionID }) {
-                deferred[i].more.append(event)
-            } else {
-                let e = event.toServer ? 0 : 1
-                var block = e == 0 ? streamBlock.0 : streamBlock.1
-                if block == nil {
-                    if !streamData[e].isEmpty { streamBlocks.add(.payload, streamData[e]) }
-                    block = streamBlocks.build()
-                    if e == 0 { streamBlock.0 = block } else { streamBlock.1 = block }
-                }
-                deferred.append(PendingTransaction(tx: event.transactionID, first: event, stream: block!, fromThisPacket: false))
-            }
-        }
-        if let flow, !deferred.isEmpty, pendingTransactions.count < Pipeline.maxPendingFlows {
-            let other = 1 - d
-            if let index = pendingTransactions.index(forKey: flow.id) {
-                let room = Pipeline.maxPendingTransactions - pendingTransactions.values[index][other].count
-                pendingTransactions.values[index][other].append(contentsOf: deferred.prefix(room))
-            } else {
-                var slots = Both<[PendingTransaction]>([])
-                slots[other] = Array(deferred.prefix(Pipeline.maxPendingTransactions))
-                pendingTransactions[flow.id] = slots
-            }
-        }
+        // Transactions inspected on this packet, each on its own, in order (see TransactionQueue).
+        transactions.collect(events, slot: tracked?.position, toServer: toServer, streamData: streamData)
+        let groups = transactions.groups
         let firstIndex = groups.firstIndex { $0.fromThisPacket }
         buffers.clear()
         if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
         if let firstIndex { setBuffers(groups[firstIndex]) }
         var result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                        toServer: toServer, buffers: buffers, facts: facts) { alert in
-            if let flow, detection.isStreamRule(alert.ruleIndex) {
-                streamAlerted[flow.id, default: [[], []]][toServer ? 0 : 1].insert(alert.ruleIndex)
+            if let position = tracked?.position, detection.isStreamRule(alert.ruleIndex) {
+                streamInspector.packetAlerted(slot: position, toServer: toServer, rule: alert.ruleIndex)
             }
             emitAlert(alert, detection, flow, tracked?.position)
         }
-        if let flow, packet.ipProto == IPProto.tcp, result != .dropped {
-            result = inspectStream(flow, tracked?.position, toServer: toServer, detection: detection, facts: facts, result: result)
+        if let flow, let position = tracked?.position, packet.ipProto == IPProto.tcp, result != .dropped {
+            result = streamInspector.inspect(packet, packetNumber: packetNumber, flow: flow, slot: position, toServer: toServer,
+                                             data: streamData, detection: detection, facts: facts, result: result) { alert in
+                emitAlert(alert, detection, flow, position)
+            }
         }
         for (index, group) in groups.enumerated() where index != firstIndex && result != .dropped {
             buffers.clear()
@@ -349,59 +268,6 @@ public final class Pipeline {
         case .accepted:
             break
         }
-    }
-
-    /// Stream-level matching: the in-order bytes handed on for each direction on this packet
-    /// (in IDS mode, the other direction's acknowledged data) are inspected as one payload by
-    /// the TCP payload rules of established flows, so content that spans segments matches.
-    /// Rules that already alerted on a packet of that data are left out, so a match inside one
-    /// segment alerts once.
-    func inspectStream(_ flow: Flow, _ position: Int?, toServer: Bool, detection: DetectionEngine, facts: AppFacts?,
-                       result: DetectionEngine.Verdict) -> DetectionEngine.Verdict {
-        var verdict = result
-        for d in 0..<2 {
-            let direction = d == 0
-            let data = streamData[d]
-            guard !data.isEmpty else { continue }
-            let alertedOnPackets = streamAlerted[flow.id]?[d] ?? [], alertedBefore = streamTailAlerted[flow.id]?[d] ?? []
-            let skip = alertedOnPackets.isEmpty ? alertedBefore : (alertedBefore.isEmpty ? alertedOnPackets : alertedOnPackets.union(alertedBefore))
-            if streamAlerted[flow.id] != nil { streamAlerted[flow.id]?[d] = [] }
-            var view = packet
-            if direction != toServer {
-                swap(&view.source, &view.destination)
-                swap(&view.sourcePort, &view.destinationPort)
-            }
-            // The window is built in a reused buffer: the tail kept from the last inspection,
-            // then this packet's bytes.
-            // Moved out, not shared, so clearing it never reallocates.
-            var window: [UInt8] = []
-            swap(&window, &windowScratch)
-            window.removeAll(keepingCapacity: true)
-            defer { swap(&window, &windowScratch) }
-            if let tail = streamTail[flow.id]?[d] { window.append(contentsOf: tail) }
-            window.append(contentsOf: data)
-            var alerted: Set<Int> = []
-            let next = window.withUnsafeBytes { raw -> DetectionEngine.Verdict in
-                view.payload = ByteView(raw)
-                buffers.clear()
-                buffers.set(.payload, ByteView(raw))
-                return detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: Int(flow.id), toServer: direction,
-                                         buffers: buffers, facts: facts, streamOnly: true, skip: skip) { alert in
-                    alerted.insert(alert.ruleIndex)
-                    emitAlert(alert, detection, flow, position)
-                }
-            }
-            if streamTail.count < Pipeline.maxPendingFlows || streamTail[flow.id] != nil {
-                // Updated in place: the tail's storage is reused from one packet to the next.
-                let keep = window.suffix(Pipeline.streamOverlap)
-                streamTail[flow.id, default: [[], []]][d].replaceSubrange(0..., with: keep)
-                if !alerted.isEmpty || streamTailAlerted[flow.id] != nil {
-                    streamTailAlerted[flow.id, default: [[], []]][d] = alerted
-                }
-            }
-            if next != .accepted { verdict = next }
-        }
-        return verdict
     }
 
     /// A tunnelled packet whose inner flow another worker inspects: only its outer flow is
@@ -440,7 +306,7 @@ public final class Pipeline {
     }
 
     /// Registers the buffers of one transaction.
-    func setBuffers(_ group: PendingTransaction) {
+    func setBuffers(_ group: TransactionQueue.Transaction) {
         buffers.set(group.first.buffers)
         for event in group.more { buffers.set(event.buffers) }
     }
@@ -458,22 +324,6 @@ public final class Pipeline {
                 if keep, case .data(let bytes) = chunk { streamData[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
                 appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
             }
-            if !streams.pendingGaps.isEmpty {
-                let gaps = streams.pendingGaps, flushed = streams.gapFlush
-                streams.pendingGaps.removeAll()
-                streams.gapFlush.removeAll()
-                for (direction, bytes) in flushed {
-                    bytes.withUnsafeBytes { raw in
-                        appLayer.stream(.data(ByteView(raw)), toServer: direction, flow: &flows[position], events: &events)
-                    }
-                }
-                for gap in gaps {
-                    appLayer.stream(.gap(gap.bytes), toServer: gap.toServer, flow: &flows[position], events: &events)
-                    streams.drainAfterGap(slot: position, toServer: gap.toServer) { chunk, direction in
-                        appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
-                    }
-                }
-            }
         } else if packet.ipProto == IPProto.udp, packet.payload.count > 0 {
             appLayer.datagram(packet, toServer: toServer, flow: &flows[position], events: &events)
         }
@@ -487,14 +337,14 @@ public final class Pipeline {
             described.excerpt = CredentialRedaction.redact(Array(payload.rawBuffer.prefix(Pipeline.excerptLength)))
         }
         let gate = detection.isGated(alert.ruleIndex)
-            ? AlertGate(rule: alert.ruleIndex, source: alert.source, destination: alert.destination, time: alert.timestamp,
-                        flowKey: flow.map { Int($0.id) })
+            ? AlertGate.Ticket(rule: alert.ruleIndex, source: alert.source, destination: alert.destination, time: alert.timestamp,
+                               flowKey: flow.map { Int($0.id) })
             : nil
         deliver(described, flow: flow, payload: payload, gate: gate)
     }
 
     /// Hands an alert of any origin to the output stage (EVE, correlator).
-    func deliver(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty, gate: AlertGate? = nil) {
+    func deliver(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty, gate: AlertGate.Ticket? = nil) {
         if stage != nil {
             emit(.alert(alert, flow, payload: payload, copy: nil, gate: gate))
         } else {
@@ -573,19 +423,10 @@ public final class Pipeline {
             appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
         }
         appLayer.flowEnded(flow, events: &ending)
-        if !streamAlerted.isEmpty { streamAlerted.removeValue(forKey: flow.id) }
-        if !streamTail.isEmpty { streamTail.removeValue(forKey: flow.id) }
-        if !streamTailAlerted.isEmpty { streamTailAlerted.removeValue(forKey: flow.id) }
-        if !pendingTransactions.isEmpty, let waiting = pendingTransactions.removeValue(forKey: flow.id),
-           !waiting.toServer.isEmpty || !waiting.toClient.isEmpty {
-            // Their records were written when they were produced: only the buffers are left to inspect.
-            let leftover = (waiting.toServer + waiting.toClient).flatMap(\.events).map { e -> AppEvent in
-                var copy = e
-                copy.record = nil
-                return copy
-            }
-            ending.insert(contentsOf: leftover, at: 0)
-        }
+        streamInspector.flowEnded(slot: Int(flow.slot))
+        // Their records were written when they were produced: only the buffers are left to inspect.
+        let leftover = transactions.flowEnded(slot: Int(flow.slot))
+        if !leftover.isEmpty { ending.insert(contentsOf: leftover, at: 0) }
         if let detection, ending.contains(where: { !$0.buffers.isEmpty }) {
             // Data handed on only at the end of the flow is still inspected, in its own
             // direction, on a pseudo packet carrying the flow's tuple (as Suricata does).
@@ -640,7 +481,7 @@ public final class Pipeline {
         detection?.deferThresholds = true
         self.detection = detection
         self.intel = intel
-        stage?.replace(gate: detection, anomalies: anomalies)
+        stage?.replace(gate: detection?.gate, anomalies: anomalies)
     }
 
     /// A worker's share of a reload: its own detection engine and indicator matcher.

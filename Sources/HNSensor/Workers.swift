@@ -222,7 +222,7 @@ public final class WorkerPool: @unchecked Sendable {
          anomalies: AnomalyEngine?) {
         precondition(count >= 2)
         pthread_mutex_init(sharedLock, nil)
-        stage = OutputStage(eve: eve, gate: detection, anomalies: anomalies)
+        stage = OutputStage(eve: eve, gate: detection?.gate, anomalies: anomalies)
         detection?.deferThresholds = true
         var made: [Worker] = []
         for _ in 0..<count {
@@ -486,7 +486,7 @@ public final class WorkerPool: @unchecked Sendable {
             }
             if let r = pendingReload, bound > r.at, through.allSatisfy({ $0 >= r.at }) {
                 // Every item before the reload is merged: the output stage takes its part.
-                stage.replace(gate: r.gate, anomalies: r.anomalies)
+                stage.replace(gate: r.gate?.gate, anomalies: r.anomalies)
                 r.stage()
                 appliedReload = r
                 pendingReload = nil

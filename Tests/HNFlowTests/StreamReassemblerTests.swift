@@ -27,7 +27,7 @@ final class StreamHarness {
             p.payload = ByteView(raw)
             r.segment(slot: 1, toServer: fromClient, packet: p) { chunk, dir in
                 switch chunk {
-                case .data(let v): if dir { self.toServer += v.rawBuffer } else { self.toClient += v.rawBuffer }
+                case .data(let v), .released(let v): if dir { self.toServer += v.rawBuffer } else { self.toClient += v.rawBuffer }
                 case .gap: self.gaps += 1
                 }
             }
@@ -103,6 +103,31 @@ final class StreamHarness {
         #expect(h.r.stats.gaps == 1)
         h.send(true, seq: 1020, Array(text[20...]))
         #expect(h.toServer == Array(text[0..<10]) + Array(text[20...]))
+    }
+
+    @Test(arguments: [true, false])
+    func aGapArrivesAsAChunkInItsPlace(inline: Bool) {
+        // Bytes 10..<20 are lost, 20..<30 arrive early and are held; the server's ACK of 30
+        // shows the loss: in IDS mode the bytes before it (waiting for acknowledgement) are
+        // released first, then comes the gap of 10 bytes, then the held bytes its skip made
+        // deliverable. Inline, the bytes before it went on when they arrived.
+        var order: [String] = []
+        let h = StreamHarness(inline: inline)
+        h.handshake()
+        h.send(true, seq: 1000, Array(text[0..<10]))
+        h.send(true, seq: 1020, Array(text[20..<30]))
+        var p = Packet()
+        p.tcpFlags = 0x10
+        p.tcpSeq = 5000
+        p.tcpAck = 1030
+        h.r.segment(slot: 1, toServer: false, packet: p) { chunk, toServer in
+            switch chunk {
+            case .data(let v): order.append("data \(v.count) \(toServer)")
+            case .released(let v): order.append("released \(v.count) \(toServer)")
+            case .gap(let n): order.append("gap \(n) \(toServer)")
+            }
+        }
+        #expect(order == (inline ? [] : ["released 10 true"]) + ["gap 10 true", "released 10 true"])
     }
 
     @Test func outOfOrderDataIsCappedPerFlow() {

@@ -1,0 +1,132 @@
+import HNAppLayer
+import HNDecode
+import HNFlow
+
+/// Stream-level matching: the in-order bytes handed on for each direction on a packet (in IDS
+/// mode, the other direction's acknowledged data) are inspected as one payload by the TCP
+/// payload rules of established flows, so content that spans segments matches. The last bytes
+/// of each inspection are kept and put in front of the next, so a match across two deliveries
+/// is found too. Rules that already alerted on a packet of that data, or in the overlap, are
+/// left out: a match inside one segment alerts once.
+///
+/// Per-flow state lives at the flow's slot (`Flow.slot`), made on first use and reused from
+/// a bounded pool after the flow ends.
+public final class StreamInspector {
+    /// Overlap kept between stream inspections.
+    public static let overlap = 256
+    /// Flows whose tail is kept at most (a flood of connections cannot grow memory past it).
+    public static let maxTailFlows = 1 << 16
+
+    /// One flow's stream-matching state, per direction (to server, to client).
+    final class State {
+        /// Stream rules that alerted on a packet since the direction was last inspected; nil
+        /// until one does.
+        var alertedOnPackets: Both<Set<Int>>? = nil
+        /// The last bytes inspected, and whether this flow counts against `maxTailFlows`.
+        var tail = Both<[UInt8]>([])
+        var hasTail = false
+        /// Stream rules that alerted in the last inspection (not repeated on the overlap).
+        var tailAlerted: Both<Set<Int>>? = nil
+
+        func reset() {
+            alertedOnPackets = nil
+            tail[0].removeAll(keepingCapacity: true)
+            tail[1].removeAll(keepingCapacity: true)
+            hasTail = false
+            tailAlerted = nil
+        }
+    }
+
+    var states: [State?] = []
+    var spare: [State] = []
+    static let maxSpare = 1024
+    var tailFlows = 0
+    /// The window being inspected (reused).
+    var window: [UInt8] = []
+    var buffers = InspectionBuffers()
+
+    public init() {}
+
+    func state(_ slot: Int) -> State {
+        if slot >= states.count { states.append(contentsOf: repeatElement(nil, count: slot + 1 - states.count)) }
+        if let s = states[slot] { return s }
+        let s = spare.popLast() ?? State()
+        states[slot] = s
+        return s
+    }
+
+    /// A stream rule alerted on a packet of this direction: its stream inspection leaves it out.
+    public func packetAlerted(slot: Int, toServer: Bool, rule: Int) {
+        let s = state(slot)
+        if s.alertedOnPackets == nil { s.alertedOnPackets = Both([]) }
+        s.alertedOnPackets![toServer ? 0 : 1].insert(rule)
+    }
+
+    /// Inspects `data` (the stream bytes handed on this packet per direction) for the flow at
+    /// `slot`; `packet` is the packet being processed (its tuple is turned for the other
+    /// direction). Returns the strongest verdict, starting from `result`.
+    public func inspect(_ packet: Packet, packetNumber: UInt64, flow: Flow, slot: Int, toServer: Bool, data: Both<[UInt8]>,
+                        detection: DetectionEngine, facts: AppFacts?, result: DetectionEngine.Verdict,
+                        emit: (Alert) -> Void) -> DetectionEngine.Verdict {
+        var verdict = result
+        for d in 0..<2 {
+            let direction = d == 0
+            guard !data[d].isEmpty else { continue }
+            let existing = slot < states.count ? states[slot] : nil
+            let alertedOnPackets = existing?.alertedOnPackets?[d] ?? [], alertedBefore = existing?.tailAlerted?[d] ?? []
+            let skip = alertedOnPackets.isEmpty ? alertedBefore : (alertedBefore.isEmpty ? alertedOnPackets : alertedOnPackets.union(alertedBefore))
+            if existing?.alertedOnPackets != nil { existing!.alertedOnPackets![d] = [] }
+            var view = packet
+            if direction != toServer {
+                swap(&view.source, &view.destination)
+                swap(&view.sourcePort, &view.destinationPort)
+            }
+            // The window is built in a reused buffer: the tail kept from the last inspection,
+            // then this packet's bytes. Moved out, not shared, so clearing it never reallocates.
+            var window: [UInt8] = []
+            swap(&window, &self.window)
+            window.removeAll(keepingCapacity: true)
+            defer { swap(&window, &self.window) }
+            if let existing, existing.hasTail { window.append(contentsOf: existing.tail[d]) }
+            window.append(contentsOf: data[d])
+            var alerted: Set<Int> = []
+            let next = window.withUnsafeBytes { raw -> DetectionEngine.Verdict in
+                view.payload = ByteView(raw)
+                buffers.clear()
+                buffers.set(.payload, ByteView(raw))
+                return detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: Int(flow.id), toServer: direction,
+                                         buffers: buffers, facts: facts, streamOnly: true, skip: skip) { alert in
+                    alerted.insert(alert.ruleIndex)
+                    emit(alert)
+                }
+            }
+            let keeps = existing?.hasTail == true
+            if tailFlows < StreamInspector.maxTailFlows || keeps {
+                let s = existing ?? state(slot)
+                if !s.hasTail {
+                    s.hasTail = true
+                    tailFlows += 1
+                }
+                // Updated in place: the tail's storage is reused from one packet to the next.
+                s.tail[d].replaceSubrange(0..., with: window.suffix(StreamInspector.overlap))
+                if !alerted.isEmpty || s.tailAlerted != nil {
+                    if s.tailAlerted == nil { s.tailAlerted = Both([]) }
+                    s.tailAlerted![d] = alerted
+                }
+            }
+            if next != .accepted { verdict = next }
+        }
+        return verdict
+    }
+
+    /// The flow at `slot` ended: its state goes back to the pool.
+    public func flowEnded(slot: Int) {
+        guard slot < states.count, let s = states[slot] else { return }
+        states[slot] = nil
+        if s.hasTail { tailFlows -= 1 }
+        if spare.count < StreamInspector.maxSpare {
+            s.reset()
+            spare.append(s)
+        }
+    }
+}
