@@ -158,6 +158,30 @@ public final class Pipeline {
     /// `sequence` is the packet's number in the whole capture (workers see only their share).
     public func process(_ bytes: UnsafeRawBufferPointer, timestamp: Int64, captureLength: Int, wireLength: Int,
                         linkType: Int32, segment: UInt16 = 0, sequence: UInt64? = nil, outerFlow: Bool = true) {
+        begin(timestamp: timestamp, captureLength: captureLength, wireLength: wireLength, segment: segment, sequence: sequence)
+        let verdict = decoder.decode(ByteView(bytes), linkType: linkType, into: &packet)
+        if depth != .full {
+            if depth == .flows, verdict == .decoded { _ = flows.track(packet, onEnd: flowEnded) }
+            return
+        }
+        guard verdict == .decoded else { return rejected() }
+        if outerFlow && packet.tunnelDepth > 0 && packet.outerVersion != 0 { trackTunnel() }
+        let tracked = flows.track(packet, onEnd: flowEnded)
+        if let tracked, tracked.created { flowStarted(at: tracked.position) }
+        events.removeAll(keepingCapacity: true)
+        if let tracked { applicationLayer(tracked) }
+        behaviourInput(tracked)
+        if let tracked {
+            observeEvents(at: tracked.position)
+            writeRecords(tracked)
+        }
+        guard let detection, packet.ipVersion != 0, !packet.isFragment else { return }
+        detect(tracked, detection)
+    }
+
+    /// The packet's clock, size, segment and number.
+    @inline(__always)
+    func begin(timestamp: Int64, captureLength: Int, wireLength: Int, segment: UInt16, sequence: UInt64?) {
         if firstTimestamp == nil { firstTimestamp = timestamp }
         if timestamp > lastTimestamp { lastTimestamp = timestamp }
         packet.timestamp = timestamp
@@ -166,67 +190,72 @@ public final class Pipeline {
         packet.segment = segment
         packetNumber = sequence ?? packetNumber &+ 1
         key = ItemKey(sequence: packetNumber, phase: 1, a: 0, b: 0)
-        let verdict = decoder.decode(ByteView(bytes), linkType: linkType, into: &packet)
-        if depth != .full {
-            guard depth == .flows, verdict == .decoded else { return }
-            _ = flows.track(packet, onEnd: flowEnded)
-            return
+    }
+
+    /// A packet the decoder rejected: it still moves packet time forward, so idle flows
+    /// expire, and one whose IP header was sound but whose transport was not is still seen by
+    /// IP-only rules, as in Suricata.
+    func rejected() {
+        flows.advance(to: packet.timestamp, onEnd: flowEnded)
+        guard let detection, packet.ipVersion != 0, !packet.hasTransport else { return }
+        buffers.clear()
+        _ = detection.inspect(packet, packetNumber: packetNumber, flow: nil, flowKey: nil, toServer: true,
+                              buffers: buffers, ipOnly: true) { alert in self.emitAlert(alert, detection, nil, nil) }
+    }
+
+    /// A new flow: the application layer, the detectors and the address indicators see it.
+    func flowStarted(at position: Int) {
+        appLayer.flowStarted(&flows[position])
+        if anomalySettings != nil { emit(.flowStarted(flows[position])) }
+        if let intel, intel.checksAddresses {
+            intel.flowStarted(flows[position])
+            drainIntel(flows[position], position)
         }
-        guard verdict == .decoded else {
-            // Rejected packets still move packet time forward, so idle flows expire.
-            flows.advance(to: timestamp, onEnd: flowEnded)
-            // A packet whose IP header was sound but whose transport was not is still seen
-            // by IP-only rules, as in Suricata.
-            if let detection, packet.ipVersion != 0, !packet.hasTransport {
-                buffers.clear()
-                _ = detection.inspect(packet, packetNumber: packetNumber, flow: nil, flowKey: nil, toServer: true,
-                                      buffers: buffers, ipOnly: true) { alert in self.emitAlert(alert, detection, nil, nil) }
-            }
-            return
+    }
+
+    /// The packet for the per-packet detectors (floods, clear-text logins), when they want it.
+    func behaviourInput(_ tracked: FlowTable.Tracked?) {
+        guard let anomalySettings, AnomalyEngine.wants(packet, anomalySettings) else { return }
+        let flow = tracked.map { flows[$0.position] }
+        if stage == nil {
+            // The packet's bytes are gone by the time the merge reads it: keep what the
+            // clear-text login check reads.
+            var copy: [UInt8] = []
+            if packet.ipProto == IPProto.tcp && packet.payload.count > 0 { copy = Array(packet.payload.rawBuffer.prefix(64)) }
+            var bare = packet
+            bare.payload = .empty
+            emit(.packet(bare, copy: copy, flow: flow, toServer: tracked?.direction != .toClient))
+        } else {
+            emit(.packet(packet, copy: nil, flow: flow, toServer: tracked?.direction != .toClient))
         }
-        if outerFlow && packet.tunnelDepth > 0 && packet.outerVersion != 0 { trackTunnel() }
-        let tracked = flows.track(packet, onEnd: flowEnded)
-        if let tracked, tracked.created {
-            appLayer.flowStarted(&flows[tracked.position])
-            if anomalySettings != nil { emit(.flowStarted(flows[tracked.position])) }
-            if let intel, intel.checksAddresses {
-                intel.flowStarted(flows[tracked.position])
-                drainIntel(flows[tracked.position], tracked.position)
-            }
+    }
+
+    /// The packet's application-layer events for the indicators and the detectors.
+    func observeEvents(at position: Int) {
+        guard !events.isEmpty, anomalySettings != nil || intel != nil else { return }
+        for event in events where event.record != nil || !event.notes.isEmpty {
+            observe(event, flows[position], position, time: packet.timestamp)
         }
-        events.removeAll(keepingCapacity: true)
-        if let tracked { applicationLayer(tracked) }
-        if let anomalySettings, AnomalyEngine.wants(packet, anomalySettings) {
-            let flow = tracked.map { flows[$0.position] }
-            var copy: [UInt8]? = nil
-            if stage == nil {
-                // The packet's bytes are gone by the time the merge reads it: keep what the
-                // clear-text login check reads.
-                if packet.ipProto == IPProto.tcp && packet.payload.count > 0 { copy = Array(packet.payload.rawBuffer.prefix(64)) }
-                var bare = packet
-                bare.payload = .empty
-                emit(.packet(bare, copy: copy ?? [], flow: flow, toServer: tracked?.direction != .toClient))
-            } else {
-                emit(.packet(packet, copy: nil, flow: flow, toServer: tracked?.direction != .toClient))
-            }
+    }
+
+    /// The packet's application-layer EVE records.
+    func writeRecords(_ tracked: FlowTable.Tracked) {
+        guard eve != nil, outputFailure == nil else { return }
+        for event in events where event.record != nil {
+            writeApp(event, flow: flows[tracked.position], timestamp: packet.timestamp, packetNumber: packetNumber,
+                     packetToServer: tracked.direction == .toServer)
         }
-        if let tracked, !events.isEmpty, anomalySettings != nil || intel != nil {
-            for event in events where event.record != nil || !event.notes.isEmpty {
-                observe(event, flows[tracked.position], tracked.position, time: timestamp)
-            }
-        }
-        if eve != nil, outputFailure == nil, let tracked {
-            for event in events where event.record != nil {
-                writeApp(event, flow: flows[tracked.position], timestamp: timestamp, packetNumber: packetNumber,
-                         packetToServer: tracked.direction == .toServer)
-            }
-        }
-        guard let detection, packet.ipVersion != 0, !packet.isFragment else { return }
+    }
+
+    /// Signature matching: the packet (with the first transaction it completed), the stream
+    /// bytes it handed on, then each other transaction it made available, each on its own;
+    /// the verdict marks the flow passed or dropped.
+    func detect(_ tracked: FlowTable.Tracked?, _ detection: DetectionEngine) {
         let toServer = tracked.map { $0.direction == .toServer } ?? true
+        let position = tracked?.position
         let flow = tracked.map { flows[$0.position] }
         let facts = flow.flatMap { $0.appProto == 0 ? nil : appLayer.facts($0) }
-        // Transactions inspected on this packet, each on its own, in order (see TransactionQueue).
-        transactions.collect(events, slot: tracked?.position, toServer: toServer, streamData: streamData)
+        transactions.collect(events, slot: position, toServer: toServer, streamData: streamData)
         let groups = transactions.groups
         let firstIndex = groups.firstIndex { $0.fromThisPacket }
         buffers.clear()
@@ -234,12 +263,12 @@ public final class Pipeline {
         if let firstIndex { setBuffers(groups[firstIndex]) }
         var result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                        toServer: toServer, buffers: buffers, facts: facts) { alert in
-            if let position = tracked?.position, detection.isStreamRule(alert.ruleIndex) {
+            if let position, detection.isStreamRule(alert.ruleIndex) {
                 streamInspector.packetAlerted(slot: position, toServer: toServer, rule: alert.ruleIndex)
             }
-            emitAlert(alert, detection, flow, tracked?.position)
+            emitAlert(alert, detection, flow, position)
         }
-        if let flow, let position = tracked?.position, packet.ipProto == IPProto.tcp, result != .dropped {
+        if let flow, let position, packet.ipProto == IPProto.tcp, result != .dropped {
             result = streamInspector.inspect(packet, packetNumber: packetNumber, flow: flow, slot: position, toServer: toServer,
                                              data: streamData, detection: detection, facts: facts, result: result) { alert in
                 emitAlert(alert, detection, flow, position)
@@ -255,16 +284,17 @@ public final class Pipeline {
             }
             let next = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                          toServer: toServer, buffers: buffers, facts: facts, appOnly: true) { alert in
-                emitAlert(alert, detection, flow, tracked?.position)
+                emitAlert(alert, detection, flow, position)
             }
             if next != .accepted { result = next }
         }
+        guard let position else { if result == .dropped { dropped &+= 1 }; return }
         switch result {
         case .dropped:
             dropped &+= 1
-            if let position = tracked?.position { flows[position].action = .drop }
+            flows[position].action = .drop
         case .passed:
-            if let position = tracked?.position, flows[position].action == .none { flows[position].action = .pass }
+            if flows[position].action == .none { flows[position].action = .pass }
         case .accepted:
             break
         }
@@ -385,6 +415,42 @@ public final class Pipeline {
         for alert in found { deliver(alert, flow: flow) }
     }
 
+    /// Data handed on only at the end of a flow is still inspected, in its own direction, on a
+    /// pseudo packet carrying the flow's tuple (as Suricata does): one inspection per
+    /// transaction, with the stream bytes flushed for its direction as payload (as Suricata
+    /// inspects the reassembled stream at the end of a flow).
+    func inspectAtEnd(_ flow: Flow, ended: Flow, ending: [AppEvent], flushed: Both<[UInt8]>, _ detection: DetectionEngine) {
+        var groups: [(toServer: Bool, tx: Int)] = []
+        for event in ending where !event.buffers.isEmpty && !groups.contains(where: { $0.toServer == event.toServer && $0.tx == event.transactionID }) {
+            groups.append((event.toServer, event.transactionID))
+        }
+        for group in groups {
+            let direction = group.toServer
+            buffers.clear()
+            for event in ending where event.toServer == direction && event.transactionID == group.tx {
+                buffers.set(event.buffers)
+            }
+            var pseudo = Packet()
+            pseudo.timestamp = flow.last
+            pseudo.ipVersion = flow.ipVersion
+            pseudo.ipProto = flow.proto
+            pseudo.hasTransport = true
+            pseudo.source = direction ? flow.client : flow.server
+            pseudo.destination = direction ? flow.server : flow.client
+            pseudo.sourcePort = direction ? flow.clientPort : flow.serverPort
+            pseudo.destinationPort = direction ? flow.serverPort : flow.clientPort
+            let facts = appLayer.facts(flow)
+            let stream = flushed[direction ? 0 : 1]
+            stream.withUnsafeBytes { raw in
+                if !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
+                _ = detection.inspect(pseudo, packetNumber: packetNumber, flow: ended, flowKey: Int(flow.id), toServer: direction,
+                                      buffers: buffers, facts: facts, appOnly: true) { alert in
+                    emitAlert(alert, detection, ended, nil)
+                }
+            }
+        }
+    }
+
     func flowEnded(_ flow: Flow, _ reason: FlowEndReason) {
         // Flows ending on a clock tick, or at shutdown, are merged in an order of their own.
         let saved = key
@@ -428,39 +494,7 @@ public final class Pipeline {
         let leftover = transactions.flowEnded(slot: Int(flow.slot))
         if !leftover.isEmpty { ending.insert(contentsOf: leftover, at: 0) }
         if let detection, ending.contains(where: { !$0.buffers.isEmpty }) {
-            // Data handed on only at the end of the flow is still inspected, in its own
-            // direction, on a pseudo packet carrying the flow's tuple (as Suricata does).
-            // One inspection per transaction, with the stream bytes flushed for its direction
-            // as payload (as Suricata inspects the reassembled stream at the end of a flow).
-            var groups: [(toServer: Bool, tx: Int)] = []
-            for event in ending where !event.buffers.isEmpty && !groups.contains(where: { $0.toServer == event.toServer && $0.tx == event.transactionID }) {
-                groups.append((event.toServer, event.transactionID))
-            }
-            for group in groups {
-                let direction = group.toServer
-                buffers.clear()
-                for event in ending where event.toServer == direction && event.transactionID == group.tx {
-                    buffers.set(event.buffers)
-                }
-                var pseudo = Packet()
-                pseudo.timestamp = flow.last
-                pseudo.ipVersion = flow.ipVersion
-                pseudo.ipProto = flow.proto
-                pseudo.hasTransport = true
-                pseudo.source = direction ? flow.client : flow.server
-                pseudo.destination = direction ? flow.server : flow.client
-                pseudo.sourcePort = direction ? flow.clientPort : flow.serverPort
-                pseudo.destinationPort = direction ? flow.serverPort : flow.clientPort
-                let facts = appLayer.facts(flow)
-                let stream = flushed[direction ? 0 : 1]
-                stream.withUnsafeBytes { raw in
-                    if !stream.isEmpty { buffers.set(.payload, ByteView(raw)) }
-                    _ = detection.inspect(pseudo, packetNumber: packetNumber, flow: ended, flowKey: Int(flow.id), toServer: direction,
-                                          buffers: buffers, facts: facts, appOnly: true) { alert in
-                        emitAlert(alert, detection, ended, nil)
-                    }
-                }
-            }
+            inspectAtEnd(flow, ended: ended, ending: ending, flushed: flushed, detection)
         }
         if anomalySettings != nil || intel != nil {
             for event in ending where event.record != nil || !event.notes.isEmpty { observe(event, ended, nil, time: flow.last) }
