@@ -176,3 +176,39 @@ public struct IsDataAt: Sendable {
 public struct SizeCheck: Sendable {
     public var range: NumberRange
 }
+
+extension Builder {
+    func parseReader(_ parts: [String], countIndex: Int) -> Result<ByteReader, OptionProblem> {
+        let isString = parts.contains("string")
+        // With `string`, a count of 0 reads the whole buffer (Suricata 7, for http.content_len).
+        guard let count = Int(parts[countIndex]), count >= (isString ? 0 : 1), count <= (isString ? 20 : 10) else {
+            return .failure(Builder.problem("the byte count must be 1 to 10"))
+        }
+        var reader = ByteReader(count: count)
+        var i = 0
+        while i < parts.count {
+            let p = parts[i]
+            switch p {
+            case "little": reader.littleEndian = true
+            case "big": reader.littleEndian = false
+            case "string": if reader.stringBase == nil { reader.stringBase = 10 }
+            case "dec": reader.stringBase = 10
+            case "hex": reader.stringBase = 16
+            case "oct": reader.stringBase = 8
+            default:
+                if p.hasPrefix("bitmask") {
+                    let v = p.dropFirst("bitmask".count).trimmingSpaces
+                    guard let m = v.hasPrefix("0x") ? UInt64(v.dropFirst(2), radix: 16) : UInt64(v) else {
+                        return .failure(Builder.problem("bad bitmask"))
+                    }
+                    reader.bitmask = m
+                }
+            }
+            i += 1
+        }
+        if reader.stringBase == nil && ![1, 2, 3, 4, 8].contains(count) && count > 8 {
+            return .failure(Builder.problem("binary reads take at most 8 bytes"))
+        }
+        return .success(reader)
+    }
+}

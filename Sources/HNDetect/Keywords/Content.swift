@@ -104,3 +104,21 @@ public struct ContentMatch: Sendable {
         }
     }
 }
+
+extension Builder {
+    /// `content`, `uricontent` (payload).
+    mutating func applyContent(_ name: String, _ value: String?) -> OptionProblem? {
+        guard var v = value?.trimmingSpaces else { return Builder.problem("needs a value") }
+        var negated = false
+        if v.hasPrefix("!") { negated = true; v = String(v.dropFirst()).trimmingSpaces }
+        guard v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 else { return Builder.problem("the pattern must be in double quotes") }
+        switch ContentMatch.decode(String(v.dropFirst().dropLast())) {
+        case .failure(let m): return m
+        case .success(let bytes):
+            var c = ContentMatch(pattern: bytes)
+            c.negated = negated
+            append(.content(c), to: name == "uricontent" ? .httpURI : currentBuffer)
+        }
+        return nil
+    }
+}

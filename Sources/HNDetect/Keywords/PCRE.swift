@@ -112,3 +112,20 @@ public struct PCREMatch: Sendable {
         }
     }
 }
+
+extension Builder {
+    /// `pcre` (payload).
+    mutating func applyPcre(_ name: String, _ value: String?) -> OptionProblem? {
+        guard var v = value?.trimmingSpaces else { return Builder.problem("needs a value") }
+        var negated = false
+        if v.hasPrefix("!") { negated = true; v = String(v.dropFirst()).trimmingSpaces }
+        // Suricata also accepts an unquoted /…/flags.
+        if v.hasPrefix("/") { v = "\"" + v + "\"" }
+        guard v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 else { return Builder.problem("the expression must be in double quotes") }
+        switch PCREMatch.parse(String(v.dropFirst().dropLast()), negated: negated) {
+        case .failure(let m): return m
+        case .success(let (p, buffer)): append(.pcre(p), to: buffer ?? currentBuffer)
+        }
+        return nil
+    }
+}

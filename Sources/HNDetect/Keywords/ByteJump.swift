@@ -1,0 +1,45 @@
+import HNAppLayer
+import HNDecode
+
+extension Builder {
+    /// `byte_jump` (payload).
+    mutating func applyByteJump(_ name: String, _ value: String?) -> OptionProblem? {
+        switch parseByteJump(value ?? "") {
+        case .failure(let m): return m
+        case .success(let j): append(.byteJump(j), to: currentBuffer)
+        }
+        return nil
+    }
+}
+
+extension Builder {
+    func parseByteJump(_ value: String) -> Result<ByteJump, OptionProblem> {
+        let parts = value.split(separator: ",").map { String($0.trimmingSpaces) }
+        guard parts.count >= 2 else { return .failure(Builder.problem("expected bytes,offset[,options]")) }
+        let reader: ByteReader
+        switch parseReader(parts, countIndex: 0) {
+        case .failure(let e): return .failure(e)
+        case .success(let r): reader = r
+        }
+        guard let offset = Int(parts[1]) else { return .failure(Builder.problem("offset must be a number")) }
+        var j = ByteJump(reader: reader, offset: offset)
+        for p in parts.dropFirst(2) {
+            let w = p.split(separator: " ").map(String.init)
+            switch w[0] {
+            case "relative": j.relative = true
+            case "align": j.align = true
+            case "from_beginning": j.fromBeginning = true
+            case "from_end": j.fromEnd = true
+            case "multiplier":
+                guard w.count == 2, let m = UInt64(w[1]), m > 0 else { return .failure(Builder.problem("multiplier needs a number")) }
+                j.multiplier = m
+            case "post_offset":
+                guard w.count == 2, let m = Int(w[1]) else { return .failure(Builder.problem("post_offset needs a number")) }
+                j.postOffset = m
+            case "little", "big", "string", "dec", "hex", "oct", "dce", "bitmask": break
+            default: return .failure(Builder.problem("unknown option '\(p)'"))
+            }
+        }
+        return .success(j)
+    }
+}
