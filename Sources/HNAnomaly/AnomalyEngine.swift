@@ -15,15 +15,17 @@ public struct AnomalyStats: Sendable {
 
 /// Stateful behaviour detectors driven by packet time: scans and sweeps, brute force,
 /// beaconing, DNS tunnelling, exfiltration, lateral movement, remote-maintenance sessions,
-/// credentials in clear and weak TLS, floods. The pipeline calls the hooks; alerts collect in
-/// `pending` until the pipeline takes them. State is bounded per detector.
+/// credentials in clear and weak TLS, floods. The output stage calls the hooks; each hands
+/// what it found to the `emit` closure it is given before it returns, as detection hands on
+/// its matches. State is bounded per detector.
 public final class AnomalyEngine {
     public let settings: AnomalySettings
     let homeNet: [CIDR]
     let segmentNames: [String]
     /// classtype -> (description, priority) for `alert.category` and the default severity.
     let classify: @Sendable (String) -> (String, Int)?
-    public var pending: [SecurityAlert] = []
+    /// Alerts raised during the hook being run, handed to its `emit` before it returns.
+    var found: [SecurityAlert] = []
     public private(set) var stats = AnomalyStats()
 
     var portScans: BoundedTable<PairKey, DistinctWindow<UInt16>>
@@ -115,8 +117,16 @@ public final class AnomalyEngine {
                                   category: classification?.0 ?? scope.classtype, severity: scope.severity)
         alert.origin = .detector(name: name)
         alert.metadata = [("detector", [name])] + metadata
-        pending.append(alert)
+        found.append(alert)
         stats.alerts &+= 1
+    }
+
+    /// Hands the alerts raised by a hook to its caller.
+    @inline(__always)
+    func hand(_ emit: (SecurityAlert) -> Void) {
+        guard !found.isEmpty else { return }
+        for alert in found { emit(alert) }
+        found.removeAll(keepingCapacity: true)
     }
 
     static func seconds(_ ns: Int64) -> String {
@@ -151,7 +161,8 @@ public final class AnomalyEngine {
     /// A packet that may feed a flood counter or carry a clear-text login (called by the
     /// pipeline only for SYNs, UDP, ICMP echo requests, and client data to Telnet, POP3 and
     /// IMAP ports).
-    public func packet(_ p: Packet, flow: Flow?, toServer: Bool) {
+    public func packet(_ p: Packet, flow: Flow?, toServer: Bool, emit: (SecurityAlert) -> Void) {
+        defer { hand(emit) }
         let f = settings.flood
         let time = p.timestamp
         if f.scope.enabled {
@@ -212,7 +223,8 @@ public final class AnomalyEngine {
     }
 
     /// A new flow: scans, sweeps, lateral movement, beaconing, first contact.
-    public func flowStarted(_ flow: Flow) {
+    public func flowStarted(_ flow: Flow, emit: (SecurityAlert) -> Void) {
+        defer { hand(emit) }
         let time = flow.start
         let src = flow.client, dst = flow.server
         let segment = segmentName(flow.segment)
@@ -292,8 +304,9 @@ public final class AnomalyEngine {
     }
 
     /// A flow that ended: brute force, exfiltration, remote maintenance.
-    public func flowEnded(_ flow: Flow) {
+    public func flowEnded(_ flow: Flow, emit: (SecurityAlert) -> Void) {
         defer {
+            hand(emit)
             newDestinationFlows.remove(flow.id)
             countedFailures.remove(flow.id)
             if !reported.isEmpty { reported.removeValue(forKey: flow.id) }
@@ -378,7 +391,8 @@ public final class AnomalyEngine {
     }
 
     /// An application-layer event: DNS names, credentials in clear, failed logins, weak TLS.
-    public func appEvent(_ event: AppEvent, flow: Flow, time: Int64) {
+    public func appEvent(_ event: AppEvent, flow: Flow, time: Int64, emit: (SecurityAlert) -> Void) {
+        defer { hand(emit) }
         let segment = segmentName(flow.segment)
         for note in event.notes {
             switch note {

@@ -9,10 +9,12 @@ import HNIntel
 /// (longest prefix), DNS queries and answers, TLS SNI, certificate fingerprint, JA3 and JA4,
 /// HTTP host, URL and user agent, SMTP sender and recipients. Work happens once per flow and
 /// once per application-layer record, never per packet. Each indicator alerts once per flow.
+/// Each hook hands what it found to its `emit` closure before it returns.
 public final class IntelMatcher {
     public let set: IndicatorSet
     let classify: @Sendable (String) -> (String, Int)?
-    public var pending: [SecurityAlert] = []
+    /// Alerts found during the hook being run, handed to its `emit` before it returns.
+    var found: [SecurityAlert] = []
     /// Indicators already reported per open flow.
     var reported: [UInt64: [Int32]] = [:]
     public private(set) var hits: UInt64 = 0
@@ -29,7 +31,8 @@ public final class IntelMatcher {
     /// A matcher for another worker: the same (read-only) indicators, its own state.
     public func copy() -> IntelMatcher { IntelMatcher(set: set, classify: classify) }
 
-    public func flowStarted(_ flow: Flow) {
+    public func flowStarted(_ flow: Flow, emit: (SecurityAlert) -> Void) {
+        defer { hand(emit) }
         if let hit = set.match(address: flow.client) {
             report(hit, seen: flow.client.description, where: "source address", flow: flow, time: flow.start)
         }
@@ -38,11 +41,20 @@ public final class IntelMatcher {
         }
     }
 
+    /// Hands the alerts found by a hook to its caller.
+    @inline(__always)
+    func hand(_ emit: (SecurityAlert) -> Void) {
+        guard !found.isEmpty else { return }
+        for alert in found { emit(alert) }
+        found.removeAll(keepingCapacity: true)
+    }
+
     public func flowEnded(_ id: UInt64) {
         if !reported.isEmpty { reported.removeValue(forKey: id) }
     }
 
-    public func appRecord(_ type: String, _ record: JSONValue, flow: Flow, time: Int64) {
+    public func appRecord(_ type: String, _ record: JSONValue, flow: Flow, time: Int64, emit: (SecurityAlert) -> Void) {
+        defer { hand(emit) }
         func string(_ v: JSONValue?) -> String? { if case .string(let s)? = v { return s }; return nil }
         func domain(_ name: String?, _ place: String) {
             guard let name, !name.isEmpty, let hit = set.match(domain: name) else { return }
@@ -112,6 +124,6 @@ public final class IntelMatcher {
         if seen != indicator.value { metadata.append(("seen", [seen])) }
         if !indicator.description.isEmpty { metadata.append(("description", [indicator.description])) }
         alert.metadata = metadata
-        pending.append(alert)
+        found.append(alert)
     }
 }

@@ -84,27 +84,23 @@ public final class OutputStage {
             }
         case .flowStarted(let flow):
             guard let anomalies else { return }
-            anomalies.flowStarted(flow)
-            drainAnomalies(flow)
+            anomalies.flowStarted(flow) { deliver($0, about: flow) }
         case .packet(var packet, let copy, let flow, let toServer):
             guard let anomalies else { return }
             if let copy {
                 copy.withUnsafeBytes { raw in
                     packet.payload = ByteView(raw)
-                    anomalies.packet(packet, flow: flow, toServer: toServer)
+                    anomalies.packet(packet, flow: flow, toServer: toServer) { deliver($0, about: flow) }
                 }
             } else {
-                anomalies.packet(packet, flow: flow, toServer: toServer)
+                anomalies.packet(packet, flow: flow, toServer: toServer) { deliver($0, about: flow) }
             }
-            drainAnomalies(flow)
         case .appEvent(let event, let flow, let time):
             guard let anomalies else { return }
-            anomalies.appEvent(event, flow: flow, time: time)
-            drainAnomalies(flow)
+            anomalies.appEvent(event, flow: flow, time: time) { deliver($0, about: flow) }
         case .flowEnding(let flow):
             guard let anomalies else { return }
-            anomalies.flowEnded(flow)
-            drainAnomalies(flow)
+            anomalies.flowEnded(flow) { deliver($0, about: flow) }
         case .flowRecord(var flow, let reason):
             flowRecords += 1
             if alertedFlows.remove(flow.id) != nil { flow.alerted = true }
@@ -131,15 +127,10 @@ public final class OutputStage {
         alertSink?(alert)
     }
 
-    /// Delivers the detectors' alerts, with the flow for those about it.
-    func drainAnomalies(_ flow: Flow?) {
-        guard let anomalies, !anomalies.pending.isEmpty else { return }
-        let found = anomalies.pending
-        anomalies.pending.removeAll()
-        for alert in found {
-            let mine = flow != nil && alert.flowID == flow?.id
-            deliver(alert, flow: mine ? flow : nil)
-        }
+    /// Delivers a detector's alert, with the flow when it is about it.
+    func deliver(_ alert: SecurityAlert, about flow: Flow?) {
+        let mine = flow != nil && alert.flowID == flow?.id
+        deliver(alert, flow: mine ? flow : nil)
     }
 
     /// This stage's counters, merged into the workers' `stats` tree: the threshold verdicts

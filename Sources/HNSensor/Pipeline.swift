@@ -208,8 +208,8 @@ public final class Pipeline {
         appLayer.flowStarted(&flows[position])
         if anomalySettings != nil { emit(.flowStarted(flows[position])) }
         if let intel, intel.checksAddresses {
-            intel.flowStarted(flows[position])
-            drainIntel(flows[position], position)
+            let flow = flows[position]
+            intel.flowStarted(flow) { deliver($0, flow: flow) }
         }
     }
 
@@ -403,16 +403,8 @@ public final class Pipeline {
             emit(.appEvent(bare, flow, time: time))
         }
         if let intel, let record = event.record {
-            intel.appRecord(event.eventType, record, flow: flow, time: time)
-            drainIntel(flow, position)
+            intel.appRecord(event.eventType, record, flow: flow, time: time) { deliver($0, flow: flow) }
         }
-    }
-
-    func drainIntel(_ flow: Flow, _ position: Int?) {
-        guard let intel, !intel.pending.isEmpty else { return }
-        let found = intel.pending
-        intel.pending.removeAll()
-        for alert in found { deliver(alert, flow: flow) }
     }
 
     /// Data handed on only at the end of a flow is still inspected, in its own direction, on a

@@ -290,7 +290,7 @@ import Testing
         }
         e.refreshStats()
         #expect(e.stats.untracked > 0)
-        #expect(e.portScans.count <= 100)
-        #expect(e.sweeps.count <= 100)
+        #expect(e.engine.portScans.count <= 100)
+        #expect(e.engine.sweeps.count <= 100)
     }
 }

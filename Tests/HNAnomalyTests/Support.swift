@@ -32,16 +32,29 @@ func flow(_ client: String, _ server: String, sport: UInt16 = 40_000, dport: UIn
     return f
 }
 
-func engine(_ configure: (inout AnomalySettings) -> Void = { _ in }) -> AnomalyEngine {
-    var s = AnomalySettings()
-    configure(&s)
-    return AnomalyEngine(settings: s, homeNet: homeNet)
+/// The detectors, with what their hooks hand on collected for the tests.
+final class Detectors {
+    let engine: AnomalyEngine
+    var raised: [SecurityAlert] = []
+    init(_ engine: AnomalyEngine) { self.engine = engine }
+    func flowStarted(_ f: Flow) { engine.flowStarted(f) { self.raised.append($0) } }
+    func flowEnded(_ f: Flow) { engine.flowEnded(f) { self.raised.append($0) } }
+    func packet(_ p: Packet, flow: Flow?, toServer: Bool) { engine.packet(p, flow: flow, toServer: toServer) { self.raised.append($0) } }
+    func appEvent(_ e: AppEvent, flow: Flow, time: Int64) { engine.appEvent(e, flow: flow, time: time) { self.raised.append($0) } }
+    func refreshStats() { engine.refreshStats() }
+    var stats: AnomalyStats { engine.stats }
 }
 
-/// The sids raised so far, emptying the queue.
-func take(_ e: AnomalyEngine) -> [UInt32] {
-    defer { e.pending.removeAll() }
-    return e.pending.map(\.sid)
+func engine(_ configure: (inout AnomalySettings) -> Void = { _ in }) -> Detectors {
+    var s = AnomalySettings()
+    configure(&s)
+    return Detectors(AnomalyEngine(settings: s, homeNet: homeNet))
+}
+
+/// The sids raised so far, emptying the list.
+func take(_ e: Detectors) -> [UInt32] {
+    defer { e.raised.removeAll() }
+    return e.raised.map(\.sid)
 }
 
 /// A packet for the per-packet hooks.
