@@ -67,12 +67,7 @@ extension Scenarios {
         for i in 0..<12 {
             let c = s.tcp(guesser, sshHost, sport: 47_000 + UInt16(i), dport: 22, at: base + 20_000_000_000 + Int64(i) * 5_000_000_000,
                           appProto: "ssh", label: "attack:brute-force").handshake()
-            c.send(fromClient: false, Payloads.sshBanner("OpenSSH_9.2p1 Debian-2+deb12u3"))
-            c.send(fromClient: true, Payloads.sshBanner("libssh_0.9.6"))
-            c.send(fromClient: true, Payloads.sshKexInit(random: &s.random, server: false))
-            c.send(fromClient: false, Payloads.sshKexInit(random: &s.random, server: true))
-            c.send(fromClient: true, Payloads.sshKeyExchange(random: &s.random, server: false))
-            c.send(fromClient: false, Payloads.sshKeyExchange(random: &s.random, server: true))
+            c.sshThroughKeyExchange(client: "libssh_0.9.6", &s.random)
             for _ in 0..<3 {
                 c.send(fromClient: true, s.random.bytes(96))
                 c.send(fromClient: false, s.random.bytes(52))

@@ -94,7 +94,7 @@ extension Scenarios {
         }
 
         // The IT provider's monitoring polls the DMZ servers every 60 s: SNMP and an HTTPS check.
-        let watched = [web, proxy, sshHost, mx, results, fileServer, Host("10.20.2.21", mac: 0x21), Host("10.20.2.26", mac: 0x26),
+        let watched = [web, proxy, sshHost, mailServer, results, fileServer, ftpServer, mailbox,
                        Host("10.20.2.53", mac: 0x37), Host("10.20.2.60", mac: 0x3C), Host("10.20.2.61", mac: 0x3D), Host("10.20.2.62", mac: 0x3E)]
         for i in 0..<20 {
             for (h, host) in watched.enumerated() {
@@ -113,7 +113,7 @@ extension Scenarios {
         }
 
         // Servers keep time (chrony: a new source port for each request).
-        for (k, server) in [web, proxy, mx, results, fileServer].enumerated() {
+        for (k, server) in [web, proxy, mailServer, results, fileServer].enumerated() {
             for i in 0..<18 {
                 let t = at(Int64(i) * 64_000_000_000 + Int64(k) * 900_000_000)
                 s.udp(server, ntp, sport: nextPort(), dport: 123, at: t, request: Payloads.ntpPacket(mode: 3, random: &s.random),
@@ -122,14 +122,9 @@ extension Scenarios {
         }
 
         // Administrators work over SSH on three servers, minutes at a time.
-        for (k, server) in [sshHost, web, mx].enumerated() {
+        for (k, server) in [sshHost, web, mailServer].enumerated() {
             let c = s.tcp(admin, server, sport: nextPort(), dport: 22, at: at(Int64(k) * 5 * minute + minute), appProto: "ssh").handshake()
-            c.send(fromClient: false, Payloads.sshBanner("OpenSSH_9.2p1 Debian-2+deb12u3"))
-            c.send(fromClient: true, Payloads.sshBanner("OpenSSH_9.6"))
-            c.send(fromClient: true, Payloads.sshKexInit(random: &s.random, server: false))
-            c.send(fromClient: false, Payloads.sshKexInit(random: &s.random, server: true))
-            c.send(fromClient: true, Payloads.sshKeyExchange(random: &s.random, server: false))
-            c.send(fromClient: false, Payloads.sshKeyExchange(random: &s.random, server: true))
+            c.sshThroughKeyExchange(client: "OpenSSH_9.6", &s.random)
             for _ in 0..<30 {
                 c.time += 3_000_000_000
                 c.send(fromClient: true, s.random.bytes(64))

@@ -22,6 +22,9 @@ public enum Scenarios {
     static let web = Host("10.20.2.80", mac: 0x80)
     static let proxy = Host("10.20.2.43", mac: 0x43)
     static let sshHost = Host("10.20.2.22", mac: 0x22)
+    static let mailRelay = Host("10.20.1.25", mac: 0x19)
+    static let mailbox = Host("10.20.2.26", mac: 0x26)
+    static let webProxy = Host("10.20.0.8", mac: 0x08)
     static let workstation6 = Host("2001:db8:20:1::15", mac: 0x16)
     static let resolver6 = Host("2001:db8:20::53", mac: 0x54)
 
@@ -238,6 +241,23 @@ public enum Scenarios {
 }
 
 extension TCPConversation {
+    /// A line protocol's exchange: `texts` sent in turn by the two sides, the server first
+    /// when `serverFirst` (a greeting), each as one send.
+    public func alternate(serverFirst: Bool, _ texts: [String]) {
+        for (i, text) in texts.enumerated() { send(fromClient: (i % 2 == 0) != serverFirst, Payloads.bytes(text)) }
+    }
+
+    /// An SSH session up to the encrypted part: both banners (the server's OpenSSH 9.2 on
+    /// Debian), both KEXINITs, the key exchange and both NEWKEYS.
+    public func sshThroughKeyExchange(client: String, _ random: inout SeededRandom) {
+        send(fromClient: false, Payloads.sshBanner("OpenSSH_9.2p1 Debian-2+deb12u3"))
+        send(fromClient: true, Payloads.sshBanner(client))
+        send(fromClient: true, Payloads.sshKexInit(random: &random, server: false))
+        send(fromClient: false, Payloads.sshKexInit(random: &random, server: true))
+        send(fromClient: true, Payloads.sshKeyExchange(random: &random, server: false))
+        send(fromClient: false, Payloads.sshKeyExchange(random: &random, server: true))
+    }
+
     /// An open port during a SYN scan: SYN, SYN-ACK, then the scanner's RST.
     public func synAckThenReset() {
         segment(fromClient: true, flags: 0x02, options: [2, 4, 0x05, 0xB4])

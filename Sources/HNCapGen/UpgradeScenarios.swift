@@ -2,13 +2,6 @@
 /// HTTP CONNECT tunnels through the HealthNet web proxy. Each upgraded flow must end as `tls`
 /// with its first protocol as `app_proto_orig`, and its TLS record (SNI, version) logged.
 extension Scenarios {
-    static let mailRelay = Host("10.20.1.25", mac: 0x19)
-    static let mx = Host("10.20.2.25", mac: 0x25)
-    static let fileServer = Host("10.20.2.21", mac: 0x21)
-    static let mailbox = Host("10.20.2.26", mac: 0x26)
-    static let webProxy = Host("10.20.0.8", mac: 0x08)
-    static let updates = Host("198.51.100.80", mac: 0xC0)
-
     /// TLS after the upgrade: ClientHello with `sni`, the server's flight, a little data.
     static func tlsAfterUpgrade(_ c: TCPConversation, sni: String, version: String = "TLS 1.3", legacy: Bool = false, _ s: Scenario) {
         c.send(fromClient: true, Payloads.tlsClientHello(sni: sni, random: &s.random))
@@ -26,12 +19,14 @@ extension Scenarios {
     /// The hospital's mail server relaying to the DMZ MX: EHLO, STARTTLS accepted, then the
     /// ClientHello; no AUTH (relays do not log in). The caller sends the rest.
     static func relayWithSTARTTLS(_ s: Scenario, sport: UInt16, at t: Int64) -> TCPConversation {
-        let c = s.tcp(mailRelay, mx, sport: sport, dport: 25, at: t, appProto: "smtp").handshake()
-        c.send(fromClient: false, Payloads.bytes("220 mx.healthnet.lu ESMTP\r\n"))
-        c.send(fromClient: true, Payloads.bytes("EHLO mail.chl.lu\r\n"))
-        c.send(fromClient: false, Payloads.bytes("250-mx.healthnet.lu\r\n250-PIPELINING\r\n250 STARTTLS\r\n"))
-        c.send(fromClient: true, Payloads.bytes("STARTTLS\r\n"))
-        c.send(fromClient: false, Payloads.bytes("220 2.0.0 Ready to start TLS\r\n"))
+        let c = s.tcp(mailRelay, mailServer, sport: sport, dport: 25, at: t, appProto: "smtp").handshake()
+        c.alternate(serverFirst: true, [
+            "220 mx.healthnet.lu ESMTP\r\n",
+            "EHLO mail.chl.lu\r\n",
+            "250-mx.healthnet.lu\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+            "STARTTLS\r\n",
+            "220 2.0.0 Ready to start TLS\r\n",
+        ])
         return c.upgraded(from: "smtp", to: "tls")
     }
 
@@ -46,31 +41,35 @@ extension Scenarios {
         t = relay.time + 200_000_000
 
         // The same relay, STARTTLS refused: the message goes in clear, the flow stays SMTP.
-        let plain = s.tcp(mailRelay, mx, sport: 40_026, dport: 25, at: t, appProto: "smtp").handshake()
-        plain.send(fromClient: false, Payloads.bytes("220 mx.healthnet.lu ESMTP\r\n"))
-        plain.send(fromClient: true, Payloads.bytes("EHLO mail.chl.lu\r\n"))
-        plain.send(fromClient: false, Payloads.bytes("250-mx.healthnet.lu\r\n250 STARTTLS\r\n"))
-        plain.send(fromClient: true, Payloads.bytes("STARTTLS\r\n"))
-        plain.send(fromClient: false, Payloads.bytes("454 4.7.0 TLS not available\r\n"))
-        plain.send(fromClient: true, Payloads.bytes("MAIL FROM:<lab@chl.lu>\r\n"))
-        plain.send(fromClient: false, Payloads.bytes("250 OK\r\n"))
-        plain.send(fromClient: true, Payloads.bytes("RCPT TO:<results@lns.lu>\r\n"))
-        plain.send(fromClient: false, Payloads.bytes("250 OK\r\n"))
-        plain.send(fromClient: true, Payloads.bytes("DATA\r\n"))
-        plain.send(fromClient: false, Payloads.bytes("354 Go ahead\r\n"))
-        plain.send(fromClient: true, Payloads.bytes("Subject: results\r\n\r\nAttached.\r\n.\r\n"))
-        plain.send(fromClient: false, Payloads.bytes("250 Queued\r\n"))
-        plain.send(fromClient: true, Payloads.bytes("QUIT\r\n"))
-        plain.send(fromClient: false, Payloads.bytes("221 Bye\r\n"))
+        let plain = s.tcp(mailRelay, mailServer, sport: 40_026, dport: 25, at: t, appProto: "smtp").handshake()
+        plain.alternate(serverFirst: true, [
+            "220 mx.healthnet.lu ESMTP\r\n",
+            "EHLO mail.chl.lu\r\n",
+            "250-mx.healthnet.lu\r\n250 STARTTLS\r\n",
+            "STARTTLS\r\n",
+            "454 4.7.0 TLS not available\r\n",
+            "MAIL FROM:<lab@chl.lu>\r\n",
+            "250 OK\r\n",
+            "RCPT TO:<results@lns.lu>\r\n",
+            "250 OK\r\n",
+            "DATA\r\n",
+            "354 Go ahead\r\n",
+            "Subject: results\r\n\r\nAttached.\r\n.\r\n",
+            "250 Queued\r\n",
+            "QUIT\r\n",
+            "221 Bye\r\n",
+        ])
         plain.expect(#"{"event_type": "smtp", "smtp.helo": "mail.chl.lu", "smtp.mail_from": "<lab@chl.lu>", "smtp.rcpt_to[0]": "<results@lns.lu>", "smtp.starttls": true}"#)
         plain.close()
         t = plain.time + 200_000_000
 
         // FTP with AUTH TLS (RFC 4217).
-        let ftps = s.tcp(admin, fileServer, sport: 40_021, dport: 21, at: t, appProto: "ftp").handshake()
-        ftps.send(fromClient: false, Payloads.bytes("220 FTP ready\r\n"))
-        ftps.send(fromClient: true, Payloads.bytes("AUTH TLS\r\n"))
-        ftps.send(fromClient: false, Payloads.bytes("234 AUTH TLS OK\r\n"))
+        let ftps = s.tcp(admin, ftpServer, sport: 40_021, dport: 21, at: t, appProto: "ftp").handshake()
+        ftps.alternate(serverFirst: true, [
+            "220 FTP ready\r\n",
+            "AUTH TLS\r\n",
+            "234 AUTH TLS OK\r\n",
+        ])
         ftps.upgraded(from: "ftp", to: "tls")
             .expect(#"{"event_type": "ftp", "ftp.command": "AUTH", "ftp.command_data": "TLS", "ftp.completion_code[0]": "234"}"#)
         tlsAfterUpgrade(ftps, sni: "files.healthnet.lu", s)
@@ -79,9 +78,11 @@ extension Scenarios {
         // IMAP STARTTLS; the mailbox server still answers with TLS 1.0 and an EXPORT cipher:
         // the weak-TLS detector applies to the upgraded session.
         let imap = s.tcp(workstation, mailbox, sport: 40_143, dport: 143, at: t, appProto: "imap", label: "policy:weak-tls").handshake()
-        imap.send(fromClient: false, Payloads.bytes("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n"))
-        imap.send(fromClient: true, Payloads.bytes("a1 STARTTLS\r\n"))
-        imap.send(fromClient: false, Payloads.bytes("a1 OK Begin TLS negotiation now\r\n"))
+        imap.alternate(serverFirst: true, [
+            "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n",
+            "a1 STARTTLS\r\n",
+            "a1 OK Begin TLS negotiation now\r\n",
+        ])
         imap.upgraded(from: "imap", to: "tls")
         tlsAfterUpgrade(imap, sni: "imap.healthnet.lu", version: "TLSv1", legacy: true, s)
         s.expectAlert(9_200_100, workstation, mailbox)
@@ -92,11 +93,13 @@ extension Scenarios {
         // POP3 STLS (RFC 2595).
         let reader = Host("10.20.1.16", mac: 0x17)
         let pop = s.tcp(reader, mailbox, sport: 40_110, dport: 110, at: t, appProto: "pop3").handshake()
-        pop.send(fromClient: false, Payloads.bytes("+OK POP3 ready\r\n"))
-        pop.send(fromClient: true, Payloads.bytes("CAPA\r\n"))
-        pop.send(fromClient: false, Payloads.bytes("+OK Capability list follows\r\nSTLS\r\nUSER\r\n.\r\n"))
-        pop.send(fromClient: true, Payloads.bytes("STLS\r\n"))
-        pop.send(fromClient: false, Payloads.bytes("+OK Begin TLS negotiation\r\n"))
+        pop.alternate(serverFirst: true, [
+            "+OK POP3 ready\r\n",
+            "CAPA\r\n",
+            "+OK Capability list follows\r\nSTLS\r\nUSER\r\n.\r\n",
+            "STLS\r\n",
+            "+OK Begin TLS negotiation\r\n",
+        ])
         pop.upgraded(from: "pop3", to: "tls")
         tlsAfterUpgrade(pop, sni: "pop.healthnet.lu", s)
         t = pop.time + 200_000_000

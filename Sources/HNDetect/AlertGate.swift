@@ -13,14 +13,13 @@ public final class AlertGate {
         public var destination: IPAddress
         public var time: Int64
         public var flowKey: Int?
+    }
 
-        public init(rule: Int, source: IPAddress, destination: IPAddress, time: Int64, flowKey: Int?) {
-            self.rule = rule
-            self.source = source
-            self.destination = destination
-            self.time = time
-            self.flowKey = flowKey
-        }
+    /// The ticket of a signature alert, or nil when its rule has no gate (it is only counted).
+    @inline(__always)
+    public func ticket(_ alert: Alert, flowKey: Int?) -> Ticket? {
+        guard isGated(alert.ruleIndex) else { return nil }
+        return Ticket(rule: alert.ruleIndex, source: alert.source, destination: alert.destination, time: alert.timestamp, flowKey: flowKey)
     }
 
     /// Counters: alerts let through, suppressed, held back by a threshold.

@@ -297,9 +297,9 @@ public final class DetectionEngine {
             }
             if r.rule.noalert { continue }
             if !deferThresholds {
-                let ticket = AlertGate.Ticket(rule: i, source: packet.source, destination: packet.destination, time: packet.timestamp,
-                                              flowKey: flowKey)
                 if gate.isGated(i) {
+                    let ticket = AlertGate.Ticket(rule: i, source: packet.source, destination: packet.destination, time: packet.timestamp,
+                                                  flowKey: flowKey)
                     guard gate.admit(ticket) else { continue }
                 } else {
                     gate.count()

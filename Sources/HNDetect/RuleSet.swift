@@ -181,18 +181,11 @@ public struct RuleSet: Sendable {
     }
 
     static func read(_ path: String) throws(RuleLoadError) -> String {
-        guard let f = fopen(path, "rb") else {
-            throw RuleLoadError(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
+        do {
+            return try readTextFile(path)
+        } catch {
+            throw RuleLoadError(description: "\(path): \(error.description)")
         }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-            if n > 0 { bytes += chunk[0..<n] }
-            if n < chunk.count { break }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func exists(_ path: String) -> Bool {

@@ -2,6 +2,7 @@ import HNDecode
 import HNFlow
 import HNConfig
 import HNCorrelate
+import HNDetect
 import Yams
 
 /// The sensor configuration (YAML). Every key has a built-in default, so replay runs without

@@ -366,11 +366,7 @@ public final class Pipeline {
         if keepExcerpts && payload.count > 0 {
             described.excerpt = CredentialRedaction.redact(Array(payload.rawBuffer.prefix(Pipeline.excerptLength)))
         }
-        let gate = detection.isGated(alert.ruleIndex)
-            ? AlertGate.Ticket(rule: alert.ruleIndex, source: alert.source, destination: alert.destination, time: alert.timestamp,
-                               flowKey: flow.map { Int($0.id) })
-            : nil
-        deliver(described, flow: flow, payload: payload, gate: gate)
+        deliver(described, flow: flow, payload: payload, gate: detection.gate.ticket(alert, flowKey: flow.map { Int($0.id) }))
     }
 
     /// Hands an alert of any origin to the output stage (EVE, correlator).

@@ -4,22 +4,15 @@ import HNDecode
 extension Builder {
     /// `byte_jump` (payload).
     mutating func applyByteJump(_ name: String, _ value: String?) -> OptionProblem? {
-        switch parseByteJump(value ?? "") {
-        case .failure(let m): return m
-        case .success(let j): append(.byteJump(j), to: currentBuffer)
-        }
-        return nil
+        appendParsed(parseByteJump(value ?? ""), MatchItem.byteJump)
     }
 }
 
 extension Builder {
     func parseByteJump(_ value: String) -> Result<ByteJump, OptionProblem> {
-        let parts = value.split(separator: ",").map { String($0.trimmingSpaces) }
-        guard parts.count >= 2 else { return .failure(Builder.problem("expected bytes,offset[,options]")) }
-        let reader: ByteReader
-        switch parseReader(parts, countIndex: 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let r): reader = r
+        let parts: [String], reader: ByteReader
+        do throws(OptionProblem) { (parts, reader) = try parseReader(value, minimum: 2, expected: "bytes,offset[,options]").get() } catch {
+            return .failure(error)
         }
         guard let offset = Int(parts[1]) else { return .failure(Builder.problem("offset must be a number")) }
         var j = ByteJump(reader: reader, offset: offset)

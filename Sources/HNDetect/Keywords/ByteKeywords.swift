@@ -178,6 +178,24 @@ public struct SizeCheck: Sendable {
 }
 
 extension Builder {
+    /// The comma-separated parts of a byte_test or byte_jump argument (at least `minimum`)
+    /// and the reader its count and options describe.
+    func parseReader(_ value: String, minimum: Int, expected: String) -> Result<([String], ByteReader), OptionProblem> {
+        let parts = value.split(separator: ",").map { String($0.trimmingSpaces) }
+        guard parts.count >= minimum else { return .failure(Builder.problem("expected \(expected)")) }
+        return parseReader(parts, countIndex: 0).map { (parts, $0) }
+    }
+
+    /// Appends a parsed item to the current buffer, or returns why it did not parse.
+    mutating func appendParsed<T>(_ result: Result<T, OptionProblem>, _ item: (T) -> MatchItem) -> OptionProblem? {
+        switch result {
+        case .failure(let m): return m
+        case .success(let value):
+            append(item(value), to: currentBuffer)
+            return nil
+        }
+    }
+
     func parseReader(_ parts: [String], countIndex: Int) -> Result<ByteReader, OptionProblem> {
         let isString = parts.contains("string")
         // With `string`, a count of 0 reads the whole buffer (Suricata 7, for http.content_len).

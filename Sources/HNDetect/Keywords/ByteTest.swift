@@ -4,22 +4,15 @@ import HNDecode
 extension Builder {
     /// `byte_test` (payload).
     mutating func applyByteTest(_ name: String, _ value: String?) -> OptionProblem? {
-        switch parseByteTest(value ?? "") {
-        case .failure(let m): return m
-        case .success(let t): append(.byteTest(t), to: currentBuffer)
-        }
-        return nil
+        appendParsed(parseByteTest(value ?? ""), MatchItem.byteTest)
     }
 }
 
 extension Builder {
     func parseByteTest(_ value: String) -> Result<ByteTest, OptionProblem> {
-        let parts = value.split(separator: ",").map { String($0.trimmingSpaces) }
-        guard parts.count >= 4 else { return .failure(Builder.problem("expected bytes,operator,value,offset[,options]")) }
-        let reader: ByteReader
-        switch parseReader(parts, countIndex: 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let r): reader = r
+        let parts: [String], reader: ByteReader
+        do throws(OptionProblem) { (parts, reader) = try parseReader(value, minimum: 4, expected: "bytes,operator,value,offset[,options]").get() } catch {
+            return .failure(error)
         }
         var opText = Substring(parts[1])
         var negated = false

@@ -2,11 +2,13 @@
 import Glibc
 #endif
 
+/// Why a text file could not be read (the system's reason).
 public struct FileError: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// Reads a whole text file (configuration, rules); the error names the system's reason.
+/// Reads a whole text file (rules, configuration, indicators); the error names the system's
+/// reason (the caller adds the path).
 public func readTextFile(_ path: String) throws(FileError) -> String {
     guard let f = fopen(path, "rb") else { throw FileError(description: "cannot open: \(String(cString: strerror(errno)))") }
     defer { fclose(f) }
