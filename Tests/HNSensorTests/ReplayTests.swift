@@ -81,6 +81,29 @@ import Testing
         #expect(labels == s.labelsJSON())
     }
 
+    /// Rules on TLS buffers and `alert tls` headers apply to sessions upgraded with STARTTLS,
+    /// AUTH TLS, STLS or a CONNECT tunnel, as on TLS from the first byte.
+    @Test func tlsRulesApplyToUpgradedSessions() throws {
+        let dir = try scratchFolder()
+        let rules = dir.appendingPathComponent("tls.rules")
+        try """
+        alert tls any any -> any any (msg:"healthnet SNI"; tls.sni; content:".healthnet.lu"; endswith; sid:1;)
+        alert tls any any -> any any (msg:"update SNI"; tls.sni; content:"updates.example.com"; sid:2;)
+
+        """.write(to: rules, atomically: true, encoding: .utf8)
+        let eve = dir.appendingPathComponent("eve.json").path
+        _ = try Replay.run(files: [capturesFolder.appendingPathComponent("upgrades.pcap").path], config: SensorConfig(), evePath: eve,
+                           rulesPath: rules.path)
+        var hits: [String] = []
+        for r in try readEVE(eve) where r["event_type"] as? String == "alert" {
+            let sid = (r["alert"] as? [String: Any])?["signature_id"] as? Int ?? 0
+            hits.append("\(sid) \(r["dest_port"] as? Int ?? 0) \(r["app_proto"] as? String ?? "-")")
+        }
+        // SMTP relay (25), FTP (21), IMAP (143), POP3 (110) for the first rule; the CONNECT
+        // tunnel to the update server (3128) for the second.
+        #expect(hits.sorted() == ["1 110 tls", "1 143 tls", "1 21 tls", "1 25 tls", "2 3128 tls"])
+    }
+
     @Test func missingCaptureFailsBeforeAnyOutput() throws {
         let dir = try scratchFolder()
         let eve = dir.appendingPathComponent("eve.json").path

@@ -98,8 +98,19 @@ import Testing
         }
     }
 
-    /// Runs one stream; returns the number of alerts ingested.
-    static func run(seed: UInt64, alerts count: Int) throws {
+    /// What a stream went through, so the suite can check its streams cover the cases.
+    struct Coverage {
+        var restarts = 0
+        var closedByAnalyst = 0
+        var linkedIncidents = 0
+        var killChains = 0
+        var eventsReplacedInABatch = 0
+    }
+
+    /// Runs one stream and compares the store with the model.
+    @discardableResult
+    static func run(seed: UInt64, alerts count: Int) throws -> Coverage {
+        var coverage = Coverage()
         var r = Random(state: seed)
         let path = try scratch()
         var store = try IncidentStore(path: path)
@@ -111,6 +122,9 @@ import Testing
         var ingested = 0
         func commit() throws {
             let b = c.takeBatch()
+            // Events of one key in one batch: an event window ended inside it.
+            let keys = b.events.map { "\($0.source) \($0.destination) \($0.sid)" }
+            if Set(keys).count < keys.count { coverage.eventsReplacedInABatch += 1 }
             do {
                 try store.commit(b, actor: "hnsensor:test")
             } catch {
@@ -143,10 +157,12 @@ import Testing
                         _ = try store.update(open.id, status: to, assignee: nil, note: nil, actor: "ana", at: time)
                         model.incidents[open.id]?.status = to
                         c.statusChanged(open.id, to: to)
+                        coverage.closedByAnalyst += 1
                     }
                 }
                 // A restart: a new process continues from the store.
                 if r.chance(5) {
+                    coverage.restarts += 1
                     store = try IncidentStore(path: path)
                     c = makeCorrelator()
                     let s = try store.resumeState()
@@ -157,6 +173,9 @@ import Testing
         c.advance(to: time + 365 * 86_400 * second)
         try commit()
         try compare(store, model, seed: seed, ingested: ingested)
+        coverage.linkedIncidents = model.incidents.values.filter { !$0.related.isEmpty }.count
+        coverage.killChains = model.incidents.values.filter { $0.ruleID == "hn-kill-chain" }.count
+        return coverage
     }
 
     static func compare(_ store: IncidentStore, _ model: Model, seed: UInt64, ingested: Int) throws {
@@ -202,9 +221,28 @@ import Testing
         #expect(try store.integrityCheck() == "ok")
     }
 
-    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    static let seeds: [UInt64] = [1, 2, 3, 4, 5, 6, 7, 8]
+
+    @Test(arguments: CorrelatorStorePropertyTests.seeds)
     func randomAlertStreamsLeaveTheStoreEqualToTheModel(seed: UInt64) throws {
         #expect(!CorrelatorStorePropertyTests.shippedRules.isEmpty)
         try CorrelatorStorePropertyTests.run(seed: seed, alerts: 1_500)
+    }
+
+    /// The seeds reach every case the streams are meant to: events ending inside a batch,
+    /// analysts closing incidents (and later ones linked to them), the kill chain linking the
+    /// incidents it escalates, restarts on the store.
+    @Test func theSeedsCoverEveryCase() throws {
+        var total = Coverage()
+        for seed in CorrelatorStorePropertyTests.seeds {
+            let c = try CorrelatorStorePropertyTests.run(seed: seed, alerts: 1_500)
+            total.restarts += c.restarts
+            total.closedByAnalyst += c.closedByAnalyst
+            total.linkedIncidents += c.linkedIncidents
+            total.killChains += c.killChains
+            total.eventsReplacedInABatch += c.eventsReplacedInABatch
+        }
+        #expect(total.restarts > 0 && total.closedByAnalyst > 0 && total.linkedIncidents > 0 && total.killChains > 0
+                && total.eventsReplacedInABatch > 0, "\(total)")
     }
 }
