@@ -153,6 +153,7 @@ public final class Daemon {
             do {
                 eve = EVEWriter(file: try OutputFile(appendingTo: path), sensorName: config.sensorName, segmentNames: captures.map(\.interface))
                 eve?.includePayload = config.evePayload
+                eve?.communityIDSeed = config.eveCommunityID ? config.eveCommunityIDSeed : nil
             } catch {
                 throw ReplayError(description: error.description)
             }

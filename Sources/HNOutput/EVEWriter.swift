@@ -17,6 +17,9 @@ public final class EVEWriter {
     /// Write the packet payload in alerts (`payload`, base64, and `payload_printable`). Off by
     /// default: on HealthNet a payload may carry health data.
     public var includePayload = false
+    /// Write `community_id` on every record with a flow tuple (Suricata's `community-id`),
+    /// with this seed (`community-id-seed`); nil: off.
+    public var communityIDSeed: UInt16? = nil
 
     public init(file: OutputFile, sensorName: String? = nil, segmentNames: [String] = []) {
         self.file = file
@@ -42,6 +45,13 @@ public final class EVEWriter {
         countsByType[type, default: 0] += 1
     }
 
+    /// `community_id` of a flow, when enabled.
+    func communityID(_ f: Flow) {
+        guard let seed = communityIDSeed else { return }
+        json.field("community_id", CommunityID.v1(seed: seed, source: f.client, destination: f.server, sourcePort: f.clientPort,
+                                                  destinationPort: f.serverPort, proto: f.proto, icmpType: f.icmpType, icmpCode: f.icmpCode))
+    }
+
     /// The common tuple fields of a flow: src/dest as client/server.
     func tuple(_ f: Flow) {
         if f.vlanCount > 0 {
@@ -56,6 +66,7 @@ public final class EVEWriter {
         if IPProto.hasPorts(f.proto) { json.field("dest_port", Int(f.serverPort)) }
         json.field("ip_v", Int(f.ipVersion))
         json.field("proto", IPProto.name(f.proto))
+        communityID(f)
         if IPProto.isICMP(f.proto) {
             json.field("icmp_type", Int(f.icmpType))
             json.field("icmp_code", Int(f.icmpCode))
@@ -156,6 +167,12 @@ public final class EVEWriter {
         if ports { json.field("dest_port", Int(alert.destinationPort)) }
         json.field("ip_v", alert.source.isIPv4 ? 4 : 6)
         json.field("proto", IPProto.name(alert.ipProto))
+        if let seed = communityIDSeed {
+            if let flow { communityID(flow) } else {
+                json.field("community_id", CommunityID.v1(seed: seed, source: alert.source, destination: alert.destination,
+                                                          sourcePort: alert.sourcePort, destinationPort: alert.destinationPort, proto: alert.ipProto))
+            }
+        }
         if let appProto = alert.appProto { json.field("app_proto", appProto) }
         if let toServer = alert.toServer { json.field("direction", toServer ? "to_server" : "to_client") }
         json.beginObject("alert")
@@ -236,6 +253,7 @@ public final class EVEWriter {
         if ports { json.field("dest_port", Int(reversed ? flow.clientPort : flow.serverPort)) }
         json.field("ip_v", Int(flow.ipVersion))
         json.field("proto", IPProto.name(flow.proto))
+        communityID(flow)
         if event.eventType != "dns" { json.field("tx_id", event.transactionID) }
         if let app = AppProtocol.name(flow.appProto), event.eventType == "http" { json.field("app_proto", app) }
         writeValue(event.eventType, record)

@@ -87,6 +87,10 @@ public struct SensorConfig: Sendable {
     public var evePath: String? = nil
     /// Include packet payloads in EVE alerts (off: payloads may carry health data).
     public var evePayload = false
+    /// `community_id` on every EVE record with a flow tuple (Suricata's `community-id`), and
+    /// its seed (`community-id-seed`).
+    public var eveCommunityID = false
+    public var eveCommunityIDSeed: UInt16 = 0
     public var rulesPath: String? = nil
     /// The file the configuration came from ("built-in defaults" when none).
     public var source = "built-in defaults"
@@ -218,8 +222,14 @@ extension YAMLReader {
                     config.eventWindow = try duration(v, "correlation.event_window")
                 }
             case "eve":
-                for (k, _, v) in try mapping(value, "eve", allowed: ["path", "payload"]) {
-                    if k == "path" { config.evePath = try string(v, "eve.path") } else { config.evePayload = try bool(v, "eve.payload") }
+                // Suricata's eve-log names where hnsensor has the setting (community-id).
+                for (k, _, v) in try mapping(value, "eve", allowed: ["path", "payload", "community-id", "community-id-seed"]) {
+                    switch k {
+                    case "path": config.evePath = try string(v, "eve.path")
+                    case "payload": config.evePayload = try bool(v, "eve.payload")
+                    case "community-id": config.eveCommunityID = try bool(v, "eve.community-id")
+                    default: config.eveCommunityIDSeed = UInt16(try int(v, "eve.community-id-seed", 0...65535))
+                    }
                 }
             default:
                 for (_, _, v) in try mapping(value, "rules", allowed: ["path"]) { config.rulesPath = try string(v, "rules.path") }

@@ -73,6 +73,7 @@ public enum Replay {
             do {
                 eve = EVEWriter(file: try OutputFile(path: evePath), sensorName: nil, segmentNames: [])
                 eve?.includePayload = config.evePayload
+                eve?.communityIDSeed = config.eveCommunityID ? config.eveCommunityIDSeed : nil
             } catch {
                 throw ReplayError(description: error.description)
             }

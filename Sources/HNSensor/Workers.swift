@@ -231,6 +231,7 @@ public final class WorkerPool: @unchecked Sendable {
             if let eve {
                 let w = EVEWriter(file: OutputFile(memory: ()), sensorName: eve.sensorName, segmentNames: eve.segmentNames)
                 w.includePayload = eve.includePayload
+                w.communityIDSeed = eve.communityIDSeed
                 memoryEVE = w
             }
             let pipeline = Pipeline(config: config, eve: memoryEVE, detection: engine, intel: intel.map { $0.copy() },

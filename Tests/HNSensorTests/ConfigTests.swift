@@ -108,6 +108,13 @@ import Testing
         #expect(try SensorConfig.parse("metrics: {listen: off}", file: "t").metricsListen == nil)
     }
 
+    @Test func communityIDTakesSuricatasNames() throws {
+        let config = try SensorConfig.parse("eve: {community-id: yes, community-id-seed: 7}", file: "test.yaml")
+        #expect(config.eveCommunityID && config.eveCommunityIDSeed == 7)
+        #expect(!SensorConfig().eveCommunityID)
+        #expect(error("eve: {community-id-seed: 70000}") == "test.yaml:1:26: eve.community-id-seed: expected a whole number from 0 to 65535")
+    }
+
     @Test func badDaemonKeysNameTheirPlace() {
         #expect(error("metrics: {listen: 0.0.0.0:9480}") == "test.yaml:1:19: metrics.listen: expected a loopback address and port such as 127.0.0.1:9480 or [::1]:9480, or off")
         #expect(error("daemon: {stats_interval: often}") == "test.yaml:1:26: daemon.stats_interval: expected a duration such as 30s, 10m, 2h or 1d")
