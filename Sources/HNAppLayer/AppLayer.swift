@@ -131,6 +131,27 @@ public final class AppLayer {
         return p.facts
     }
 
+    static let smtpPorts: Set<UInt16> = [25, 587, 2525]
+    /// RFC 5321 §4.1 commands (and RFC 3207, 4954).
+    static let smtpVerbs: Set<String> = ["MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "STARTTLS", "AUTH", "BDAT"]
+    /// RFC 959 and later FTP commands.
+    static let ftpVerbs: Set<String> = ["PASS", "ACCT", "CWD", "CDUP", "QUIT", "PORT", "PASV", "EPRT", "EPSV", "TYPE", "RETR",
+                                        "STOR", "LIST", "NLST", "PWD", "MKD", "RMD", "DELE", "NOOP", "HELP", "SITE", "OPTS", "REST"]
+
+    /// The first word of a command line, upper-cased, when the data starts with 3 to 8 letters
+    /// ended by a space or the line's end; "" otherwise.
+    static func commandVerb(_ data: ByteView) -> String {
+        var letters: [UInt8] = []
+        for i in 0..<min(data.count, 9) {
+            guard let b = data.u8(i) else { break }
+            if b == 0x20 || b == 0x0D || b == 0x0A { break }
+            guard (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) else { return "" }
+            letters.append(b & 0xDF)
+        }
+        guard letters.count >= 3, letters.count <= 8, letters.count < data.count else { return "" }
+        return String(decoding: letters, as: UTF8.self)
+    }
+
     func detect(_ data: ByteView, toServer: Bool, flow: Flow) -> (Parser, UInt8)? {
         if HTTPParser.looksLikeRequest(data) && toServer || HTTPParser.looksLikeResponse(data) && !toServer {
             return (.http(HTTPParser(scratch: scratch)), AppProtocol.http)
@@ -139,9 +160,13 @@ public final class AppLayer {
         if SSHParser.looksLikeSSH(data) { return (.ssh(SSHParser(scratch: scratch)), AppProtocol.ssh) }
         if toServer && RDPParser.looksLikeRDP(data) { return (.rdp(RDPParser()), AppProtocol.rdp) }
         if SMBParser.looksLikeSMB(data) { return (.smb(SMBParser()), AppProtocol.smb) }
-        if toServer, let verb = Optional(data.prefix(16).toArray().commandAndArgument.0) {
+        if toServer, let verb = Optional(AppLayer.commandVerb(data)) {
             if ["EHLO", "HELO"].contains(verb) { return (.smtp(SMTPParser()), AppProtocol.smtp) }
             if ["USER", "FEAT", "SYST", "AUTH"].contains(verb) && flow.serverPort == 21 { return (.ftp(FTPParser()), AppProtocol.ftp) }
+            // Picked up without the greeting (or the server said nothing): a command of the
+            // protocol on its own port, as Suricata's probing parsers decide.
+            if AppLayer.smtpPorts.contains(flow.serverPort) && AppLayer.smtpVerbs.contains(verb) { return (.smtp(SMTPParser()), AppProtocol.smtp) }
+            if flow.serverPort == 21 && AppLayer.ftpVerbs.contains(verb) { return (.ftp(FTPParser()), AppProtocol.ftp) }
         }
         if let length = data.u16(0), length >= 12, let message = data.slice(2, min(Int(length), data.count - 2)) {
             // Port 53: any parseable message; elsewhere only a query that passes the strict test.

@@ -41,6 +41,20 @@ import Testing
         return name
     }
 
+    @Test func aCommandOnItsOwnPortIsRecognisedWithoutTheGreeting() {
+        // Picked up without the server's greeting: QUIT to port 25 is SMTP, to port 21 FTP,
+        // to port 80 nothing yet.
+        for (port, expected) in [(UInt16(25), "smtp"), (21, "ftp"), (80, nil)] as [(UInt16, String?)] {
+            let s = Session(port: port)
+            s.client("QUIT\r\n")
+            #expect(s.appProto == expected, "port \(port)")
+        }
+        func verb(_ text: String) -> String { Array(text.utf8).withUnsafeBytes { AppLayer.commandVerb(ByteView($0)) } }
+        #expect(verb("mail FROM:<a@b>\r\n") == "MAIL")
+        #expect(verb("QUIT") == "")  // not ended yet
+        #expect(verb("QU\r\n") == "" && verb("G3T /\r\n") == "" && verb("\u{16}\u{03}\u{01}") == "")
+    }
+
     @Test func smtpStartTLSHandsTheSessionToTheTLSParser() {
         let s = Session(port: 25)
         s.server("220 mx.healthnet.lu ESMTP\r\n")
