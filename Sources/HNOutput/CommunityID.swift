@@ -35,7 +35,7 @@ public enum CommunityID {
         input += [proto, 0]
         if ports { input += [UInt8(pa >> 8), UInt8(pa & 0xFF), UInt8(pb >> 8), UInt8(pb & 0xFF)] }
         let digest = Array(Insecure.SHA1.hash(data: input))
-        return "1:" + base64(digest)
+        return "1:" + digest.withUnsafeBytes { Base64.encode($0) }
     }
 
     /// Address order of the specification: by the address bytes as sent on the wire.
@@ -53,22 +53,5 @@ public enum CommunityID {
         for word in [address.high, address.low] {
             for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((word >> UInt64(shift)) & 0xFF)) }
         }
-    }
-
-    static func base64(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i < bytes.count {
-            let b0 = UInt32(bytes[i]), b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0, b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let n = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(i + 1 < bytes.count ? alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(i + 2 < bytes.count ? alphabet[Int(n & 63)] : UInt8(ascii: "="))
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -318,7 +318,7 @@ public struct StatsTree: Sendable {
     }
 }
 
-/// Standard base64 (RFC 4648), for payloads in alerts.
+/// Standard base64 (RFC 4648), for payloads in alerts and community ids.
 enum Base64 {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 

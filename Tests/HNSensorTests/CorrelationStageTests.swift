@@ -51,16 +51,23 @@ import Testing
         try q.write { db in try db.execute(sql: "DROP TRIGGER test_fail") }
     }
 
-    @Test func aReplayStopsAtAFailedCommitNamingTheRowAndKeepsWhatWasCommitted() throws {
-        let path = try scratchFolder().appendingPathComponent("incidents.db").path
-        let s = try CorrelationStageTests.stage(path)
-        for k in 0..<3 { s.ingest(CorrelationStageTests.alert(k)) }
+    /// Three alerts committed, then the store breaks and four more come in two batches.
+    static func breakingAfterThree(_ path: String, retry: Bool) throws -> CorrelationStage {
+        let s = try stage(path)
+        s.retryFailedBatches = retry
+        for k in 0..<3 { s.ingest(alert(k)) }
         s.boundary()
         s.boundary()  // waits for the first batch's commit
-        try CorrelationStageTests.breakAlerts(path)
-        for k in 3..<5 { s.ingest(CorrelationStageTests.alert(k)) }
+        try breakAlerts(path)
+        for k in 3..<5 { s.ingest(alert(k)) }
         s.boundary()
-        for k in 5..<7 { s.ingest(CorrelationStageTests.alert(k)) }
+        for k in 5..<7 { s.ingest(alert(k)) }
+        return s
+    }
+
+    @Test func aReplayStopsAtAFailedCommitNamingTheRowAndKeepsWhatWasCommitted() throws {
+        let path = try scratchFolder().appendingPathComponent("incidents.db").path
+        let s = try CorrelationStageTests.breakingAfterThree(path, retry: false)
         s.finish(at: CorrelationStageTests.t0 + 10 * CorrelationStageTests.second)
         #expect(s.stopped)
         let failure = try #require(s.failure)
