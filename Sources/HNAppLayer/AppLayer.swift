@@ -94,10 +94,12 @@ public final class AppLayer {
 
     public init() {}
 
-    public func flowEnded(_ flow: Flow, events: inout [AppEvent]) {
+    public func flowEnded(_ flow: inout Flow, events: inout [AppEvent]) {
         let slot = Int(flow.slot)
         guard slot < states.count, let state = states[slot] else { return }
         states[slot] = nil
+        // A CONNECT tunnel whose protocol was never recognised: detection failed inside it.
+        if case .none = state.parser, flow.appProtoOrig != 0, flow.appProto == flow.appProtoOrig { flow.appProto = AppProtocol.failed }
         switch state.parser {
         case .http(let p): p.flush(&events)
         case .tls(let p): if !p.logged && (p.sni != nil || p.serverVersion != nil || p.clientVersion != 0) { events.append(p.logEvent()) }

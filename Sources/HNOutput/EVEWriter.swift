@@ -91,7 +91,8 @@ public final class EVEWriter {
         json.field("bytes_toclient", f.bytesToClient)
         json.time("start", f.start)
         json.time("end", f.last)
-        json.field("age", Int((f.last - f.start) / 1_000_000_000))
+        // As Suricata: the difference of the two timestamps' whole seconds.
+        json.field("age", Int(f.last / 1_000_000_000 - f.start / 1_000_000_000))
         json.field("state", f.state.name)
         json.field("reason", reason.name)
         json.field("alerted", f.alerted)

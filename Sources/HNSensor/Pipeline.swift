@@ -476,7 +476,7 @@ public final class Pipeline {
             if keep, case .data(let bytes) = chunk { flushed[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
             appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
         }
-        appLayer.flowEnded(flow, events: &ending)
+        appLayer.flowEnded(&ended, events: &ending)
         streamInspector.flowEnded(slot: Int(flow.slot))
         // Their records were written when they were produced: only the buffers are left to inspect.
         let leftover = transactions.flowEnded(slot: Int(flow.slot))

@@ -118,7 +118,7 @@ enum FuzzTargets {
             events.removeAll(keepingCapacity: true)
         }
         reassembler.flowEnded(slot: Int(flow.slot)) { chunk, toServer in app.stream(chunk, toServer: toServer, flow: &flow, events: &events) }
-        app.flowEnded(flow, events: &events)
+        app.flowEnded(&flow, events: &events)
     }
 
     /// Records of [direction u8][len u8][bytes] on a flow to `port`: protocol detection and
@@ -151,7 +151,7 @@ enum FuzzTargets {
             }
             events.removeAll(keepingCapacity: true)
         }
-        app.flowEnded(flow, events: &events)
+        app.flowEnded(&flow, events: &events)
     }
 
     static func intel(_ data: UnsafeRawBufferPointer, file: String) {

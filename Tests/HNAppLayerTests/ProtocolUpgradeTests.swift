@@ -24,7 +24,7 @@ import Testing
         func send(_ bytes: [UInt8], toServer: Bool) {
             bytes.withUnsafeBytes { layer.stream(.data(ByteView($0)), toServer: toServer, flow: &flow, events: &events) }
         }
-        func end() { layer.flowEnded(flow, events: &events) }
+        func end() { layer.flowEnded(&flow, events: &events) }
         var appProto: String? { AppProtocol.name(flow.appProto) }
         var orig: String? { AppProtocol.name(flow.appProtoOrig) }
         func record(_ type: String) -> JSONValue? { events.first { $0.eventType == type && $0.record != nil }?.record }

@@ -1,0 +1,43 @@
+import HNDecode
+import HNFlow
+@testable import HNOutput
+import Testing
+
+/// The EVE flow record's fields that Suricata computes in its own way.
+@Suite struct EVEFlowRecordTests {
+    func record(_ f: Flow, communityID: UInt16? = nil) throws -> String {
+        let file = OutputFile(memory: ())
+        let eve = EVEWriter(file: file)
+        eve.communityIDSeed = communityID
+        try eve.writeFlow(f, reason: .shutdown)
+        var bytes: [UInt8] = []
+        file.take(&bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func flow(start: Int64, last: Int64) -> Flow {
+        var f = Flow()
+        f.proto = 6
+        f.ipVersion = 4
+        f.client = IPAddress("172.26.0.39")!
+        f.server = IPAddress("172.217.14.206")!
+        f.clientPort = 35958
+        f.serverPort = 443
+        f.start = start
+        f.last = last
+        return f
+    }
+
+    @Test func ageIsTheDifferenceOfTheWholeSeconds() throws {
+        // 27.54 s to 53.32 s: 25.78 s apart, but Suricata writes 53 - 27 = 26.
+        let s: Int64 = 1_000_000_000
+        #expect(try record(EVEFlowRecordTests.flow(start: 27 * s + 542_818_000, last: 53 * s + 323_846_000)).contains("\"age\":26"))
+        #expect(try record(EVEFlowRecordTests.flow(start: 10 * s + 900_000_000, last: 11 * s + 100_000_000)).contains("\"age\":1"))
+    }
+
+    @Test func communityIDIsWrittenOnlyWhenEnabled() throws {
+        let f = EVEFlowRecordTests.flow(start: 0, last: 0)
+        #expect(!(try record(f)).contains("community_id"))
+        #expect(try record(f, communityID: 7).contains("\"community_id\":\"1:IwiTNfuO7aCaamMijl+7/X9uLx0=\""))
+    }
+}
