@@ -43,6 +43,13 @@ public struct AppEvent {
         self.buffers = buffers
         self.toServer = toServer
     }
+
+    /// An event carrying only notes for the behaviour detectors: no record, no buffers.
+    public static func notes(_ notes: [AppNote], eventType: String, transactionID: Int = 0, toServer: Bool) -> AppEvent {
+        var event = AppEvent(eventType: eventType, record: nil, transactionID: transactionID, buffers: [], toServer: toServer)
+        event.notes = notes
+        return event
+    }
 }
 
 /// What a parser noticed that matters to the behaviour detectors.

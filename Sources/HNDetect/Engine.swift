@@ -609,10 +609,6 @@ public final class DetectionEngine {
         }
     }
 
-    // MARK: Thresholds and suppression
-
-    /// Whether rule `i` has a threshold, detection filter or suppression to pass.
-    public func isGated(_ i: Int) -> Bool { gate.isGated(i) }
 }
 
 /// Rules without a fast pattern, by how they become candidates: those whose destination

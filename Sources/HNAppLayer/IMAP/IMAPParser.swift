@@ -107,9 +107,5 @@ final class IMAPParser {
         }
     }
 
-    func note(_ notes: [AppNote], toServer: Bool) -> AppEvent {
-        var event = AppEvent(eventType: "imap", record: nil, transactionID: 0, buffers: [], toServer: toServer)
-        event.notes = notes
-        return event
-    }
+    func note(_ notes: [AppNote], toServer: Bool) -> AppEvent { .notes(notes, eventType: "imap", toServer: toServer) }
 }

@@ -70,9 +70,5 @@ final class POP3Parser {
         }
     }
 
-    func note(_ notes: [AppNote], toServer: Bool) -> AppEvent {
-        var event = AppEvent(eventType: "pop3", record: nil, transactionID: 0, buffers: [], toServer: toServer)
-        event.notes = notes
-        return event
-    }
+    func note(_ notes: [AppNote], toServer: Bool) -> AppEvent { .notes(notes, eventType: "pop3", toServer: toServer) }
 }

@@ -109,9 +109,7 @@ final class SMTPParser {
 
     /// An event carrying only a note for the behaviour detectors.
     func note(_ note: AppNote, toServer: Bool) -> AppEvent {
-        var event = AppEvent(eventType: "smtp", record: nil, transactionID: transactions, buffers: [], toServer: toServer)
-        event.notes.append(note)
-        return event
+        .notes([note], eventType: "smtp", transactionID: transactions, toServer: toServer)
     }
 
     /// `FROM:<a@b>` → `<a@b>`

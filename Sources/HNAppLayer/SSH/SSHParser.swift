@@ -106,19 +106,20 @@ final class SSHParser {
             return
         }
         buffers[d].append(contentsOf: data.rawBuffer)
+        // The header is read in place: a copy of the buffer bound here would make the
+        // removeFirst below copy the whole buffer again.
         while buffers[d].count >= 6 {
-            let b = buffers[d]
-            let length = Int(b[0]) << 24 | Int(b[1]) << 16 | Int(b[2]) << 8 | Int(b[3])
+            let length = Int(buffers[d][0]) << 24 | Int(buffers[d][1]) << 16 | Int(buffers[d][2]) << 8 | Int(buffers[d][3])
             guard length <= SSHParser.maxPacket, kexPackets[d] < SSHParser.maxKexPackets else {
                 kexLost[d] = true
                 buffers[d] = []
                 return
             }
-            guard b.count >= 4 + length else { return }
+            guard buffers[d].count >= 4 + length else { return }
             kexPackets[d] += 1
-            if b[5] == 21 {
+            if buffers[d][5] == 21 {
                 newKeys[d] = true
-                if d == 0 && b.count > 4 + length { clientSentEncrypted = true }
+                if d == 0 && buffers[d].count > 4 + length { clientSentEncrypted = true }
                 buffers[d] = []
                 noteAuthPhase(&events)
                 return
@@ -131,9 +132,7 @@ final class SSHParser {
     func noteAuthPhase(_ events: inout [AppEvent]) {
         guard newKeys[0], newKeys[1], clientSentEncrypted, !authPhaseNoted else { return }
         authPhaseNoted = true
-        var event = AppEvent(eventType: "ssh", record: nil, transactionID: 0, buffers: [], toServer: true)
-        event.notes.append(.encryptedAuthPhase)
-        events.append(event)
+        events.append(.notes([.encryptedAuthPhase], eventType: "ssh", toServer: true))
     }
 
     /// `SSH-protoversion-softwareversion comments`.

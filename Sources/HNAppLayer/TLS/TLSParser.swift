@@ -81,9 +81,7 @@ final class TLSParser {
                 if toServer && type == 23 && serverVersion != nil && !clientDataNoted {
                     // What a login portal's client sends first after the handshake: its credentials.
                     clientDataNoted = true
-                    var event = AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: [], toServer: true)
-                    event.notes.append(.encryptedAuthPhase)
-                    events.append(event)
+                    events.append(.notes([.encryptedAuthPhase], eventType: "tls", toServer: true))
                 }
             default:
                 break
