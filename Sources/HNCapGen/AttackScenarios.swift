@@ -28,10 +28,7 @@ extension Scenarios {
     @discardableResult
     static func tlsSession(_ s: Scenario, _ client: Host, _ server: Host, sport: UInt16, sni: String, at t: Int64, label: String) -> Int64 {
         let c = s.tcp(client, server, sport: sport, dport: 443, at: t, appProto: "tls", label: label).handshake()
-        c.send(fromClient: true, Payloads.tlsClientHello(sni: sni, random: &s.random))
-        c.send(fromClient: false, Payloads.tlsServerFlight(random: &s.random))
-        c.send(fromClient: true, Payloads.tlsApplicationData(300, random: &s.random))
-        c.send(fromClient: false, Payloads.tlsApplicationData(800, random: &s.random))
+        c.tls(sni: sni, clientData: 300, serverData: 800)
         c.close()
         return c.time
     }

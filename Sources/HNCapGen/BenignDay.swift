@@ -47,10 +47,7 @@ extension Scenarios {
                       appProto: "dns")
             }
             let tls = s.tcp(ws, server, sport: nextPort(), dport: 443, at: t + 2_000_000, rtt: 12_000_000, appProto: "tls").handshake()
-            tls.send(fromClient: true, Payloads.tlsClientHello(sni: site, random: &s.random))
-            tls.send(fromClient: false, Payloads.tlsServerFlight(random: &s.random))
-            tls.send(fromClient: true, Payloads.tlsApplicationData(200 + s.random.below(400), random: &s.random))
-            tls.send(fromClient: false, Payloads.tlsApplicationData(1000 + s.random.below(3000), random: &s.random))
+            tls.tls(sni: site, clientData: 200 + s.random.below(400), serverData: 1000 + s.random.below(3000))
             tls.close()
             if k % 3 == 0 {
                 let http = s.tcp(ws, web, sport: nextPort(), dport: 80, at: tls.time + jitter(20_000_000_000), appProto: "http").handshake()
@@ -72,10 +69,7 @@ extension Scenarios {
         // The hospital mail server relays to the DMZ MX every 30 s: STARTTLS, no AUTH.
         for i in 0..<40 {
             let c = relayWithSTARTTLS(s, sport: nextPort(), at: at(Int64(i) * 30_000_000_000 + jitter(3_000_000_000)))
-            c.send(fromClient: true, Payloads.tlsClientHello(sni: "mx.healthnet.lu", random: &s.random))
-            c.send(fromClient: false, Payloads.tlsServerFlight(random: &s.random))
-            c.send(fromClient: true, Payloads.tlsApplicationData(1500 + s.random.below(6000), random: &s.random))
-            c.send(fromClient: false, Payloads.tlsApplicationData(120, random: &s.random))
+            c.tls(sni: "mx.healthnet.lu", clientData: 1500 + s.random.below(6000), serverData: 120)
             c.close()
         }
 
@@ -85,10 +79,7 @@ extension Scenarios {
             for i in 0..<20 {
                 let c = s.tcp(analyser, results, sport: nextPort(), dport: 443, at: at(Int64(i) * minute + Int64(a) * 7_000_000_000 + jitter(400_000_000)),
                               appProto: "tls").handshake()
-                c.send(fromClient: true, Payloads.tlsClientHello(sni: "results.healthnet.lu", random: &s.random))
-                c.send(fromClient: false, Payloads.tlsServerFlight(random: &s.random))
-                c.send(fromClient: true, Payloads.tlsApplicationData(2000 + s.random.below(2000), random: &s.random))
-                c.send(fromClient: false, Payloads.tlsApplicationData(200, random: &s.random))
+                c.tls(sni: "results.healthnet.lu", clientData: 2000 + s.random.below(2000), serverData: 200)
                 c.close()
             }
         }
@@ -103,10 +94,7 @@ extension Scenarios {
                       response: Payloads.snmpGet(community: "monitoring", random: &s.random))
                 if h < 4 {
                     let c = s.tcp(monitor, host, sport: nextPort(), dport: 443, at: t + 200_000_000, rtt: 6_000_000, appProto: "tls").handshake()
-                    c.send(fromClient: true, Payloads.tlsClientHello(sni: "status.healthnet.lu", random: &s.random))
-                    c.send(fromClient: false, Payloads.tlsServerFlight(random: &s.random))
-                    c.send(fromClient: true, Payloads.tlsApplicationData(150, random: &s.random))
-                    c.send(fromClient: false, Payloads.tlsApplicationData(400, random: &s.random))
+                    c.tls(sni: "status.healthnet.lu", clientData: 150, serverData: 400)
                     c.close()
                 }
             }

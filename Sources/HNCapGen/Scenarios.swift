@@ -215,11 +215,8 @@ public enum Scenarios {
         http.close()
         t = http.time + 50_000_000
         let tls = s.tcp(client, proxy, sport: sport &+ 3, dport: 443, at: t, appProto: "tls").handshake()
-        tls.send(fromClient: true, Payloads.tlsClientHello(sni: "portal.healthnet.lu", random: &s.random))
         tls.expect(#"{"event_type": "tls", "tls.sni": "portal.healthnet.lu", "tls.version": "TLS 1.3"}"#)
-        tls.send(fromClient: false, Payloads.tlsServerFlight(random: &s.random))
-        tls.send(fromClient: true, Payloads.tlsApplicationData(600, random: &s.random))
-        tls.send(fromClient: false, Payloads.tlsApplicationData(5000, random: &s.random))
+        tls.tls(sni: "portal.healthnet.lu", clientData: 600, serverData: 5000)
         tls.close()
         t = tls.time + 100_000_000
     }
@@ -241,6 +238,18 @@ public enum Scenarios {
 }
 
 extension TCPConversation {
+    /// A TLS session on this connection: the ClientHello with `sni`, the server's TLS 1.3
+    /// flight (or, `legacy`, a TLS 1.0 ServerHello with an EXPORT cipher), then one record of
+    /// application data each way. Sizes are read when their record is made, so a size drawn
+    /// from the scenario's random source keeps its place in the sequence.
+    public func tls(sni: String, legacy: Bool = false, clientData: @autoclosure () -> Int, serverData: @autoclosure () -> Int) {
+        send(fromClient: true, Payloads.tlsClientHello(sni: sni, random: &scenario.random))
+        send(fromClient: false, legacy ? Payloads.tlsLegacyServerHello(version: 0x0301, cipher: 0x0003, random: &scenario.random)
+                                       : Payloads.tlsServerFlight(random: &scenario.random))
+        send(fromClient: true, Payloads.tlsApplicationData(clientData(), random: &scenario.random))
+        send(fromClient: false, Payloads.tlsApplicationData(serverData(), random: &scenario.random))
+    }
+
     /// A line protocol's exchange: `texts` sent in turn by the two sides, the server first
     /// when `serverFirst` (a greeting), each as one send.
     public func alternate(serverFirst: Bool, _ texts: [String]) {

@@ -3,15 +3,8 @@
 /// with its first protocol as `app_proto_orig`, and its TLS record (SNI, version) logged.
 extension Scenarios {
     /// TLS after the upgrade: ClientHello with `sni`, the server's flight, a little data.
-    static func tlsAfterUpgrade(_ c: TCPConversation, sni: String, version: String = "TLS 1.3", legacy: Bool = false, _ s: Scenario) {
-        c.send(fromClient: true, Payloads.tlsClientHello(sni: sni, random: &s.random))
-        if legacy {
-            c.send(fromClient: false, Payloads.tlsLegacyServerHello(version: 0x0301, cipher: 0x0003, random: &s.random))
-        } else {
-            c.send(fromClient: false, Payloads.tlsServerFlight(random: &s.random))
-        }
-        c.send(fromClient: true, Payloads.tlsApplicationData(400, random: &s.random))
-        c.send(fromClient: false, Payloads.tlsApplicationData(300, random: &s.random))
+    static func tlsAfterUpgrade(_ c: TCPConversation, sni: String, version: String = "TLS 1.3", legacy: Bool = false) {
+        c.tls(sni: sni, legacy: legacy, clientData: 400, serverData: 300)
         c.expect(#"{"event_type": "tls", "tls.sni": "\#(sni)", "tls.version": "\#(version)"}"#)
         c.close()
     }
@@ -37,7 +30,7 @@ extension Scenarios {
         // The hospital's mail server relays to the DMZ MX with STARTTLS (no AUTH: relaying).
         let relay = relayWithSTARTTLS(s, sport: 40_025, at: t)
             .expect(#"{"event_type": "smtp", "smtp.helo": "mail.chl.lu", "smtp.starttls": true}"#)
-        tlsAfterUpgrade(relay, sni: "mx.healthnet.lu", s)
+        tlsAfterUpgrade(relay, sni: "mx.healthnet.lu")
         t = relay.time + 200_000_000
 
         // The same relay, STARTTLS refused: the message goes in clear, the flow stays SMTP.
@@ -72,7 +65,7 @@ extension Scenarios {
         ])
         ftps.upgraded(from: "ftp", to: "tls")
             .expect(#"{"event_type": "ftp", "ftp.command": "AUTH", "ftp.command_data": "TLS", "ftp.completion_code[0]": "234"}"#)
-        tlsAfterUpgrade(ftps, sni: "files.healthnet.lu", s)
+        tlsAfterUpgrade(ftps, sni: "files.healthnet.lu")
         t = ftps.time + 200_000_000
 
         // IMAP STARTTLS; the mailbox server still answers with TLS 1.0 and an EXPORT cipher:
@@ -84,7 +77,7 @@ extension Scenarios {
             "a1 OK Begin TLS negotiation now\r\n",
         ])
         imap.upgraded(from: "imap", to: "tls")
-        tlsAfterUpgrade(imap, sni: "imap.healthnet.lu", version: "TLSv1", legacy: true, s)
+        tlsAfterUpgrade(imap, sni: "imap.healthnet.lu", version: "TLSv1", legacy: true)
         s.expectAlert(9_200_100, workstation, mailbox)
         s.expectAlert(9_200_101, workstation, mailbox)
         s.expectIncident("hn-weak-crypto", "vulnerable", "weak-crypto", "P4", sources: [workstation], targets: [mailbox])
@@ -101,7 +94,7 @@ extension Scenarios {
             "+OK Begin TLS negotiation\r\n",
         ])
         pop.upgraded(from: "pop3", to: "tls")
-        tlsAfterUpgrade(pop, sni: "pop.healthnet.lu", s)
+        tlsAfterUpgrade(pop, sni: "pop.healthnet.lu")
         t = pop.time + 200_000_000
 
         // A browser reaches an update server through the web proxy: CONNECT, then TLS.
@@ -111,7 +104,7 @@ extension Scenarios {
         tunnel.send(fromClient: false, Payloads.bytes("HTTP/1.1 200 Connection established\r\n\r\n"))
         tunnel.upgraded(from: "http", to: "tls")
             .expect(#"{"event_type": "http", "http.http_method": "CONNECT", "http.url": "updates.example.com:443", "http.status": 200}"#)
-        tlsAfterUpgrade(tunnel, sni: "updates.example.com", s)
+        tlsAfterUpgrade(tunnel, sni: "updates.example.com")
         t = tunnel.time + 200_000_000
 
         // A CONNECT the proxy refuses: the flow stays HTTP.
@@ -130,7 +123,7 @@ extension Scenarios {
         c2Tunnel.send(fromClient: false, Payloads.bytes("HTTP/1.1 200 Connection established\r\n\r\n"))
         c2Tunnel.upgraded(from: "http", to: "tls")
             .expect(#"{"event_type": "http", "http.http_method": "CONNECT", "http.url": "c2.example.net:443", "http.status": 200}"#)
-        tlsAfterUpgrade(c2Tunnel, sni: "c2.example.net", s)
+        tlsAfterUpgrade(c2Tunnel, sni: "c2.example.net")
         s.expectAlert(9_300_003, infected, webProxy)
         s.expectIncident("hn-indicator", "other", "blacklist", "P1", sources: [infected], targets: [webProxy])
         return s
