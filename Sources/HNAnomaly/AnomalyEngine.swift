@@ -402,8 +402,7 @@ public final class AnomalyEngine {
                 logins[flow.id, default: Login()].attempt = true
             case .authSuccess where service(flow) != nil:
                 logins[flow.id, default: Login()].success = true
-            case .encryptedAuthPhase where service(flow) != nil && flow.appProtoOrig == 0:
-                // (After STARTTLS the login, if any, is inside TLS: an upgraded session shows none.)
+            case .encryptedAuthPhase where service(flow) != nil:
                 logins[flow.id, default: Login()].encryptedPhase = true
             case .authAttempt, .authSuccess, .encryptedAuthPhase:
                 break

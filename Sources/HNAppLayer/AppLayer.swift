@@ -220,6 +220,7 @@ public final class AppLayer {
                 return
             }
             if let (parser, id) = detect(data, toServer: toServer, flow: flow) {
+                if case .tls(let p) = parser, flow.appProtoOrig != 0 { p.notesLoginPhase = false }  // inside a tunnel
                 state.parser = parser
                 flow.appProto = id
                 stats.count(id)
@@ -286,7 +287,9 @@ public final class AppLayer {
     func upgradeToTLS(_ state: FlowState, flow: inout Flow, events: inout [AppEvent]) {
         if case .smtp(let p) = state.parser { p.flush(&events) }  // the envelope seen so far is logged now
         if case .ftp(let p) = state.parser { p.flush(&events) }
-        state.parser = .tls(TLSParser(scratch: scratch))
+        let tls = TLSParser(scratch: scratch)
+        tls.notesLoginPhase = false
+        state.parser = .tls(tls)
         if flow.appProtoOrig == 0 { flow.appProtoOrig = flow.appProto }
         flow.appProto = AppProtocol.tls
         stats.count(AppProtocol.tls)

@@ -28,6 +28,9 @@ final class TLSParser {
     var encrypted = false
     /// The client sent application data after the server's handshake (noted once).
     var clientDataNoted = false
+    /// Whether that is noted as the session's login phase: not on a flow that became TLS on
+    /// the way (STARTTLS, a CONNECT tunnel), whose login, if any, is not this session's.
+    var notesLoginPhase = true
     var facts = AppFacts()
     /// The pipeline's parser scratch (the block builder).
     let scratch: ParserScratch
@@ -78,7 +81,7 @@ final class TLSParser {
             case 20, 23:
                 if !toServer || type == 23 { encrypted = true }
                 if !toServer && serverVersion != nil && !logged { events.append(logEvent()) }
-                if toServer && type == 23 && serverVersion != nil && !clientDataNoted {
+                if toServer && type == 23 && serverVersion != nil && notesLoginPhase && !clientDataNoted {
                     // What a login portal's client sends first after the handshake: its credentials.
                     clientDataNoted = true
                     events.append(.notes([.encryptedAuthPhase], eventType: "tls", toServer: true))
