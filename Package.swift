@@ -22,6 +22,12 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The analysts' console: HTTP server, sessions and bcrypt, server-rendered templates.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // System libraries. Linked now; Vectorscan and PCRE2 are used by the detection engine.
@@ -61,10 +67,27 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // The analysts' console (`hnsensor serve`): pages and the JSON API over the CSIRT store,
+        // accounts, sessions, CSRF, security headers.
+        .target(name: "HNConsole", dependencies: [
+            "HNStore", "HNReport", "HNCorrelate", "HNOutput", "HNConfig",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .target(name: "HNCapGen"),
         .executableTarget(name: "hnsensor", dependencies: [
-            "HNSensor", "HNDaemon", "HNReport", "HNDetect", "HNStore", "HNCorrelate", "HNOutput",
+            "HNSensor", "HNDaemon", "HNReport", "HNConsole", "HNDetect", "HNStore", "HNCorrelate", "HNOutput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "hncapgen", dependencies: ["HNCapGen"]),
         // Fuzz targets: `make fuzz` builds them with -sanitize=fuzzer,address -DFUZZING.
@@ -83,6 +106,8 @@ let package = Package(
         .testTarget(name: "HNStoreTests", dependencies: ["HNStore", "HNCorrelate", "HNAlert", "HNDecode", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HNCorrelateTests", dependencies: ["HNCorrelate", "HNAlert", "HNDecode"]),
         .testTarget(name: "HNIntelTests", dependencies: ["HNIntel", "HNDecode"]),
+        .testTarget(name: "HNConsoleTests", dependencies: ["HNConsole", "HNStore", "HNCorrelate", "HNAlert", "HNDecode",
+                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "HNAnomalyTests", dependencies: ["HNAnomaly", "HNAlert", "HNDecode", "HNFlow", "HNAppLayer"]),
     ],
     swiftLanguageModes: [.v6]

@@ -59,6 +59,16 @@ public struct SensorConfig: Sendable {
     public var streamDepth = 1 << 20
     public var defrag = Defragmenter.Limits()
     public var storePath: String? = nil
+    /// `console:`: where `hnsensor serve` listens and how long its sessions last.
+    public struct Console: Sendable {
+        public var listen = "127.0.0.1:9443"
+        public var tlsCert: String? = nil
+        public var tlsKey: String? = nil
+        /// Nanoseconds: a session ends this long after login (8 h) or after this long idle (30 min).
+        public var sessionLifetime: Int64 = 8 * 3_600_000_000_000
+        public var idleTimeout: Int64 = 30 * 60_000_000_000
+    }
+    public var console = Console()
     /// Keep the first bytes of each alert's payload as evidence, encrypted (off by default:
     /// payloads may carry health data).
     public var storeEvidencePayload = false
@@ -131,7 +141,7 @@ public struct SensorConfig: Sendable {
 extension YAMLReader {
     func apply(_ root: Node, to config: inout SensorConfig) throws(ConfigError) {
         let top = ["sensor", "home_net", "vars", "segments", "constituents", "flow", "stream", "defrag", "store", "eve", "rules",
-                   "priority", "retention", "correlation", "daemon", "metrics", "capture"]
+                   "priority", "retention", "correlation", "daemon", "metrics", "capture", "console"]
         for (key, _, value) in try mapping(root, "", allowed: top) {
             switch key {
             case "sensor":
@@ -180,6 +190,16 @@ extension YAMLReader {
                     case "path": config.storePath = try string(v, "store.path")
                     case "evidence_payload": config.storeEvidencePayload = try bool(v, "store.evidence_payload")
                     default: config.evidenceKeyFile = try string(v, "store.key_file")
+                    }
+                }
+            case "console":
+                for (k, _, v) in try mapping(value, "console", allowed: ["listen", "tls_cert", "tls_key", "session_lifetime", "idle_timeout"]) {
+                    switch k {
+                    case "listen": config.console.listen = try string(v, "console.listen")
+                    case "tls_cert": config.console.tlsCert = try string(v, "console.tls_cert")
+                    case "tls_key": config.console.tlsKey = try string(v, "console.tls_key")
+                    case "session_lifetime": config.console.sessionLifetime = try duration(v, "console.session_lifetime")
+                    default: config.console.idleTimeout = try duration(v, "console.idle_timeout")
                     }
                 }
             case "priority":

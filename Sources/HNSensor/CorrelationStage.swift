@@ -111,12 +111,13 @@ public final class CorrelationStage {
     /// The stage for a configuration: a correlator with `rules` and, when `storePath` is
     /// given, the store (created if missing) it continues from.
     public static func make(rules: [CorrelationRule], config: SensorConfig, storePath: String?, eve: EVEWriter?,
-                            captureSegments: Bool) throws(ReplayError) -> CorrelationStage {
+                            captureSegments: Bool, sensor: IncidentStore.SensorRecord? = nil) throws(ReplayError) -> CorrelationStage {
         var store: IncidentStore? = nil
         if let storePath {
             do {
                 let s = try IncidentStore(path: storePath)
                 try s.saveConstituents(config.constituentInfos)
+                if let sensor { try s.register(sensor: sensor) }
                 if config.storeEvidencePayload {
                     s.evidenceKey = try EvidenceKey.loadOrCreate(path: config.evidenceKeyPath(store: storePath))
                 }

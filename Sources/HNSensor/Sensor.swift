@@ -1,4 +1,8 @@
 import HNCorrelate
+import HNStore
+#if canImport(Glibc)
+import Glibc
+#endif
 import HNOutput
 
 /// Something that inspects captured packets and feeds the output stage: the pipeline on the
@@ -129,7 +133,11 @@ public final class Sensor {
         if !rules.isEmpty || storePath != nil || alwaysCorrelate {
             let stage: CorrelationStage
             do {
-                stage = try CorrelationStage.make(rules: rules, config: config, storePath: storePath, eve: eve, captureSegments: captureSegments)
+                let record = IncidentStore.SensorRecord(name: config.sensorName, version: HNSensorVersion.string, startedAt: sensorClock(),
+                                                        rules: engines?.detection?.ruleCount ?? 0, indicators: engines?.intel?.set.count ?? 0,
+                                                        correlationRules: rules.count)
+                stage = try CorrelationStage.make(rules: rules, config: config, storePath: storePath, eve: eve, captureSegments: captureSegments,
+                                                  sensor: record)
             } catch {
                 eve?.abandon()
                 throw error
@@ -158,4 +166,12 @@ public final class Sensor {
     /// Whether the correlation stage stopped writing (a failed commit in a replay). Read on
     /// the calling thread, so only when the pipeline runs there.
     public var storeStopped: Bool { single != nil && correlation?.stopped == true }
+}
+
+/// The wall clock (nanoseconds), for metadata only: when a sensor registered in the store.
+/// Alerts, events and incidents take their time from packets.
+func sensorClock() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }

@@ -22,6 +22,8 @@ public final class IncidentStore: @unchecked Sendable {
     let pool: DatabasePool
     /// Set when payload excerpts are kept: they are sealed with it before they are written.
     public var evidenceKey: EvidenceKey? = nil
+    /// The sensor whose alerts this connection writes (`register(sensor:)`).
+    public internal(set) var sensorName: String? = nil
 
     /// Opens (creating with mode 0640 when missing) and migrates the store.
     public init(path: String) throws(StoreError) {
@@ -111,8 +113,8 @@ public final class IncidentStore: @unchecked Sendable {
             }
             let alert = try db.cachedStatement(sql: """
                 INSERT INTO alerts(id, event_id, timestamp, gid, sid, rev, signature, classtype, category, severity, origin, origin_name,
-                                   src_ip, src_port, dest_ip, dest_port, proto, app_proto, segment, action, metadata)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   src_ip, src_port, dest_ip, dest_port, proto, app_proto, segment, action, metadata, sensor)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let evidence = try db.cachedStatement(sql: "INSERT INTO evidence(alert_id, capture_file, pcap_cnt, flow_id, excerpt) VALUES (?, ?, ?, ?, ?)")
             for stored in batch.alerts {
@@ -126,7 +128,7 @@ public final class IncidentStore: @unchecked Sendable {
                 try row("alert \(stored.id) (event \(stored.eventID))") { try alert.execute(arguments: [stored.id, stored.eventID, a.timestamp, Int64(a.gid), Int64(a.sid), Int64(a.rev), a.signature,
                                               a.classtype, a.category, a.severity, a.origin.kind, originName, a.source.description,
                                               Int(a.sourcePort), a.destination.description, Int(a.destinationPort), Int(a.ipProto), a.appProto,
-                                              Int(a.segment), a.blocked ? "blocked" : "allowed", JSONText.metadata(a.metadata)]) }
+                                              Int(a.segment), a.blocked ? "blocked" : "allowed", JSONText.metadata(a.metadata), sensorName]) }
                 var sealed: Data? = nil
                 if let excerpt = a.excerpt, !excerpt.isEmpty, let key = evidenceKey {
                     sealed = Data(try key.seal(excerpt))
@@ -176,6 +178,12 @@ public final class IncidentStore: @unchecked Sendable {
             for (incidentID, eventID) in batch.links {
                 try row("the link of incident \(incidentID) to event \(eventID)") { try link.execute(arguments: [incidentID, eventID]) }
             }
+            if let sensorName, let last = batch.alerts.map(\.alert.timestamp).max() {
+                try row("the alert count of sensor \(sensorName)") {
+                    try db.execute(sql: "UPDATE sensors SET alerts = alerts + ?, last_alert = max(coalesce(last_alert, 0), ?) WHERE name = ?",
+                                   arguments: [batch.alerts.count, last, sensorName])
+                }
+            }
         }
     }
 
@@ -203,18 +211,30 @@ public final class IncidentStore: @unchecked Sendable {
 
     // MARK: Analyst side
 
-    public struct Filter: Sendable {
+    /// Which incidents: every field narrows (empty or nil: any). The CLI's `incidents list`,
+    /// the console's queue and the API read through it.
+    public struct Filter: Sendable, Equatable {
         public var status: [IncidentStatus] = []
+        /// This priority or more urgent (1..4).
         public var priority: Int? = nil
         public var since: Int64? = nil
+        /// RSIT class: the taxonomy (`intrusion-attempts`) or `taxonomy/type`.
+        public var classification: String? = nil
+        public var constituent: String? = nil
+        public var segment: String? = nil
+        /// An analyst's name; `-` for unassigned.
+        public var assignee: String? = nil
+        /// Words in the title, a source or a target address (case-insensitive).
+        public var text: String? = nil
+        public var limit: Int? = nil
+        public var offset: Int = 0
         public init() {}
     }
 
-    /// Incidents, most urgent first, then most recent.
-    public func incidents(_ filter: Filter = Filter()) throws(StoreError) -> [Incident] {
+    func whereClause(_ filter: Filter, withStatus: Bool = true) -> (String, StatementArguments) {
         var clauses: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
-        if !filter.status.isEmpty {
+        if withStatus, !filter.status.isEmpty {
             clauses.append("status IN (" + filter.status.map { _ in "?" }.joined(separator: ", ") + ")")
             arguments += filter.status.map(\.rawValue)
         }
@@ -226,10 +246,69 @@ public final class IncidentStore: @unchecked Sendable {
             clauses.append("last_seen >= ?")
             arguments.append(since)
         }
-        let sql = "SELECT * FROM incidents" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " ORDER BY priority ASC, last_seen DESC, id ASC"
-        let args = StatementArguments(arguments) ?? StatementArguments()
-        return try read { db in try Row.fetchAll(db, sql: sql, arguments: args).map(IncidentStore.incident) }
+        if let c = filter.classification, !c.isEmpty {
+            if c.contains("/") {
+                clauses.append("taxonomy || '/' || type = ?")
+            } else {
+                clauses.append("taxonomy = ?")
+            }
+            arguments.append(c)
+        }
+        // JSON arrays of quoted names: a name matches as a whole element.
+        if let c = filter.constituent, !c.isEmpty {
+            clauses.append("instr(constituents, ?) > 0")
+            arguments.append(JSONText.quote(c))
+        }
+        if let g = filter.segment, !g.isEmpty {
+            clauses.append("instr(segments, ?) > 0")
+            arguments.append(JSONText.quote(g))
+        }
+        if let a = filter.assignee, !a.isEmpty {
+            if a == "-" { clauses.append("assignee IS NULL") } else {
+                clauses.append("assignee = ?")
+                arguments.append(a)
+            }
+        }
+        if let t = filter.text?.trimmingCharacters(in: .whitespaces), !t.isEmpty {
+            for word in t.split(separator: " ") {
+                clauses.append("(instr(lower(title), ?) > 0 OR instr(sources, ?) > 0 OR instr(targets, ?) > 0)")
+                let w = word.lowercased()
+                arguments += [w, String(word), String(word)]
+            }
+        }
+        let sql = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+        return (sql, StatementArguments(arguments) ?? StatementArguments())
+    }
+
+    /// Incidents, most urgent first, then most recent (a page of them with `limit`/`offset`).
+    public func incidents(_ filter: Filter = Filter()) throws(StoreError) -> [Incident] {
+        var (clause, args) = whereClause(filter)
+        var sql = "SELECT * FROM incidents" + clause + " ORDER BY priority ASC, last_seen DESC, id ASC"
+        if let limit = filter.limit {
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, filter.offset]
+        }
+        let query = sql
+        let arguments = args
+        return try read { db in try Row.fetchAll(db, sql: query, arguments: arguments).map(IncidentStore.incident) }
+    }
+
+    /// How many incidents the filter selects (ignoring its page).
+    public func count(_ filter: Filter) throws(StoreError) -> Int {
+        let (clause, args) = whereClause(filter)
+        return try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM incidents" + clause, arguments: args) ?? 0 }
+    }
+
+    /// Incidents per status for the filter's other fields (the queue's status tabs).
+    public func countsByStatus(_ filter: Filter) throws(StoreError) -> [IncidentStatus: Int] {
+        let (clause, args) = whereClause(filter, withStatus: false)
+        return try read { db in
+            var result: [IncidentStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM incidents" + clause + " GROUP BY status", arguments: args) {
+                if let s = IncidentStatus(rawValue: row["status"]) { result[s] = row["n"] }
+            }
+            return result
+        }
     }
 
     public func incident(_ id: Int64) throws(StoreError) -> Incident? {
@@ -295,6 +374,15 @@ public final class IncidentStore: @unchecked Sendable {
         public var packetNumber: Int64?
         public var flowID: Int64?
         public var excerpt: [UInt8]?
+        public var gid: Int64 = 1
+        public var rev: Int64 = 0
+        public var classtype: String = ""
+        public var category: String = ""
+        public var action: String = "allowed"
+        /// The segment index the alert was seen on (the configuration's `segments`).
+        public var segment: Int? = nil
+        /// The sensor that wrote it (nil before schema v2).
+        public var sensor: String? = nil
     }
 
     /// The alerts of an incident's events, oldest first (at most `limit`).
@@ -309,7 +397,8 @@ public final class IncidentStore: @unchecked Sendable {
                             severity: row["severity"], origin: row["origin"], source: row["src_ip"], sourcePort: row["src_port"],
                             destination: row["dest_ip"], destinationPort: row["dest_port"], proto: row["proto"], appProto: row["app_proto"],
                             metadata: row["metadata"], captureFile: row["capture_file"], packetNumber: row["pcap_cnt"], flowID: row["flow_id"],
-                            excerpt: (row["excerpt"] as Data?).map { [UInt8]($0) })
+                            excerpt: (row["excerpt"] as Data?).map { [UInt8]($0) }, gid: row["gid"], rev: row["rev"], classtype: row["classtype"],
+                            category: row["category"], action: row["action"], segment: row["segment"], sensor: row["sensor"])
             }
         }
     }
@@ -472,5 +561,47 @@ enum JSONText {
         guard let text, let data = text.data(using: .utf8),
               let array = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return [] }
         return array.map { "\($0)" }
+    }
+}
+
+extension IncidentStore.Filter {
+    /// `open` (every open phase), or statuses separated by commas; nil when one is unknown.
+    public static func statuses(_ text: String) -> [IncidentStatus]? {
+        var result: [IncidentStatus] = []
+        for part in text.split(separator: ",") {
+            let p = part.trimmingCharacters(in: .whitespaces)
+            if p == "open" { result += IncidentStatus.allCases.filter(\.isOpen); continue }
+            guard let s = IncidentStatus(rawValue: p) else { return nil }
+            if !result.contains(s) { result.append(s) }
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    /// `P1`..`P4` (or `p2`) as 1..4.
+    public static func priority(_ text: String) -> Int? {
+        guard text.count == 2, text.uppercased().first == "P", let n = Int(text.dropFirst()), (1...4).contains(n) else { return nil }
+        return n
+    }
+
+    /// `2026-11-02` or `2026-11-02T08:00:00` (UTC) in nanoseconds.
+    public static func time(_ text: String) -> Int64? {
+        let parts = text.split(separator: "T", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { return nil }
+        let date = parts[0].split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard date.count == 3, let y = date[0], let m = date[1], let d = date[2], (1970...9999).contains(y), (1...12).contains(m), (1...31).contains(d) else { return nil }
+        var seconds = 0
+        if parts.count == 2 {
+            let clock = parts[1].split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard clock.count == 3, let h = clock[0], let mi = clock[1], let s = clock[2], (0...23).contains(h), (0...59).contains(mi), (0...60).contains(s) else { return nil }
+            seconds = h * 3600 + mi * 60 + s
+        }
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let yy = m <= 2 ? y - 1 : y
+        let era = yy / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return Int64(days * 86_400 + seconds) * 1_000_000_000
     }
 }

@@ -113,9 +113,45 @@ enum Schema {
                 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
                 """)
         }
+        // v2: the console's accounts and their audit trail, the sensors that write the store,
+        // the sensor of each alert, and an index for the analysts' queue.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE accounts (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    role TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    changed_at INTEGER NOT NULL
+                );
+                CREATE TABLE account_audit (
+                    id INTEGER PRIMARY KEY NOT NULL,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    account TEXT NOT NULL,
+                    note TEXT
+                );
+                CREATE TRIGGER account_audit_append_only BEFORE UPDATE ON account_audit
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                CREATE TABLE sensors (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    version TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    rules INTEGER NOT NULL,
+                    indicators INTEGER NOT NULL,
+                    correlation_rules INTEGER NOT NULL,
+                    alerts INTEGER NOT NULL DEFAULT 0,
+                    last_alert INTEGER
+                );
+                ALTER TABLE alerts ADD COLUMN sensor TEXT;
+                CREATE INDEX incidents_priority_seen ON incidents(priority, last_seen);
+                """)
+        }
         return migrator
     }
 
     /// The schema versions, oldest first.
-    static let versions = ["v1"]
+    static let versions = ["v1", "v2"]
 }

@@ -17,7 +17,7 @@ struct HNSensorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hnsensor",
         abstract: "Network sensor and alert correlator for HealthNet.",
-        subcommands: [Replay.self, Run.self, Status.self, Rules.self, Incidents.self, Store.self, Version.self]
+        subcommands: [Replay.self, Run.self, Status.self, Rules.self, Incidents.self, Store.self, Serve.self, Users.self, Version.self]
     )
 }
 
