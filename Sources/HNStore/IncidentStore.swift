@@ -398,7 +398,7 @@ public final class IncidentStore: @unchecked Sendable {
                             destination: row["dest_ip"], destinationPort: row["dest_port"], proto: row["proto"], appProto: row["app_proto"],
                             metadata: row["metadata"], captureFile: row["capture_file"], packetNumber: row["pcap_cnt"], flowID: row["flow_id"],
                             excerpt: (row["excerpt"] as Data?).map { [UInt8]($0) }, gid: row["gid"], rev: row["rev"], classtype: row["classtype"],
-                            category: row["category"], action: row["action"], segment: row["segment"], sensor: row["sensor"])
+                            category: row["category"], action: row["action"], segment: (row["segment"] as String?).flatMap { Int($0) }, sensor: row["sensor"])
             }
         }
     }
