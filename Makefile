@@ -55,6 +55,10 @@ demo: build
 	@grep -o '"state":"[a-z_]*","reason"' $(DEMO_DIR)/eve.json | sed 's/,"reason"//' | sort | uniq -c
 	@echo
 	@echo "Store: $(DEMO_DIR)/incidents.db  (try: $(RELEASE)/hnsensor incidents list --store $(DEMO_DIR)/incidents.db)"
+	@echo
+	@echo "== The analysts' console on this store"
+	@echo "  $(RELEASE)/hnsensor users add analyst1 --role analyst --store $(DEMO_DIR)/incidents.db   (type a password of 12+ characters)"
+	@echo "  $(RELEASE)/hnsensor serve --store $(DEMO_DIR)/incidents.db --config Config/hnsensor.yaml    then open http://127.0.0.1:9443/"
 
 test: deps $(VENV)/bin/stix2_validator
 	$(SWIFT) build --build-tests

@@ -65,6 +65,7 @@ struct Serve: ParsableCommand {
             throw RuntimeFailure(message: "\(error)")
         }
         let accounts = (try? incidentStore.accounts().count) ?? 0
+        setvbuf(stdout, nil, _IOLBF, 0)
         let scheme = tls == nil ? "http" : "https"
         print("hnsensor console on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)/ (store \(path), \(accounts) accounts)")
         if accounts == 0 { print("no account yet: hnsensor users add NAME --role analyst --store \(path)  (reads the password from standard input)") }
