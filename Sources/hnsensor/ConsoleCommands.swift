@@ -65,16 +65,21 @@ struct Serve: ParsableCommand {
             throw RuntimeFailure(message: "\(error)")
         }
         let accounts = (try? incidentStore.accounts().count) ?? 0
-        setvbuf(stdout, nil, _IOLBF, 0)
         let scheme = tls == nil ? "http" : "https"
-        print("hnsensor console on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)/ (store \(path), \(accounts) accounts)")
-        if accounts == 0 { print("no account yet: hnsensor users add NAME --role analyst --store \(path)  (reads the password from standard input)") }
+        say("hnsensor console on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)/ (store \(path), \(accounts) accounts)")
+        if accounts == 0 { say("no account yet: hnsensor users add NAME --role analyst --store \(path)  (reads the password from standard input)") }
         let result = Blocking.run {
             let app = try console.application(host: host, port: port, tls: tls)
             try await app.runService()
         }
         if case .failure(let error) = result { throw RuntimeFailure(message: "console: \(error)") }
     }
+}
+
+/// A line on standard output, written at once (the server runs for long after it).
+func say(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
 }
 
 /// Runs async work from a synchronous command and waits for it.
