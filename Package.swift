@@ -107,7 +107,8 @@ let package = Package(
         .testTarget(name: "HNCorrelateTests", dependencies: ["HNCorrelate", "HNAlert", "HNDecode"]),
         .testTarget(name: "HNIntelTests", dependencies: ["HNIntel", "HNDecode"]),
         .testTarget(name: "HNConsoleTests", dependencies: ["HNConsole", "HNStore", "HNCorrelate", "HNAlert", "HNDecode",
-                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
+                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                        .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(name: "HNAnomalyTests", dependencies: ["HNAnomaly", "HNAlert", "HNDecode", "HNFlow", "HNAppLayer"]),
     ],
     swiftLanguageModes: [.v6]
