@@ -3,6 +3,10 @@
 
 SWIFT    ?= swift
 PACKAGES := libpcap-dev libvectorscan-dev libpcre2-dev libsqlite3-dev pkg-config tcpdump time python3-venv tcpreplay iproute2
+# What the browser tests and the console's load benchmark need; a failed install only skips
+# them, with the reason printed.
+TEST_PACKAGES := chromium chromium-driver
+BENCH_PACKAGES := wrk
 RELEASE  := .build/release
 DEMO_DIR := .demo
 
@@ -10,7 +14,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSCONF  := $(DESTDIR)/etc/hnsensor
 
-.PHONY: deps build demo test fuzz captures bench clean install uninstall
+.PHONY: deps test-deps bench-deps build demo test fuzz captures bench clean install uninstall
 
 deps:
 	@missing=""; \
@@ -22,6 +26,25 @@ deps:
 	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+define soft_install
+	@missing=""; \
+	for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; \
+	  ( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing ) \
+	    || echo "warning: could not install$$missing; the tests that need them print why they skip"; \
+	fi
+endef
+
+test-deps: deps
+	$(call soft_install,$(TEST_PACKAGES))
+
+bench-deps: deps
+	$(call soft_install,$(BENCH_PACKAGES))
 
 # The OASIS STIX 2.1 validator (PyPI), used by the export tests; a failed install only
 # skips that check, with a printed reason.
@@ -60,10 +83,11 @@ demo: build
 	@echo "  $(RELEASE)/hnsensor users add analyst1 --role analyst --store $(DEMO_DIR)/incidents.db   (type a password of 12+ characters)"
 	@echo "  $(RELEASE)/hnsensor serve --store $(DEMO_DIR)/incidents.db --config Config/hnsensor.yaml    then open http://127.0.0.1:9443/"
 
-test: deps $(VENV)/bin/stix2_validator
+test: test-deps $(VENV)/bin/stix2_validator
 	$(SWIFT) build --build-tests
 	timeout 1800 $(SWIFT) test 2>&1 | tee .build/test.log
 	@grep -q "Test run with .* passed" .build/test.log
+	timeout 600 Tests/Browser/run.sh
 
 # Fuzzing: every target for FUZZ_SECONDS (default 60) with libFuzzer and AddressSanitizer;
 # fails on any crash, leak or timeout (reproducers in .build/fuzz-artifacts/).
@@ -71,7 +95,7 @@ fuzz: deps
 	Tests/Fuzz/run.sh
 
 # Whole-process benchmarks against the read floor (see BENCHMARKS.md).
-bench: build
+bench: build bench-deps
 	$(SWIFT) build -c release --product hncapgen
 	Benchmarks/run.sh
 
@@ -93,15 +117,18 @@ install: build
 	mv $(SYSCONF)/rules.new $(SYSCONF)/rules
 	install -D -m 0644 Systemd/hnsensor.service $(DESTDIR)/etc/systemd/system/hnsensor.service
 	sed -i 's#/usr/local/bin/hnsensor#$(PREFIX)/bin/hnsensor#' $(DESTDIR)/etc/systemd/system/hnsensor.service
+	install -D -m 0644 Systemd/hnsensor-serve.service $(DESTDIR)/etc/systemd/system/hnsensor-serve.service
+	sed -i 's#/usr/local/bin/hnsensor#$(PREFIX)/bin/hnsensor#' $(DESTDIR)/etc/systemd/system/hnsensor-serve.service
 	install -D -m 0644 Systemd/hnsensor.sysusers $(DESTDIR)/usr/lib/sysusers.d/hnsensor.conf
 	install -D -m 0644 Systemd/hnsensor.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/hnsensor.conf
 	install -D -m 0644 Systemd/hnsensor.logrotate $(DESTDIR)/etc/logrotate.d/hnsensor
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/hnsensor/README.md
 	@echo "installed; next: systemd-sysusers && systemd-tmpfiles --create && systemctl daemon-reload && systemctl enable --now hnsensor"
+	@echo "the console: sudo -u hnsensor $(PREFIX)/bin/hnsensor users add NAME --role admin --config /etc/hnsensor/hnsensor.yaml; systemctl enable --now hnsensor-serve"
 
 # Removes what install put in place; the configuration, the store and the logs stay.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/hnsensor $(DESTDIR)/etc/systemd/system/hnsensor.service \
+	rm -f $(DESTDIR)$(PREFIX)/bin/hnsensor $(DESTDIR)/etc/systemd/system/hnsensor.service $(DESTDIR)/etc/systemd/system/hnsensor-serve.service \
 	  $(DESTDIR)/usr/lib/sysusers.d/hnsensor.conf $(DESTDIR)/usr/lib/tmpfiles.d/hnsensor.conf $(DESTDIR)/etc/logrotate.d/hnsensor
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/hnsensor $(SYSCONF)/rules $(SYSCONF)/rules.old
 	@echo "kept: $(SYSCONF)/hnsensor.yaml, /var/lib/hnsensor, /var/log/hnsensor"

@@ -237,17 +237,23 @@ func readableRules(in dir: URL) throws -> URL {
         #expect(try HNStoreCheck.incidents(dir.appendingPathComponent("s.db").path) > 0)
     }
 
-    /// The unit file passes `systemd-analyze verify` (with ExecStart pointing at the built
-    /// binary, as `make install` rewrites it).
-    @Test func theSystemdUnitVerifies() throws {
+    /// The unit files pass `systemd-analyze verify` (with ExecStart pointing at the built
+    /// binary, as `make install` rewrites it) and carry their hardening.
+    @Test(arguments: [
+        ("hnsensor.service", ["Type=notify", "AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN", "CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN",
+                              "WatchdogSec=", "ReadWritePaths=/var/lib/hnsensor /var/log/hnsensor"]),
+        ("hnsensor-serve.service", ["ExecStart=/usr/local/bin/hnsensor serve", "AmbientCapabilities=\n", "CapabilityBoundingSet=\n",
+                                    "MemoryDenyWriteExecute=yes", "PrivateUsers=yes", "ReadWritePaths=/var/lib/hnsensor\n"]),
+    ])
+    func theSystemdUnitVerifies(_ name: String, _ specific: [String]) throws {
         guard sh("command -v systemd-analyze") == 0, let binary = hnsensorBinary else {
-            print("theSystemdUnitVerifies: skipped: systemd-analyze or the binary is missing")
+            print("theSystemdUnitVerifies(\(name)): skipped: systemd-analyze or the binary is missing")
             return
         }
         let dir = try scratchFolder()
-        let unit = try String(contentsOf: repositoryRoot.appendingPathComponent("Systemd/hnsensor.service"), encoding: .utf8)
-            .replacingOccurrences(of: "/usr/local/bin/hnsensor", with: binary)
-        let path = dir.appendingPathComponent("hnsensor.service")
+        let original = try String(contentsOf: repositoryRoot.appendingPathComponent("Systemd/\(name)"), encoding: .utf8)
+        let unit = original.replacingOccurrences(of: "/usr/local/bin/hnsensor", with: binary)
+        let path = dir.appendingPathComponent(name)
         try unit.write(to: path, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -258,12 +264,10 @@ func readableRules(in dir: URL) throws -> URL {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0, "\(output)")
-        #expect(!output.contains("hnsensor.service:"), "\(output)")
-        for key in ["Type=notify", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
-                    "AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN", "CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN",
-                    "RestrictAddressFamilies=", "SystemCallFilter=@system-service", "MemoryMax=", "WatchdogSec=", "Restart=on-failure",
-                    "ReadWritePaths=/var/lib/hnsensor /var/log/hnsensor"] {
-            #expect(unit.contains(key), "missing \(key)")
+        #expect(!output.contains("\(name):"), "\(output)")
+        for key in ["NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "RestrictAddressFamilies=",
+                    "SystemCallFilter=@system-service", "MemoryMax=", "Restart=on-failure", "User=hnsensor"] + specific {
+            #expect(original.contains(key), "\(name): missing \(key)")
         }
     }
 }
