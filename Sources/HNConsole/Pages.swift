@@ -337,18 +337,14 @@ extension Console {
     func queuePage(_ request: Request, _ who: SignedIn) async throws -> String {
         let query = try QueueQuery(request.uri, api: false, pageSize: settings.pageSize)
         let store = self.store, directory = self.directory
-        let (incidents, total, counts, open, constituents) = try await blocking {
+        let now = settings.now()
+        let (incidents, total, counts, unreported, constituents) = try await blocking {
             var all = query.filter
             all.limit = nil
             all.offset = 0
-            let total = try store.count(all)
-            var openFilter = all
-            openFilter.status = IncidentStatus.allCases.filter(\.isOpen)
-            let open = try store.incidents(openFilter).filter { $0.reportable && $0.reportedAt == nil }
-            return (try store.incidents(query.filter), total, try store.countsByStatus(all), open,
+            return (try store.incidents(query.filter), try store.count(all), try store.countsByStatus(all), try store.unreported(all, now: now),
                     directory.constituents.isEmpty ? try store.constituents() : directory.constituents)
         }
-        let now = settings.now()
         var tabs: [[String: Any]] = []
         let openCount = IncidentStatus.allCases.filter(\.isOpen).reduce(0) { $0 + (counts[$1] ?? 0) }
         tabs.append(["label": "open", "count": openCount, "href": query.link(["status": nil, "page": nil]), "current": query.statusText == "open"])
@@ -373,10 +369,9 @@ extension Console {
         ]
         if query.page > 1 { values["previous"] = query.link(["page": query.page > 2 ? String(query.page - 1) : nil]) }
         if query.page < pages { values["nextPage"] = query.link(["page": String(query.page + 1)]) }
-        if !open.isEmpty {
-            values["reportable"] = open.count
-            let overdue = open.filter { ($0.reportDeadline ?? $0.firstSeen) < now }.count
-            if overdue > 0 { values["overdue"] = overdue }
+        if unreported.count > 0 {
+            values["reportable"] = unreported.count
+            if unreported.overdue > 0 { values["overdue"] = unreported.overdue }
         }
         values.merge(Views.who(who, nav: "Queue")) { a, _ in a }
         return views.render("queue", values)

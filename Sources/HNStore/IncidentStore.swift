@@ -299,6 +299,23 @@ public final class IncidentStore: @unchecked Sendable {
         return try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM incidents" + clause, arguments: args) ?? 0 }
     }
 
+    /// Open, reportable incidents not yet reported among those the filter's other fields
+    /// select, and how many of them are past their deadline at `now` (the queue's banner).
+    public func unreported(_ filter: Filter, now: Int64) throws(StoreError) -> (count: Int, overdue: Int) {
+        var open = filter
+        open.status = IncidentStatus.allCases.filter(\.isOpen)
+        let (clause, whereArguments) = whereClause(open)
+        let sql = "SELECT count(*) AS n, COALESCE(sum(COALESCE(report_deadline, first_seen) < ?), 0) AS late FROM incidents" + clause
+            + (clause.isEmpty ? " WHERE " : " AND ") + "reportable = 1 AND reported_at IS NULL"
+        var arguments: StatementArguments = [now]
+        arguments += whereArguments
+        let all = arguments
+        return try read { db in
+            guard let row = try Row.fetchOne(db, sql: sql, arguments: all) else { return (0, 0) }
+            return (row["n"], row["late"])
+        }
+    }
+
     /// Incidents per status for the filter's other fields (the queue's status tabs).
     public func countsByStatus(_ filter: Filter) throws(StoreError) -> [IncidentStatus: Int] {
         let (clause, args) = whereClause(filter, withStatus: false)
