@@ -4,7 +4,9 @@
 # console-store.py), `hnsensor serve` (release) on a free loopback port, 50 sessions logged in
 # through the API, then wrk with 50 connections for DURATION seconds (default 30), each request
 # carrying the next session's cookie: once on the queue pages alone (filters, paging), once on
-# a mix of queue and incident pages. Prints requests/s and the latency percentiles.
+# a mix of queue and incident pages (closed loop: as fast as the server answers). Then open
+# loop (console-load.py): the same 50 sessions asking 50 and then 100 pages a second in all,
+# latency counted from when each request was due. Prints requests/s and latency percentiles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/hnsensor}
@@ -48,5 +50,10 @@ for mix in queue mixed; do
   echo "== $mix pages"
   HN_COOKIES=$W/cookies HN_MIX=$mix HN_INCIDENTS=$TOP wrk -t 2 -c 50 -d "${DURATION}s" --latency -s Benchmarks/console.lua \
     "http://127.0.0.1:$PORT" | grep -E 'Requests/sec|Latency|50%|90%|99%|requests in|Non-2xx|Socket errors'
+done
+for rate in ${RATES:-50 100}; do
+  for mix in queue mixed; do
+    python3 Benchmarks/console-load.py "$PORT" $W/cookies "$rate" "$DURATION" "$TOP" --mix $mix
+  done
 done
 echo "serve RSS after: $(ps -o rss= -p $SERVER) KiB"

@@ -166,3 +166,7 @@ flowmem "flow table only (--depth flows)" 1 --depth flows
 flowmem "full pipeline, no rules" 1
 flowmem "full pipeline, Rules/" 1 --rules Rules
 flowmem "full pipeline, Rules/" 2 --rules Rules
+
+# The analysts' console under load (its own script: a 10,000-incident store, 50 sessions).
+echo
+Benchmarks/console.sh

@@ -54,7 +54,10 @@ extension Console {
         api.get("/incidents") { request, context in
             _ = try self.require(request, context, api: true)
             let query = try QueueQuery(request.uri, api: true, pageSize: self.settings.pageSize)
-            let incidents = try await self.blocking { [store = self.store] in try store.incidents(query.filter) }
+            let incidents = try await self.blocking { [store = self.store] in
+                self.refreshStatisticsIfDue()
+                return try store.incidents(query.filter)
+            }
             return self.json(IncidentJSON.array(incidents))
         }
         api.get("/incidents/:id") { request, context in

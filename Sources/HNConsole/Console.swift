@@ -9,6 +9,7 @@ import HummingbirdAuth
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// What the console knows of the deployment beyond the store: HealthNet's address space and
 /// the sensor's name (for exports), the segments' networks (to place hosts).
@@ -59,6 +60,9 @@ public final class Console: Sendable {
     public let throttle: LoginThrottle
     let views: Views
     let logger: Logger
+    /// When the planner's statistics were last refreshed (console clock); nil: never.
+    let statisticsAt = Mutex<Int64?>(nil)
+    static let statisticsInterval: Int64 = 600 * 1_000_000_000
 
     public init(store: IncidentStore, directory: ConsoleDirectory, settings: ConsoleSettings = ConsoleSettings(),
                 logger: Logger = Logger(label: "hnsensor.console")) throws {
@@ -69,6 +73,19 @@ public final class Console: Sendable {
         self.throttle = LoginThrottle(limits: settings.throttle)
         self.views = try Views()
         self.logger = logger
+    }
+
+    /// Refreshes the store's planner statistics if they are older than ten minutes (from a
+    /// queue request, on the thread pool). A failure is logged and the queue still answers.
+    func refreshStatisticsIfDue() {
+        let now = settings.now()
+        let due = statisticsAt.withLock { last -> Bool in
+            guard last.map({ now - $0 >= Console.statisticsInterval }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        do { try store.refreshStatistics() } catch { logger.warning("planner statistics not refreshed", metadata: ["error": "\(error)"]) }
     }
 
     /// Runs store and bcrypt work on NIO's thread pool, off the server's event loops.

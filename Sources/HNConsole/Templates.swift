@@ -78,16 +78,8 @@ enum Templates {
           <thead><tr><th>#</th><th>Priority</th><th>Status</th><th>Class</th><th>Title</th><th>Sources</th><th>Targets</th>
             <th>Constituents</th><th>Segment</th><th>Alerts</th><th>Last seen</th><th>Report by</th><th>Assignee</th></tr></thead>
           <tbody>
-          {{#rows}}
-          <tr data-href="/incidents/{{id}}" class="{{priorityClass}}{{#reportDue}} reportable{{/reportDue}}{{#overdue}} overdue{{/overdue}}">
-            <td><a href="/incidents/{{id}}">{{id}}</a></td><td><span class="prio {{priorityClass}}">{{priority}}</span></td><td>{{status}}</td>
-            <td>{{classification}}</td><td><a href="/incidents/{{id}}">{{title}}</a></td><td>{{sources}}</td><td>{{targets}}</td>
-            <td>{{constituents}}</td><td>{{segments}}</td><td class="num">{{alertCount}}</td><td>{{lastSeen}}</td>
-            <td>{{#reportDue}}<span class="deadline{{#overdue}} overdue{{/overdue}}">{{deadline}}{{#overdue}} overdue{{/overdue}}</span>{{/reportDue}}{{#reportedAt}}reported {{reportedAt}}{{/reportedAt}}</td>
-            <td>{{assignee}}</td>
-          </tr>
-          {{/rows}}
-          {{^rows}}<tr><td colspan="13" class="empty">No incident matches.</td></tr>{{/rows}}
+          {{{rowsHTML}}}
+          {{^hasRows}}<tr><td colspan="13" class="empty">No incident matches.</td></tr>{{/hasRows}}
           </tbody>
         </table>
         <nav class="pages">

@@ -146,7 +146,11 @@ enum Schema {
                     last_alert INTEGER
                 );
                 ALTER TABLE alerts ADD COLUMN sensor TEXT;
-                CREATE INDEX incidents_priority_seen ON incidents(priority, last_seen);
+                -- The queue's order, walked from the top and stopped at the page's end; and
+                -- the reporting banner's few rows.
+                CREATE INDEX incidents_order ON incidents(priority, last_seen DESC, id);
+                CREATE INDEX incidents_unreported ON incidents(status, report_deadline, first_seen)
+                    WHERE reportable = 1 AND reported_at IS NULL;
                 """)
         }
         return migrator

@@ -1,5 +1,5 @@
 import Foundation
-import HNConsole
+@testable import HNConsole
 import HNCorrelate
 import HNDecode
 import HNStore
@@ -338,5 +338,22 @@ func login(_ client: some TestClientProtocol, _ name: String, _ password: String
         #expect(try f.store.account("admin1")?.disabled == false)
         let audit = try f.store.accountAudit().filter { $0.account == "carol" }
         #expect(audit.allSatisfy { $0.actor == "admin1" } && audit.count == 2)
+    }
+}
+
+@Suite struct QueueRowsTests {
+    @Test func everyValueOfAQueueRowIsEscaped() throws {
+        var i = Incident(id: 7, ruleID: "r", groupKey: "g", title: "<script>alert('x')</script> & \"more\"", taxonomy: "other",
+                         type: "other", firstSeen: 0, lastSeen: 1_000_000_000, severity: 2)
+        i.priority = 1
+        i.assignee = "<b>eve</b>"
+        i.reportable = true
+        i.reportDeadline = 0
+        let html = Views.rowsHTML([i], now: 5_000_000_000)
+        #expect(!html.contains("<script>") && !html.contains("<b>"))
+        #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;more&quot;"))
+        #expect(html.contains("&lt;b&gt;eve&lt;/b&gt;"))
+        #expect(html.contains("<tr data-href=\"/incidents/7\" class=\"p1 reportable overdue\">"))
+        #expect(html.contains("1970-01-01 00:00:00 overdue</span>"))
     }
 }
