@@ -6,6 +6,10 @@ not from when it could be sent, so a slow answer that delays the next request co
 the server (no coordinated omission). Half the requests are queue pages (the same filters and
 pages as console.lua), half incident pages, or only queue pages with --mix queue.
 
+With RATE 0 the load is closed loop instead: each session asks its next page as soon as the
+last one is answered (latency from sending), which gives the percentiles per page kind that
+wrk's single distribution does not.
+
 Usage: console-load.py PORT COOKIES RATE DURATION TOP_ID [--mix queue|mixed]
 Prints one line per page kind: requests, answers other than 200, p50, p90, p99, max (ms).
 """
@@ -40,10 +44,13 @@ async def read_response(reader):
 
 async def session(n, start, rng):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    interval = len(cookies) / rate
+    closed = rate == 0
+    interval = 0 if closed else len(cookies) / rate
     due = start + rng.random() * interval
     k = n
     while due < start + duration:
+        if closed:
+            due = max(due, time.perf_counter())
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -58,7 +65,7 @@ async def session(n, start, rng):
         results[kind].append((time.perf_counter() - due) * 1000)
         if status != 200:
             errors[kind] += 1
-        due += interval
+        due = time.perf_counter() if closed else due + interval
     writer.close()
 
 
@@ -67,7 +74,8 @@ async def main():
     await asyncio.gather(*(session(n, start, random.Random(n)) for n in range(len(cookies))))
     elapsed = time.perf_counter() - start
     total = sum(len(v) for v in results.values())
-    print("open loop: %d sessions, %.0f pages/s asked, %.1f pages/s answered over %.0f s" % (len(cookies), rate, total / elapsed, elapsed))
+    asked = "as fast as answered (closed loop)" if rate == 0 else "%.0f pages/s asked" % rate
+    print("%s: %d sessions, %s, %.1f pages/s answered over %.0f s" % ("closed loop" if rate == 0 else "open loop", len(cookies), asked, total / elapsed, elapsed))
     for kind, values in results.items():
         if not values:
             continue

@@ -6,7 +6,8 @@
 # carrying the next session's cookie: once on the queue pages alone (filters, paging), once on
 # a mix of queue and incident pages (closed loop: as fast as the server answers). Then open
 # loop (console-load.py): the same 50 sessions asking 50 and then 100 pages a second in all,
-# latency counted from when each request was due. Prints requests/s and latency percentiles.
+# latency counted from when each request was due; then the same client closed loop (rate 0),
+# for the percentiles of queue and incident pages apart. Prints pages/s and percentiles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/hnsensor}
@@ -51,7 +52,7 @@ for mix in queue mixed; do
   HN_COOKIES=$W/cookies HN_MIX=$mix HN_INCIDENTS=$TOP wrk -t 2 -c 50 -d "${DURATION}s" --latency -s Benchmarks/console.lua \
     "http://127.0.0.1:$PORT" | grep -E 'Requests/sec|Latency|50%|90%|99%|requests in|Non-2xx|Socket errors'
 done
-for rate in ${RATES:-50 100}; do
+for rate in ${RATES:-50 100 0}; do
   for mix in queue mixed; do
     python3 Benchmarks/console-load.py "$PORT" $W/cookies "$rate" "$DURATION" "$TOP" --mix $mix
   done

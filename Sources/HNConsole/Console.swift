@@ -63,6 +63,12 @@ public final class Console: Sendable {
     /// When the planner's statistics were last refreshed (console clock); nil: never.
     let statisticsAt = Mutex<Int64?>(nil)
     static let statisticsInterval: Int64 = 600 * 1_000_000_000
+    /// The queue's rendered body per query string, kept for `queueCacheLifetime` (console
+    /// clock) and dropped at once by any change made through the console: every analyst
+    /// reloads the same first pages, and a sensor's new alerts show within that second.
+    let queueCache = Mutex(QueueCache())
+    static let queueCacheLifetime: Int64 = 1_000_000_000
+    static let queueCacheEntries = 256
 
     public init(store: IncidentStore, directory: ConsoleDirectory, settings: ConsoleSettings = ConsoleSettings(),
                 logger: Logger = Logger(label: "hnsensor.console")) throws {

@@ -187,6 +187,7 @@ extension Console {
             let updated = try await blocking {
                 try store.update(id, status: move, assignee: assignee, note: emptyNote ? nil : note, reported: reported, actor: who.name, at: now)
             }
+            queueChanged()
             logger.info("incident changed", metadata: ["account": "\(who.name)", "incident": "\(id)", "status": "\(updated.status.rawValue)"])
             return updated
         } catch let error as StoreError {
@@ -336,8 +337,58 @@ extension Console {
 
     func queuePage(_ request: Request, _ who: SignedIn) async throws -> String {
         let query = try QueueQuery(request.uri, api: false, pageSize: settings.pageSize)
-        let store = self.store, directory = self.directory
         let now = settings.now()
+        let key = request.uri.query ?? ""
+        // A fresh entry is served; an expired one is served too while the first request to
+        // find it expired renders the next (so a second's expiry does not send every waiting
+        // request to the store at once); a missing one is rendered.
+        let (cached, render, generation) = queueCache.withLock { cache -> (String?, Bool, Int) in
+            guard var entry = cache.entries[key] else { return (nil, true, cache.generation) }
+            if now >= entry.at && now - entry.at < Console.queueCacheLifetime { return (entry.body, false, cache.generation) }
+            if entry.refreshing { return (entry.body, false, cache.generation) }
+            entry.refreshing = true
+            cache.entries[key] = entry
+            return (nil, true, cache.generation)
+        }
+        let body: String
+        if let cached, !render { body = cached } else {
+            do { body = try await queueBody(query, now: now) } catch {
+                queueCache.withLock { _ = $0.entries.removeValue(forKey: key) }
+                throw error
+            }
+            // A body rendered while a change was being made is not kept: it may predate it.
+            queueCache.withLock { cache in
+                guard cache.generation == generation else { return }
+                if cache.entries.count >= Console.queueCacheEntries { cache.entries.removeAll() }
+                cache.entries[key] = QueueCacheEntry(at: now, body: body)
+            }
+        }
+        var values: [String: Any] = ["title": "Incidents", "body": body]
+        values.merge(Views.who(who, nav: "Queue")) { a, _ in a }
+        return views.render("page", values)
+    }
+
+    struct QueueCacheEntry: Sendable {
+        var at: Int64
+        var body: String
+        var refreshing = false
+    }
+
+    struct QueueCache: Sendable {
+        var generation = 0
+        var entries: [String: QueueCacheEntry] = [:]
+    }
+
+    /// Forgets the rendered queues (after a change made through the console).
+    func queueChanged() {
+        queueCache.withLock { cache in
+            cache.generation += 1
+            cache.entries.removeAll()
+        }
+    }
+
+    func queueBody(_ query: QueueQuery, now: Int64) async throws -> String {
+        let store = self.store, directory = self.directory
         let (incidents, total, counts, unreported, constituents) = try await blocking {
             self.refreshStatisticsIfDue()
             var all = query.filter
@@ -378,8 +429,7 @@ extension Console {
             values["reportable"] = unreported.count
             if unreported.overdue > 0 { values["overdue"] = unreported.overdue }
         }
-        values.merge(Views.who(who, nav: "Queue")) { a, _ in a }
-        return views.render("queue", values)
+        return views.render("queueBody", values)
     }
 
     func incidentPage(_ id: Int64, _ who: SignedIn) async throws -> String {

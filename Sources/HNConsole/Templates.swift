@@ -2,7 +2,7 @@
 /// deployment is one file.
 enum Templates {
     static let all: [String: String] = [
-        "top": top, "bottom": bottom, "login": login, "queue": queue, "incident": incident, "sensors": sensors,
+        "top": top, "bottom": bottom, "page": page, "login": login, "queueBody": queueBody, "incident": incident, "sensors": sensors,
         "accounts": accounts, "error": error,
     ]
 
@@ -57,8 +57,8 @@ enum Templates {
         {{> bottom}}
         """
 
-    static let queue = """
-        {{> top}}
+    /// The queue below the bar: the same for every account, so it is cached for a second.
+    static let queueBody = """
         <h1>Incidents <span class="count">{{total}}</span></h1>
         <nav class="tabs">
           {{#tabs}}<a href="{{href}}" class="{{#current}}current{{/current}}">{{label}} <span class="count">{{count}}</span></a>{{/tabs}}
@@ -88,6 +88,12 @@ enum Templates {
           {{#nextPage}}<a rel="next" href="{{nextPage}}">next page →</a>{{/nextPage}}
         </nav>
         <p class="hint">Keys: j / k move, Enter opens.</p>
+        """
+
+    /// A page whose body was rendered apart (the queue's).
+    static let page = """
+        {{> top}}
+        {{{body}}}
         {{> bottom}}
         """
 

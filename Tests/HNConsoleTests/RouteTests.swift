@@ -305,6 +305,36 @@ func login(_ client: some TestClientProtocol, _ name: String, _ password: String
         }
     }
 
+    @Test func theQueueShowsAConsoleChangeAtOnceAndTheSensorsWithinASecond() async throws {
+        let f = try ConsoleFixture()
+        try await f.app.test(.router) { client in
+            let signed = try #require(try await login(client, "analyst1", "password-of-analyst").1)
+            func row(_ id: Int) async throws -> String {
+                try await client.execute(uri: "/incidents?status=all", method: .get, headers: [.cookie: signed.cookie]) { r in
+                    let html = String(buffer: r.body)
+                    guard let start = html.range(of: "<tr data-href=\"/incidents/\(id)\"") else { return "" }
+                    return String(html[start.lowerBound...].prefix(while: { $0 != "\u{0}" }).split(separator: "</tr>")[0])
+                }
+            }
+            #expect(try await row(2).contains("<td>new</td>"))
+            let headers: HTTPFields = [.cookie: signed.cookie, .contentType: "application/json", HTTPField.Name("X-CSRF-Token")!: signed.csrf]
+            try await client.execute(uri: "/api/v1/incidents/2", method: .patch, headers: headers, body: body("{\"status\":\"qualification\"}")) { r in
+                #expect(r.status == .ok)
+            }
+            #expect(try await row(2).contains("<td>qualification</td>"), "a change made in the console shows at once")
+            _ = try f.store.update(3, status: .qualification, assignee: nil, note: nil, actor: "cli", at: 5)
+            #expect(try await row(3).contains("<td>new</td>"), "another writer's change waits for the cached second")
+            f.advance(seconds: 1)
+            #expect(try await row(3).contains("<td>qualification</td>"))
+            let body = try await client.execute(uri: "/incidents", method: .get, headers: [.cookie: signed.cookie]) { String(buffer: $0.body) }
+            #expect(body.contains("analyst1") && body.contains(signed.csrf), "the bar is the account's own")
+            let viewer = try #require(try await login(client, "viewer1", "password-of-viewer").1)
+            let seen = try await client.execute(uri: "/incidents", method: .get, headers: [.cookie: viewer.cookie]) { String(buffer: $0.body) }
+            #expect(seen.contains("viewer1") && seen.contains(viewer.csrf) && !seen.contains(signed.csrf) && !seen.contains("analyst1"),
+                    "a cached queue carries no other account's bar")
+        }
+    }
+
     @Test func onlyAnAdminManagesAccountsAndNotTheirOwnDemotion() async throws {
         let f = try ConsoleFixture()
         try await f.app.test(.router) { client in
