@@ -16,18 +16,8 @@ SYSCONF  := $(DESTDIR)/etc/hnsensor
 
 .PHONY: deps test-deps bench-deps build demo test fuzz captures bench clean install uninstall
 
-deps:
-	@missing=""; \
-	for p in $(PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; \
-	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
-
-define soft_install
+# Installs the Debian packages of $(1) that are missing; if apt-get fails, runs $(2).
+define apt_install
 	@missing=""; \
 	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -36,15 +26,20 @@ define soft_install
 	  echo "installing Debian packages:$$missing"; \
 	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; \
 	  ( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing ) \
-	    || echo "warning: could not install$$missing; the tests that need them print why they skip"; \
+	    || $(2); \
 	fi
 endef
 
+deps:
+	$(call apt_install,$(PACKAGES),exit 1)
+
+SKIP_WARNING = echo "warning: could not install$$missing; the tests that need them print why they skip"
+
 test-deps: deps
-	$(call soft_install,$(TEST_PACKAGES))
+	$(call apt_install,$(TEST_PACKAGES),$(SKIP_WARNING))
 
 bench-deps: deps
-	$(call soft_install,$(BENCH_PACKAGES))
+	$(call apt_install,$(BENCH_PACKAGES),$(SKIP_WARNING))
 
 # The OASIS STIX 2.1 validator (PyPI), used by the export tests; a failed install only
 # skips that check, with a printed reason.
