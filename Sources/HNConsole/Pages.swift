@@ -342,16 +342,15 @@ extension Console {
         // A fresh entry is served; an expired one is served too while the first request to
         // find it expired renders the next (so a second's expiry does not send every waiting
         // request to the store at once); a missing one is rendered.
-        let (cached, render, generation) = queueCache.withLock { cache -> (String?, Bool, Int) in
-            guard var entry = cache.entries[key] else { return (nil, true, cache.generation) }
-            if now >= entry.at && now - entry.at < Console.queueCacheLifetime { return (entry.body, false, cache.generation) }
-            if entry.refreshing { return (entry.body, false, cache.generation) }
+        let (cached, generation) = queueCache.withLock { cache -> (String?, Int) in
+            guard var entry = cache.entries[key] else { return (nil, cache.generation) }
+            if (now >= entry.at && now - entry.at < Console.queueCacheLifetime) || entry.refreshing { return (entry.body, cache.generation) }
             entry.refreshing = true
             cache.entries[key] = entry
-            return (nil, true, cache.generation)
+            return (nil, cache.generation)
         }
         let body: String
-        if let cached, !render { body = cached } else {
+        if let cached { body = cached } else {
             do { body = try await queueBody(query, now: now) } catch {
                 queueCache.withLock { _ = $0.entries.removeValue(forKey: key) }
                 throw error

@@ -321,8 +321,8 @@ public final class IncidentStore: @unchecked Sendable {
 
     /// Refreshes the query planner's statistics of the incident tables (an approximate
     /// `ANALYZE`, a few milliseconds): whether the queue walks its priority order or the status
-    /// index depends on how many incidents each status holds. The console runs it at start and
-    /// every few minutes.
+    /// index depends on how many incidents each status holds. The console runs it on its first
+    /// queue request and then every ten minutes.
     public func refreshStatistics() throws(StoreError) {
         try write { db in
             try db.execute(sql: "PRAGMA analysis_limit = 1000")
