@@ -152,8 +152,7 @@ public final class Daemon {
         if let path = options.evePath ?? config.evePath {
             do {
                 eve = EVEWriter(file: try OutputFile(appendingTo: path), sensorName: config.sensorName, segmentNames: captures.map(\.interface))
-                eve?.includePayload = config.evePayload
-                eve?.communityIDSeed = config.eveCommunityID ? config.eveCommunityIDSeed : nil
+                eve?.settings = config.eve
             } catch {
                 throw ReplayError(description: error.description)
             }

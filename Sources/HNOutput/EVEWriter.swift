@@ -14,12 +14,11 @@ public final class EVEWriter {
     public let sensorName: String?
     /// Names of the segments by index, written as `in_iface`.
     public let segmentNames: [String]
-    /// Write the packet payload in alerts (`payload`, base64, and `payload_printable`). Off by
-    /// default: on HealthNet a payload may carry health data.
-    public var includePayload = false
-    /// Write `community_id` on every record with a flow tuple (Suricata's `community-id`),
-    /// with this seed (`community-id-seed`); nil: off.
-    public var communityIDSeed: UInt16? = nil
+    /// What the file holds (event types and their options, Suricata's eve-log settings).
+    public var settings = EVESettings()
+    /// Does an alert need its packet's payload (payload or packet logging)?
+    public var includePayload: Bool { settings.alertPayload || settings.alertPayloadPrintable || settings.alertPacket }
+    var communityIDSeed: UInt16? { settings.communityIDSeed }
 
     public init(file: OutputFile, sensorName: String? = nil, segmentNames: [String] = []) {
         self.file = file
@@ -79,6 +78,7 @@ public final class EVEWriter {
 
     /// An `event_type: flow` record, written when a flow ends.
     public func writeFlow(_ f: Flow, reason: FlowEndReason) throws(OutputFile.Failure) {
+        guard settings.writes("flow") else { return }
         let appProto = AppProtocol.name(f.appProto)
         header(f.start, type: "flow", flowID: f.id, segment: f.segment)
         tuple(f)
@@ -130,6 +130,7 @@ public final class EVEWriter {
 
     /// A `stats` record: a tree of named counters, written in the order given.
     public func writeStats(timestamp: Int64, uptime: Int64, counters: StatsTree) throws(OutputFile.Failure) {
+        guard settings.writes("stats") else { return }
         header(timestamp, type: "stats", flowID: nil, segment: nil)
         json.beginObject("stats")
         json.field("uptime", uptime)
@@ -153,6 +154,7 @@ public final class EVEWriter {
     /// An `event_type: alert` record in Suricata's layout, for signature, indicator and
     /// detector alerts alike (hnsensor adds `alert.origin` for the latter two).
     public func writeAlert(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty) throws(OutputFile.Failure) {
+        guard settings.writes("alert") else { return }
         header(alert.timestamp, type: "alert", flowID: alert.flowID, segment: alert.segment)
         if let n = alert.packetNumber { json.field("pcap_cnt", n) }
         if let flow, flow.vlanCount > 0 {
@@ -233,8 +235,8 @@ public final class EVEWriter {
             }
             json.endObject()
         }
-        if includePayload && payload.count > 0 {
-            json.field("payload", Base64.encode(payload.rawBuffer))
+        if settings.alertPayload && payload.count > 0 { json.field("payload", Base64.encode(payload.rawBuffer)) }
+        if settings.alertPayloadPrintable && payload.count > 0 {
             json.field("payload_printable", String(decoding: payload.rawBuffer.map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: ".") }, as: UTF8.self))
         }
         try finish(type: "alert")
@@ -243,7 +245,7 @@ public final class EVEWriter {
     /// An application-layer record (`http`, `dns`, `tls`, `ssh`, …). DNS records take the
     /// packet's direction for src/dest (as Suricata writes them); the others the flow's.
     public func writeApp(_ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, packetToServer: Bool) throws(OutputFile.Failure) {
-        guard let record = event.record else { return }
+        guard let record = event.record, settings.writes(event.eventType) else { return }
         header(timestamp, type: event.eventType, flowID: flow.id, segment: flow.segment)
         if let packetNumber { json.field("pcap_cnt", packetNumber) }
         let reversed = event.eventType == "dns" && !event.toServer

@@ -3,6 +3,7 @@ import HNFlow
 import HNConfig
 import HNCorrelate
 import HNDetect
+import HNOutput
 import Yams
 
 /// The sensor configuration (YAML). Every key has a built-in default, so replay runs without
@@ -95,12 +96,9 @@ public struct SensorConfig: Sendable {
     public var captureBuffer = 32 << 20
     public var capturePromiscuous = true
     public var evePath: String? = nil
-    /// Include packet payloads in EVE alerts (off: payloads may carry health data).
-    public var evePayload = false
-    /// `community_id` on every EVE record with a flow tuple (Suricata's `community-id`), and
-    /// its seed (`community-id-seed`).
-    public var eveCommunityID = false
-    public var eveCommunityIDSeed: UInt16 = 0
+    /// What EVE holds: event types and their options under Suricata's eve-log names
+    /// (payloads off: they may carry health data).
+    public var eve = EVESettings()
     public var rulesPath: String? = nil
     /// The file the configuration came from ("built-in defaults" when none).
     public var source = "built-in defaults"
@@ -242,19 +240,92 @@ extension YAMLReader {
                     config.eventWindow = try duration(v, "correlation.event_window")
                 }
             case "eve":
-                // Suricata's eve-log names where hnsensor has the setting (community-id).
-                for (k, _, v) in try mapping(value, "eve", allowed: ["path", "payload", "community-id", "community-id-seed"]) {
+                // Suricata's eve-log names for the settings hnsensor has.
+                var communityID = false, seed: UInt16 = 0
+                for (k, _, v) in try mapping(value, "eve", allowed: ["path", "payload", "community-id", "community-id-seed", "types"]) {
                     switch k {
                     case "path": config.evePath = try string(v, "eve.path")
-                    case "payload": config.evePayload = try bool(v, "eve.payload")
-                    case "community-id": config.eveCommunityID = try bool(v, "eve.community-id")
-                    default: config.eveCommunityIDSeed = UInt16(try int(v, "eve.community-id-seed", 0...65535))
+                    case "payload":
+                        let on = try bool(v, "eve.payload")
+                        config.eve.alertPayload = on
+                        config.eve.alertPayloadPrintable = on
+                    case "community-id": communityID = try bool(v, "eve.community-id")
+                    case "community-id-seed": seed = UInt16(try int(v, "eve.community-id-seed", 0...65535))
+                    default: try eveTypes(v, into: &config.eve)
                     }
                 }
+                config.eve.communityIDSeed = communityID ? seed : nil
             default:
                 for (_, _, v) in try mapping(value, "rules", allowed: ["path"]) { config.rulesPath = try string(v, "rules.path") }
             }
         }
+    }
+
+    /// `eve.types`: Suricata's list, each item a type's name or a mapping from the name to
+    /// its options (or null). Types hnsensor does not write are accepted and write nothing.
+    func eveTypes(_ node: Node, into eve: inout EVESettings) throws(ConfigError) {
+        var types: Set<String> = []
+        for (i, item) in try sequence(node, "eve.types").enumerated() {
+            let path = "eve.types[\(i)]"
+            let name: String, options: Node?
+            if case .scalar = item {
+                name = try string(item, path)
+                options = nil
+            } else {
+                let keys = try self.keys(item, path)
+                guard keys.count == 1, case .mapping(let m) = item, let v = m.first?.value else {
+                    throw fail(item, path, "expected a type's name, or one name with its options")
+                }
+                name = keys[0]
+                if case .scalar(let s) = v, s.string.isEmpty || s.string == "null" || s.string == "~" { options = nil } else { options = v }
+            }
+            guard EVESettings.writtenTypes.contains(name) || EVESettings.otherSuricataTypes.contains(name) else {
+                throw fail(item, path, "unknown event type '\(name)' (hnsensor writes: \(EVESettings.writtenTypes.joined(separator: ", ")))")
+            }
+            var enabled = true
+            if let options {
+                let at = "\(path).\(name)"
+                switch name {
+                case "alert":
+                    for (k, _, v) in try mapping(options, at, allowed: ["enabled", "payload", "payload-printable", "packet", "metadata"]) {
+                        let on = try bool(v, "\(at).\(k)")
+                        switch k {
+                        case "enabled": enabled = on
+                        case "payload": eve.alertPayload = on
+                        case "payload-printable": eve.alertPayloadPrintable = on
+                        case "packet": eve.alertPacket = on
+                        default: eve.alertMetadata = on
+                        }
+                    }
+                case "http":
+                    for (k, _, v) in try mapping(options, at, allowed: ["enabled", "extended"]) {
+                        if k == "enabled" { enabled = try bool(v, "\(at).enabled") } else { eve.httpExtended = try bool(v, "\(at).extended") }
+                    }
+                case "dns":
+                    for (k, _, v) in try mapping(options, at, allowed: ["enabled", "version", "requests", "responses", "types", "formats"]) {
+                        switch k {
+                        case "enabled": enabled = try bool(v, "\(at).enabled")
+                        case "version": eve.dnsVersion = try int(v, "\(at).version", 2...3)
+                        case "requests": eve.dnsRequests = try bool(v, "\(at).requests")
+                        case "responses": eve.dnsResponses = try bool(v, "\(at).responses")
+                        case "types": eve.dnsTypes = Set(try strings(v, "\(at).types").map { $0.lowercased() })
+                        default:
+                            // `formats:` with no list is Suricata's "no answer formats".
+                            if case .scalar(let s) = v, s.string.isEmpty || s.string == "null" { eve.dnsFormats = [] ; continue }
+                            let formats = try strings(v, "\(at).formats")
+                            for f in formats where f != "detailed" && f != "grouped" {
+                                throw fail(v, "\(at).formats", "unknown format '\(f)' (expected detailed or grouped)")
+                            }
+                            eve.dnsFormats = Set(formats)
+                        }
+                    }
+                default:
+                    for (_, _, v) in try mapping(options, at, allowed: ["enabled"]) { enabled = try bool(v, "\(at).enabled") }
+                }
+            }
+            if enabled { types.insert(name) }
+        }
+        eve.types = types
     }
 
     func segments(_ node: Node) throws(ConfigError) -> [SensorConfig.Segment] {

@@ -72,8 +72,7 @@ public enum Replay {
         if let evePath {
             do {
                 eve = EVEWriter(file: try OutputFile(path: evePath), sensorName: nil, segmentNames: [])
-                eve?.includePayload = config.evePayload
-                eve?.communityIDSeed = config.eveCommunityID ? config.eveCommunityIDSeed : nil
+                eve?.settings = config.eve
             } catch {
                 throw ReplayError(description: error.description)
             }

@@ -230,8 +230,7 @@ public final class WorkerPool: @unchecked Sendable {
             var memoryEVE: EVEWriter? = nil
             if let eve {
                 let w = EVEWriter(file: OutputFile(memory: ()), sensorName: eve.sensorName, segmentNames: eve.segmentNames)
-                w.includePayload = eve.includePayload
-                w.communityIDSeed = eve.communityIDSeed
+                w.settings = eve.settings
                 memoryEVE = w
             }
             let pipeline = Pipeline(config: config, eve: memoryEVE, detection: engine, intel: intel.map { $0.copy() },

@@ -8,7 +8,7 @@ import Testing
     func record(_ f: Flow, communityID: UInt16? = nil) throws -> String {
         let file = OutputFile(memory: ())
         let eve = EVEWriter(file: file)
-        eve.communityIDSeed = communityID
+        eve.settings.communityIDSeed = communityID
         try eve.writeFlow(f, reason: .shutdown)
         var bytes: [UInt8] = []
         file.take(&bytes)

@@ -110,9 +110,32 @@ import Testing
 
     @Test func communityIDTakesSuricatasNames() throws {
         let config = try SensorConfig.parse("eve: {community-id: yes, community-id-seed: 7}", file: "test.yaml")
-        #expect(config.eveCommunityID && config.eveCommunityIDSeed == 7)
-        #expect(!SensorConfig().eveCommunityID)
+        #expect(config.eve.communityIDSeed == 7)
+        #expect(SensorConfig().eve.communityIDSeed == nil)
         #expect(error("eve: {community-id-seed: 70000}") == "test.yaml:1:26: eve.community-id-seed: expected a whole number from 0 to 65535")
+    }
+
+    @Test func eveTypesTakeSuricatasListAndOptions() throws {
+        let text = """
+        eve:
+          types:
+            - alert: {payload: yes, packet: yes, metadata: no}
+            - http: {extended: yes}
+            - dns: {version: 2, requests: no, types: [A, mx], formats: [grouped]}
+            - flow
+            - files
+            - tls: {enabled: no}
+        """
+        let eve = try SensorConfig.parse(text, file: "test.yaml").eve
+        #expect(eve.types == ["alert", "http", "dns", "flow", "files"])
+        #expect(eve.alertPayload && !eve.alertPayloadPrintable && eve.alertPacket && !eve.alertMetadata)
+        #expect(eve.httpExtended && eve.dnsVersion == 2 && !eve.dnsRequests && eve.dnsResponses)
+        #expect(eve.dnsTypes == ["a", "mx"] && eve.dnsFormats == ["grouped"])
+        #expect(eve.writes("flow") && !eve.writes("tls") && !eve.writes("ssh"))
+        #expect(SensorConfig().eve.types == nil && SensorConfig().eve.writes("ssh"))
+        #expect(error("eve: {types: [flows]}") == "test.yaml:1:15: eve.types[0]: unknown event type 'flows' (hnsensor writes: alert, dns, flow, ftp, http, imap, pop3, rdp, smb, smtp, ssh, stats, tls)")
+        #expect(error("eve: {types: [{dns: {version: 4}}]}") == "test.yaml:1:31: eve.types[0].dns.version: expected a whole number from 2 to 3")
+        #expect(error("eve: {types: [{http: {dump: all}}]}") == "test.yaml:1:23: eve.types[0].http.dump: unknown key (expected one of: enabled, extended)")
     }
 
     @Test func badDaemonKeysNameTheirPlace() {

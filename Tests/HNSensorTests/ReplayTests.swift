@@ -144,7 +144,8 @@ import Testing
         #expect(summary.alerts > 0)
         #expect(try readEVE(quiet).filter { $0["event_type"] as? String == "alert" }.allSatisfy { $0["payload"] == nil })
         var config = SensorConfig()
-        config.evePayload = true
+        config.eve.alertPayload = true
+        config.eve.alertPayloadPrintable = true
         _ = try Replay.run(files: [pcap], config: config, evePath: loud, rulesPath: rules)
         let withPayload = try readEVE(loud).filter { $0["event_type"] as? String == "alert" && $0["payload"] != nil }
         #expect(!withPayload.isEmpty)

@@ -1,0 +1,38 @@
+/// What the EVE file holds, under Suricata's eve-log names: which event types, and each
+/// type's options. The defaults are Suricata's default configuration, except payloads (off:
+/// on HealthNet a payload may carry health data).
+public struct EVESettings: Sendable, Equatable {
+    /// The event types written (`types:`); nil: every type hnsensor writes.
+    public var types: Set<String>? = nil
+    /// Alerts: the packet payload (`payload`, base64), its printable form
+    /// (`payload-printable`), the whole packet (`packet`), and the transaction's app-layer
+    /// object with the flow (`metadata`, on by default as in Suricata).
+    public var alertPayload = false
+    public var alertPayloadPrintable = false
+    public var alertPacket = false
+    public var alertMetadata = true
+    /// `http: {extended: yes}`: the extended fields of HTTP records.
+    public var httpExtended = false
+    /// DNS records: the layout version (2 or 3), requests and responses, the record types
+    /// logged (nil: all), and for version 2 the answer formats (`detailed`, `grouped`).
+    public var dnsVersion = 3
+    public var dnsRequests = true
+    public var dnsResponses = true
+    public var dnsTypes: Set<String>? = nil
+    public var dnsFormats: Set<String> = ["detailed", "grouped"]
+    /// `community_id` on every record with a flow tuple, with this seed; nil: off.
+    public var communityIDSeed: UInt16? = nil
+
+    public init() {}
+
+    /// The event types hnsensor writes, by their EVE names.
+    public static let writtenTypes: [String] = ["alert", "dns", "flow", "ftp", "http", "imap", "pop3", "rdp", "smb", "smtp", "ssh", "stats", "tls"]
+    /// Suricata's other eve-log types: accepted in `types:` (a suricata.yaml's list can be
+    /// copied as it is) and never written.
+    public static let otherSuricataTypes: [String] = ["anomaly", "arp", "bittorrent-dht", "dcerpc", "dhcp", "dnp3", "doh2", "drop", "enip", "files", "frame",
+                                                      "http2", "ike", "krb5", "ldap", "mdns", "metadata", "modbus", "mqtt", "netflow", "nfs", "pgsql",
+                                                      "quic", "rfb", "sdp", "sip", "snmp", "tftp", "websocket"]
+
+    /// Does the file hold records of this type?
+    @inline(__always) public func writes(_ type: String) -> Bool { types?.contains(type) ?? true }
+}
