@@ -319,8 +319,9 @@ public final class AppLayer {
             s.buffers[d].removeFirst(2 + length)
             message.withUnsafeBytes { raw in
                 if let m = DNSParser.parse(ByteView(raw)) {
-                    events.append(DNSParser.event(m, transactionID: m.isResponse ? max(0, s.transactions - 1) : s.transactions))
-                    if !m.isResponse { s.transactions += 1 }
+                    // As Suricata: each message, request or response, is a transaction.
+                    events.append(DNSParser.event(m, transactionID: s.transactions))
+                    s.transactions += 1
                 }
             }
         }
@@ -338,9 +339,9 @@ public final class AppLayer {
             flow.appProto = AppProtocol.dns
             stats.count(AppProtocol.dns)
         }
-        let id = m.isResponse ? max(0, state.dnsTransactions - 1) : state.dnsTransactions
-        if !m.isResponse { state.dnsTransactions += 1 }
-        events.append(DNSParser.event(m, transactionID: id))
+        // As Suricata: each message, request or response, is a transaction.
+        events.append(DNSParser.event(m, transactionID: state.dnsTransactions))
+        state.dnsTransactions += 1
         stats.transactions += 1
     }
 }

@@ -18,6 +18,21 @@ public enum JSONValue: Sendable {
 
 /// Text from bytes seen on the wire: valid UTF-8 is kept, other bytes are written as
 /// `\xHH` so the record stays valid JSON and nothing is silently dropped.
+/// Bytes as Suricata's EVE writes protocol bytes (`set_string_from_bytes`): ASCII as it is
+/// (the JSON writer escapes control characters), every other byte as `\xNN`.
+public func suricataText(_ bytes: some Collection<UInt8>) -> String {
+    var out = ASCIIText(capacity: bytes.count)
+    for b in bytes {
+        if b < 0x80 {
+            out.byte(b)
+        } else {
+            out.text("\\x")
+            out.hex(UInt32(b), digits: 2)
+        }
+    }
+    return out.string
+}
+
 public func printable(_ bytes: some Collection<UInt8>) -> String {
     if let s = String(validating: bytes, as: UTF8.self) { return s }
     var out = ASCIIText(capacity: bytes.count * 2)

@@ -32,6 +32,9 @@ public struct Flow: Sendable {
     public var reset = false
     /// True when the flow was picked up without seeing its TCP handshake.
     public var midstream = false
+    /// The flow began with a DNS response (its first packet went server to client), so its
+    /// orientation was reversed from that packet's, as Suricata's protocol detection does.
+    public var startedWithResponse = false
     public var icmpType: UInt8 = 0
     public var icmpCode: UInt8 = 0
     public var responseICMPType: UInt8 = 0

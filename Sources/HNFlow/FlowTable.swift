@@ -231,7 +231,11 @@ public final class FlowTable {
         // one is the server answering.
         let midstreamServer = midstream && packet.ipProto == IPProto.tcp && packet.tcpFlags & TCPFlags.syn == 0
             && sport < 1024 && dport >= 1024
-        let reversed = synAck || midstreamServer
+        // A UDP flow whose first datagram is a DNS response (QR set) from port 53.
+        let dnsResponse = packet.ipProto == IPProto.udp && sport == 53 && dport != 53 && packet.payload.count >= 12
+            && (packet.payload.u8(2) ?? 0) & 0x80 != 0
+        let reversed = synAck || midstreamServer || dnsResponse
+        f.startedWithResponse = dnsResponse
         f.client = reversed ? packet.destination : packet.source
         f.server = reversed ? packet.source : packet.destination
         f.clientPort = reversed ? dport : sport

@@ -246,9 +246,23 @@ public final class EVEWriter {
     /// packet's direction for src/dest (as Suricata writes them); the others the flow's.
     public func writeApp(_ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, packetToServer: Bool) throws(OutputFile.Failure) {
         guard let record = event.record, settings.writes(event.eventType) else { return }
+        if event.eventType == "dns" {
+            for body in DNSLayout.records(record, settings: settings) {
+                try writeApp(body, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber)
+            }
+            return
+        }
+        try writeApp(record, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber)
+    }
+
+    func writeApp(_ record: JSONValue, _ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?) throws(OutputFile.Failure) {
         header(timestamp, type: event.eventType, flowID: flow.id, segment: flow.segment)
         if let packetNumber { json.field("pcap_cnt", packetNumber) }
-        let reversed = event.eventType == "dns" && !event.toServer
+        // DNS responses in version 3 go server to client (as the message did), except the one
+        // that began a flow reversed by it, which Suricata turns round with the flow; version
+        // 2 records and the other protocols' take the flow's direction.
+        let reversed = event.eventType == "dns" && !event.toServer && settings.dnsVersion == 3
+            && !(flow.startedWithResponse && flow.packetsToServer + flow.packetsToClient == 1)
         let ports = IPProto.hasPorts(flow.proto)
         json.field("src_ip", (reversed ? flow.server : flow.client).description)
         if ports { json.field("src_port", Int(reversed ? flow.serverPort : flow.clientPort)) }

@@ -310,8 +310,8 @@ extension YAMLReader {
                         case "responses": eve.dnsResponses = try bool(v, "\(at).responses")
                         case "types": eve.dnsTypes = Set(try strings(v, "\(at).types").map { $0.lowercased() })
                         default:
-                            // `formats:` with no list is Suricata's "no answer formats".
-                            if case .scalar(let s) = v, s.string.isEmpty || s.string == "null" { eve.dnsFormats = [] ; continue }
+                            // `formats:` with no list keeps Suricata's default, both formats.
+                            if case .scalar(let s) = v, s.string.isEmpty || s.string == "null" || s.string == "~" { continue }
                             let formats = try strings(v, "\(at).formats")
                             for f in formats where f != "detailed" && f != "grouped" {
                                 throw fail(v, "\(at).formats", "unknown format '\(f)' (expected detailed or grouped)")

@@ -77,4 +77,40 @@ import Testing
             #expect(buffer([e], .dnsQuery) == "lab.healthnet.lu")
         }
     }
+
+    /// A response to `name` with the given answer and authority records (type, rdata).
+    static func response(_ name: String, type: UInt16, answers: [(UInt16, [UInt8])], authorities: [(UInt16, [UInt8])] = []) -> [UInt8] {
+        var m: [UInt8] = [0, 5, 0x81, 0x80, 0, 1] + Frames.be16(UInt16(answers.count)) + Frames.be16(UInt16(authorities.count)) + [0, 0]
+        for label in name.split(separator: ".") { m += [UInt8(label.utf8.count)] + Array(label.utf8) }
+        m += [0] + Frames.be16(type) + [0, 1]
+        for (t, rdata) in answers + authorities { m += [0xC0, 12] + Frames.be16(t) + [0, 1] + Frames.be32(60) + Frames.be16(UInt16(rdata.count)) + rdata }
+        return m
+    }
+
+    @Test func recordsAreLoggedAsSuricataDoes() throws {
+        // TXT with two strings (the second empty): two entries; SRV as an object; NULL bytes
+        // as text with \xNN beyond ASCII; an NS authority.
+        let txt: [UInt8] = [3] + Array("v=1".utf8) + [0]
+        let srv: [UInt8] = Frames.be16(20) + Frames.be16(1) + Frames.be16(5060) + [3] + Array("sip".utf8) + [0xC0, 12]
+        let null: [UInt8] = Array("VACKD".utf8) + [0x03, 0xC5, 0xE9]
+        let ns: [UInt8] = [2] + Array("ns".utf8) + [0xC0, 12]
+        let m = DNSParserTests.response("t.lu", type: 16, answers: [(16, txt), (33, srv), (10, null)], authorities: [(2, ns)])
+        try m.withUnsafeBytes { raw in
+            let msg = try #require(DNSParser.parse(ByteView(raw)))
+            let e = DNSParser.event(msg, transactionID: 1)
+            guard case .array(let answers)? = e.record?["answers"], case .array(let auth)? = e.record?["authorities"] else {
+                Issue.record("sections")
+                return
+            }
+            #expect(answers.count == 4 && auth.count == 1)
+            guard case .string(let first)? = answers[0]["rdata"], case .string(let second)? = answers[1]["rdata"],
+                  case .int(let port)? = answers[2]["srv"]?["port"], case .string(let target)? = answers[2]["srv"]?["name"],
+                  case .string(let bytes)? = answers[3]["rdata"], case .string(let type)? = answers[3]["rrtype"],
+                  case .string(let server)? = auth[0]["rdata"] else { Issue.record("fields"); return }
+            #expect(first == "v=1" && second == "")
+            #expect(port == 5060 && target == "sip.t.lu")
+            #expect(bytes == "VACKD\u{03}\\xc5\\xe9" && type == "NULL")
+            #expect(server == "ns.t.lu")
+        }
+    }
 }

@@ -12,12 +12,15 @@ enum DNSParser {
     static let maxRecords = 256
 
     struct Question { var name: [UInt8]; var type: UInt16 }
+    /// A resource record; `data` is its EVE rdata (a TXT record with several strings is one
+    /// entry per string, as Suricata logs it).
     struct Answer { var name: [UInt8]; var type: UInt16; var ttl: UInt32; var data: JSONValue? }
     struct Message {
         var id: UInt16
         var flags: UInt16
         var questions: [Question]
         var answers: [Answer]
+        var authorities: [Answer] = []
         var isResponse: Bool { flags & 0x8000 != 0 }
         var rcode: Int { Int(flags & 0x000F) }
     }
@@ -72,14 +75,32 @@ enum DNSParser {
             questions.append(Question(name: n, type: type))
             offset = next + 4
         }
-        var answers: [Answer] = []
-        for _ in 0..<min(Int(an), maxRecords) {
+        let ns = m.u16(8) ?? 0
+        var answers: [Answer] = [], authorities: [Answer] = []
+        var complete = records(m, count: Int(an), at: &offset, into: &answers)
+        if complete { complete = records(m, count: Int(ns), at: &offset, into: &authorities) }
+        return Message(id: id, flags: flags, questions: questions, answers: answers, authorities: authorities)
+    }
+
+    /// Reads `count` resource records from `offset`; false when the message ends first.
+    static func records(_ m: ByteView, count: Int, at offset: inout Int, into out: inout [Answer]) -> Bool {
+        for _ in 0..<min(count, maxRecords) {
             guard let (n, next) = name(m, at: offset), let type = m.u16(next), let ttl = m.u32(next + 4),
-                  let length = m.u16(next + 8), let rdata = m.slice(next + 10, Int(length)) else { break }
-            answers.append(Answer(name: n, type: type, ttl: ttl, data: rdataValue(type, rdata, message: m, at: next + 10)))
+                  let length = m.u16(next + 8), let rdata = m.slice(next + 10, Int(length)) else { return false }
+            if type == 16 {
+                // TXT: each character-string is an entry of its own.
+                var i = 0
+                while let l = rdata.u8(i), let text = rdata.slice(i + 1, Int(l)) {
+                    out.append(Answer(name: n, type: type, ttl: ttl, data: .string(suricataText(text.rawBuffer))))
+                    i += 1 + Int(l)
+                }
+                if i == 0 { out.append(Answer(name: n, type: type, ttl: ttl, data: nil)) }
+            } else {
+                out.append(Answer(name: n, type: type, ttl: ttl, data: rdataValue(type, rdata, message: m, at: next + 10)))
+            }
             offset = next + 10 + Int(length)
         }
-        return Message(id: id, flags: flags, questions: questions, answers: answers)
+        return true
     }
 
     static func rdataValue(_ type: UInt16, _ rdata: ByteView, message: ByteView, at offset: Int) -> JSONValue? {
@@ -91,22 +112,32 @@ enum DNSParser {
             guard rdata.count == 16, let h = rdata.u64(0), let l = rdata.u64(8) else { return nil }
             return .string(IPAddress(high: h, low: l).description)
         case 2, 5, 12:
-            return name(message, at: offset).map { .string(printable($0.name)) }
-        case 15:
-            guard let pref = rdata.u16(0), let n = name(message, at: offset + 2) else { return nil }
-            return .string("\(pref) " + printable(n.name))
+            return name(message, at: offset).map { .string(suricataText($0.name)) }
+        case 15:  // MX: the exchange's name (Suricata leaves the preference out)
+            guard rdata.count >= 3, let n = name(message, at: offset + 2) else { return nil }
+            return .string(suricataText(n.name))
         case 6:  // SOA: mname, rname, then five 32-bit counters
             guard let m = name(message, at: offset), let r = name(message, at: m.next),
                   let serial = message.u32(r.next), let refresh = message.u32(r.next + 4), let retry = message.u32(r.next + 8),
                   let expire = message.u32(r.next + 12), let minimum = message.u32(r.next + 16) else { return nil }
-            return .object([("mname", .string(printable(m.name))), ("rname", .string(printable(r.name))),
+            return .object([("mname", .string(suricataText(m.name))), ("rname", .string(suricataText(r.name))),
                             ("serial", .int(Int64(serial))), ("refresh", .int(Int64(refresh))), ("retry", .int(Int64(retry))),
                             ("expire", .int(Int64(expire))), ("minimum", .int(Int64(minimum)))])
-        case 16:
-            var text: [UInt8] = []
-            var i = 0
-            while let l = rdata.u8(i), let s = rdata.slice(i + 1, Int(l)) { text += s.rawBuffer; i += 1 + Int(l) }
-            return .string(printable(text))
+        case 33:  // SRV: priority, weight, port, target
+            guard let priority = rdata.u16(0), let weight = rdata.u16(2), let port = rdata.u16(4),
+                  let n = name(message, at: offset + 6) else { return nil }
+            return .object([("priority", .int(Int64(priority))), ("weight", .int(Int64(weight))), ("port", .int(Int64(port))),
+                            ("name", .string(suricataText(n.name)))])
+        case 44:  // SSHFP: algorithm, fingerprint type, fingerprint as colon-separated hex
+            guard let algo = rdata.u8(0), let kind = rdata.u8(1), let fp = rdata.slice(2, rdata.count - 2) else { return nil }
+            var text = ASCIIText(capacity: fp.count * 3)
+            for (i, b) in fp.rawBuffer.enumerated() {
+                if i > 0 { text.byte(UInt8(ascii: ":")) }
+                text.hex(UInt32(b), digits: 2)
+            }
+            return .object([("fingerprint", .string(text.string)), ("algo", .int(Int64(algo))), ("type", .int(Int64(kind)))])
+        case 10:  // NULL: the bytes as text
+            return .string(suricataText(rdata.rawBuffer))
         default:
             return nil
         }
@@ -118,12 +149,16 @@ enum DNSParser {
         case 2: "NS"
         case 5: "CNAME"
         case 6: "SOA"
+        case 10: "NULL"
         case 12: "PTR"
+        case 13: "HINFO"
         case 15: "MX"
         case 16: "TXT"
         case 28: "AAAA"
         case 33: "SRV"
         case 35: "NAPTR"
+        case 41: "OPT"
+        case 44: "SSHFP"
         case 43: "DS"
         case 46: "RRSIG"
         case 48: "DNSKEY"
@@ -141,7 +176,18 @@ enum DNSParser {
         ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"][safe: r] ?? "\(r)"
     }
 
-    /// The EVE `dns` record (Suricata's version 3 layout) and the detection buffers.
+    /// A resource record in EVE: name, type, ttl and the data under Suricata's key for it.
+    static func recordValue(_ a: Answer) -> JSONValue {
+        var o: [(String, JSONValue)] = [("rrname", .string(suricataText(a.name))), ("rrtype", .string(typeName(a.type))), ("ttl", .int(Int64(a.ttl)))]
+        if let d = a.data {
+            let key = switch a.type { case 6: "soa"; case 33: "srv"; case 44: "sshfp"; default: "rdata" }
+            o.append((key, d))
+        }
+        return .object(o)
+    }
+
+    /// The EVE `dns` record (Suricata's version 3 layout; the EVE writer turns it into the
+    /// version 2 layout when configured) and the detection buffers.
     static func event(_ m: Message, transactionID: Int) -> AppEvent {
         let hex = String(m.flags, radix: 16)
         var fields: [(String, JSONValue)] = [
@@ -157,14 +203,10 @@ enum DNSParser {
         fields.append(("opcode", .int(Int64((m.flags >> 11) & 0xF))))
         if m.isResponse { fields.append(("rcode", .string(rcodeName(m.rcode)))) }
         if !m.questions.isEmpty {
-            fields.append(("queries", .array(m.questions.map { .object([("rrname", .string(printable($0.name))), ("rrtype", .string(typeName($0.type)))]) })))
+            fields.append(("queries", .array(m.questions.map { .object([("rrname", .string(suricataText($0.name))), ("rrtype", .string(typeName($0.type)))]) })))
         }
-        if m.isResponse && !m.answers.isEmpty {
-            fields.append(("answers", .array(m.answers.map { a in
-                var o: [(String, JSONValue)] = [("rrname", .string(printable(a.name))), ("rrtype", .string(typeName(a.type))), ("ttl", .int(Int64(a.ttl)))]
-                if let d = a.data { o.append((a.type == 6 ? "soa" : "rdata", d)) }
-                return .object(o)
-            })))
+        if !m.answers.isEmpty {
+            fields.append(("answers", .array(m.answers.map(recordValue))))
             var grouped: [(String, [JSONValue])] = []
             for a in m.answers {
                 guard let d = a.data else { continue }
@@ -173,6 +215,7 @@ enum DNSParser {
             }
             if !grouped.isEmpty { fields.append(("grouped", .object(grouped.map { ($0.0, .array($0.1)) }))) }
         }
+        if !m.authorities.isEmpty { fields.append(("authorities", .array(m.authorities.map(recordValue)))) }
         var buffers: [(InspectionBuffer, [UInt8])] = []
         if !m.isResponse, let q = m.questions.first { buffers.append((.dnsQuery, (q.name))) }
         if let a = m.answers.first { buffers.append((.dnsAnswerName, (a.name))) }
