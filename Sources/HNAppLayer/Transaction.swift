@@ -35,6 +35,8 @@ public struct AppEvent {
     /// Facts for the behaviour detectors that EVE does not carry (credentials sent in
     /// clear, failed logins, the negotiated cipher). Empty for most events.
     public var notes: [AppNote] = []
+    /// Objects EVE writes beside the record, at the top level (SMTP's `email`).
+    public var siblings: [(String, JSONValue)] = []
 
     public init(eventType: String, record: JSONValue?, transactionID: Int, buffers: BufferBlock, toServer: Bool) {
         self.eventType = eventType

@@ -274,6 +274,7 @@ public final class EVEWriter {
         if event.eventType != "dns" { json.field("tx_id", event.transactionID) }
         if let app = AppProtocol.name(flow.appProto), event.eventType == "http" { json.field("app_proto", app) }
         writeValue(event.eventType, record)
+        for (key, value) in event.siblings { writeValue(key, value) }
         try finish(type: event.eventType)
     }
 

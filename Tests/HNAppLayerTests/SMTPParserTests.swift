@@ -10,6 +10,7 @@ import Testing
             let p = SMTPParser()
             var events: [AppEvent] = []
             feed(chunks) { p.receive($0, toServer: true, events: &events) }
+            p.flush(&events)  // no server side: the transaction is logged when the session ends
             #expect(buffer(events, .smtpHelo) == "ws15.chl.lu")
             #expect(buffer(events, .smtpMailFrom) == "<dr.x@chl.lu>")
             let log = try #require(records(events).first)
@@ -20,5 +21,75 @@ import Testing
             let text = "\(events.map { $0.record.map { "\($0)" } ?? "" })"
             #expect(!text.contains("dXNlcg") && !text.contains("cGFzc3dvcmQ"))
         }
+    }
+
+    /// A dialog in order: each item is a client line or a server reply (from the server when
+    /// it starts with a digit), fed as they would be read.
+    func dialog(_ lines: [String]) -> (SMTPParser, [AppEvent]) {
+        let p = SMTPParser()
+        var events: [AppEvent] = []
+        for line in lines {
+            let bytes = Array((line + "\r\n").utf8)
+            bytes.withUnsafeBytes { p.receive(ByteView($0), toServer: !(line.first?.isNumber ?? false), events: &events) }
+        }
+        p.flush(&events)
+        return (p, events)
+    }
+
+    @Test func messageHeadersAndAttachmentsMakeTheEmailObject() throws {
+        let (_, events) = dialog(["220 mx", "EHLO ws", "250 ok", "MAIL FROM:<a@chl.lu>", "250 ok", "RCPT TO:<b@lns.lu>", "250 ok", "DATA", "354 go",
+                                  "From: \"Dr A\" <a@chl.lu>", "To: b@lns.lu, \"Lab, LNS\" <c@lns.lu>", "Cc: d@lns.lu",
+                                  "Content-Type: multipart/mixed;", " boundary=\"XX\"", "", "--XX", "Content-Type: text/plain", "", "hello",
+                                  "--XX", "Content-Type: application/pdf; name=\"r.pdf\"", "Content-Disposition: attachment; filename=\"results.pdf\"", "",
+                                  "JVBERi0=", "--XX--", ".", "250 queued", "QUIT", "221 bye"])
+        let logged = events.filter { $0.record != nil }
+        #expect(logged.count == 1)
+        let email = try #require(logged.first?.siblings.first { $0.0 == "email" }?.1)
+        guard case .string(let status)? = email["status"], case .string(let from)? = email["from"], case .array(let to)? = email["to"],
+              case .array(let cc)? = email["cc"], case .array(let files)? = email["attachment"] else { Issue.record("\(email)"); return }
+        #expect(status == "PARSE_DONE" && from == "\"Dr A\" <a@chl.lu>")
+        #expect("\(to)" == "[HNAppLayer.JSONValue.string(\"b@lns.lu\"), HNAppLayer.JSONValue.string(\"\\\"Lab, LNS\\\" <c@lns.lu>\")]")
+        #expect(cc.count == 1 && files.count == 1)
+        guard case .string(let name) = files[0] else { Issue.record("name"); return }
+        #expect(name == "results.pdf")
+    }
+
+    @Test func refusedDataAndResetsEndTransactionsAsSuricataDoes() {
+        // DATA refused (503): the next lines are commands again; RSET and a new EHLO end the
+        // transaction that began; a greeting without a name (refused) changes nothing.
+        let (_, events) = dialog(["220 mx", "HELO ws", "250 ok", "DATA", "503 need RCPT", "EHLO ws", "250 ok",
+                                  "MAIL FROM:<a@chl.lu>", "250 ok", "RSET", "250 ok", "MAIL FROM:<b@chl.lu>", "250 ok",
+                                  "EHLO", "501 syntax", "RCPT TO:<c@lns.lu>", "250 ok", "DATA", "354 go", "From: b@chl.lu", "", "x", ".", "250 queued"])
+        let logged = events.filter { $0.record != nil }
+        #expect(logged.map(\.transactionID) == [0, 1, 2])
+        #expect(logged[0].record?["mail_from"] == nil && logged[0].siblings.isEmpty)
+        guard case .string(let first)? = logged[1].record?["mail_from"], case .string(let helo)? = logged[2].record?["helo"] else { Issue.record("fields"); return }
+        #expect(first == "<a@chl.lu>" && helo == "ws")
+        #expect(logged[2].siblings.count == 1)
+    }
+
+    @Test func pipelinedCommandsAndChunksKeepTheirReplies() {
+        // A message's end, RSET and the next envelope in one go, then the replies (RFC 2920);
+        // then a BDAT message in two chunks whose bytes are not commands (RFC 3030).
+        let p = SMTPParser()
+        var events: [AppEvent] = []
+        let client = "EHLO ws\r\nMAIL FROM:<a@chl.lu>\r\nRCPT TO:<b@lns.lu>\r\nDATA\r\n"
+        let body = "From: a@chl.lu\r\n\r\nhi\r\n.\r\nRSET\r\nMAIL FROM:<b@chl.lu>\r\nRCPT TO:<a@lns.lu>\r\nDATA\r\n"
+        let chunk1 = "From: b@chl.lu\r\nTo: a@lns.lu\r\nMAIL FROM:<x@y>\r\n", chunk2 = "\r\nbody\r\n"
+        for (text, toServer) in [(client, true), ("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", false), (body, true),
+                                 ("250 queued\r\n250 reset\r\n250 ok\r\n250 ok\r\n503 no\r\n", false),
+                                 ("RSET\r\nMAIL FROM:<c@chl.lu>\r\nRCPT TO:<d@lns.lu>\r\nBDAT \(chunk1.utf8.count)\r\n" + chunk1, true),
+                                 ("BDAT \(chunk2.utf8.count) LAST\r\n" + chunk2, true)] {
+            Array(text.utf8).withUnsafeBytes { p.receive(ByteView($0), toServer: toServer, events: &events) }
+        }
+        p.flush(&events)
+        let logged = events.filter { $0.record != nil }
+        #expect(logged.count == 3)
+        #expect(logged[0].siblings.count == 1 && logged[1].siblings.isEmpty)
+        guard case .string(let from)? = logged[2].siblings.first?.1["from"], case .string(let mail)? = logged[2].record?["mail_from"] else {
+            Issue.record("BDAT message")
+            return
+        }
+        #expect(from == "b@chl.lu" && mail == "<c@chl.lu>")
     }
 }
