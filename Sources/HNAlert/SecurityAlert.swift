@@ -50,6 +50,25 @@ public struct SecurityAlert: Sendable {
     /// The start of the packet payload kept as evidence (credentials redacted), only when the
     /// store keeps excerpts; encrypted before it is written.
     public var excerpt: [UInt8]? = nil
+    /// The encapsulation the alerting packet came in (EVE `tunnel`, `pkt_src`), if any.
+    public var tunnel: Tunnel? = nil
+
+    /// The outer header of a tunnelled packet.
+    public struct Tunnel: Sendable, Equatable {
+        public var source: IPAddress
+        public var destination: IPAddress
+        /// The outer header's protocol (4 IP-in-IP, 41 IPv6, 47 GRE, …) and IP version.
+        public var proto: UInt8
+        public var version: UInt8
+        public var depth: UInt8
+        public init(source: IPAddress, destination: IPAddress, proto: UInt8, version: UInt8, depth: UInt8) {
+            self.source = source
+            self.destination = destination
+            self.proto = proto
+            self.version = version
+            self.depth = depth
+        }
+    }
 
     public init(timestamp: Int64, packetNumber: UInt64?, flowID: UInt64?, segment: UInt16, source: IPAddress, destination: IPAddress,
                 sourcePort: UInt16, destinationPort: UInt16, ipProto: UInt8, appProto: String?, toServer: Bool?, sid: UInt32,

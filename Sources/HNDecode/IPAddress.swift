@@ -32,6 +32,22 @@ public struct IPAddress: Hashable, Comparable, Sendable {
         a.high != b.high ? a.high < b.high : a.low < b.low
     }
 
+    /// The address as text with IPv6 in full: eight groups of four hex digits (Suricata's
+    /// EVE default, `ipv6-compress: no`); dotted quad for IPv4.
+    public var expanded: String {
+        guard !isIPv4 else { return description }
+        var out: [UInt8] = []
+        out.reserveCapacity(39)
+        let digits = Array("0123456789abcdef".utf8)
+        for i in 0..<8 {
+            let word = i < 4 ? high : low
+            let group = UInt16(truncatingIfNeeded: word >> (48 - 16 * UInt64(i % 4)))
+            if i > 0 { out.append(UInt8(ascii: ":")) }
+            for shift in stride(from: 12, through: 0, by: -4) { out.append(digits[Int(group >> UInt16(shift) & 0xF)]) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// The address as text: dotted quad for IPv4, RFC 5952 compressed form for IPv6.
     /// Allocates a String: output and tests only.
     public var description: String {

@@ -20,6 +20,8 @@ public struct EVESettings: Sendable, Equatable {
     public var dnsResponses = true
     public var dnsTypes: Set<String>? = nil
     public var dnsFormats: Set<String> = ["detailed", "grouped"]
+    /// IPv6 addresses in their compressed form (`ipv6-compress`); Suricata writes them in full.
+    public var ipv6Compress = false
     /// `community_id` on every record with a flow tuple, with this seed; nil: off.
     public var communityIDSeed: UInt16? = nil
 

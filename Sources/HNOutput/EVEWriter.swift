@@ -44,6 +44,9 @@ public final class EVEWriter {
         countsByType[type, default: 0] += 1
     }
 
+    /// An address as EVE writes it (IPv6 in full unless `ipv6-compress`).
+    @inline(__always) func ip(_ a: IPAddress) -> String { settings.ipv6Compress || a.isIPv4 ? a.description : a.expanded }
+
     /// `community_id` of a flow, when enabled.
     func communityID(_ f: Flow) {
         guard let seed = communityIDSeed else { return }
@@ -59,9 +62,9 @@ public final class EVEWriter {
             if f.vlanCount > 1 { json.number(Int(f.vlan1)) }
             json.endArray()
         }
-        json.field("src_ip", f.client.description)
+        json.field("src_ip", ip(f.client))
         if IPProto.hasPorts(f.proto) { json.field("src_port", Int(f.clientPort)) }
-        json.field("dest_ip", f.server.description)
+        json.field("dest_ip", ip(f.server))
         if IPProto.hasPorts(f.proto) { json.field("dest_port", Int(f.serverPort)) }
         json.field("ip_v", Int(f.ipVersion))
         json.field("proto", IPProto.name(f.proto))
@@ -164,12 +167,27 @@ public final class EVEWriter {
             json.endArray()
         }
         let ports = IPProto.hasPorts(alert.ipProto)
-        json.field("src_ip", alert.source.description)
+        json.field("src_ip", ip(alert.source))
         if ports { json.field("src_port", Int(alert.sourcePort)) }
-        json.field("dest_ip", alert.destination.description)
+        json.field("dest_ip", ip(alert.destination))
         if ports { json.field("dest_port", Int(alert.destinationPort)) }
         json.field("ip_v", alert.source.isIPv4 ? 4 : 6)
         json.field("proto", IPProto.name(alert.ipProto))
+        if alert.packetNumber != nil {
+            // Where the packet came from, as Suricata names it, and the tunnel it came out of.
+            if let t = alert.tunnel {
+                json.field("pkt_src", t.version == 6 ? "ipv6 tunnel" : "ipv4 tunnel")
+                json.beginObject("tunnel")
+                json.field("src_ip", ip(t.source))
+                json.field("dest_ip", ip(t.destination))
+                json.field("proto", IPProto.name(t.proto))
+                json.field("depth", Int(t.depth) - 1)
+                json.field("pkt_src", "wire/pcap")
+                json.endObject()
+            } else {
+                json.field("pkt_src", "wire/pcap")
+            }
+        }
         if let seed = communityIDSeed {
             if let flow { communityID(flow) } else {
                 json.field("community_id", CommunityID.v1(seed: seed, source: alert.source, destination: alert.destination,
@@ -198,11 +216,11 @@ public final class EVEWriter {
         if let target = alert.target {
             let targetIsSource = (target == "src_ip")
             json.beginObject("source")
-            json.field("ip", (targetIsSource ? alert.destination : alert.source).description)
+            json.field("ip", ip(targetIsSource ? alert.destination : alert.source))
             if ports { json.field("port", Int(targetIsSource ? alert.destinationPort : alert.sourcePort)) }
             json.endObject()
             json.beginObject("target")
-            json.field("ip", (targetIsSource ? alert.source : alert.destination).description)
+            json.field("ip", ip(targetIsSource ? alert.source : alert.destination))
             if ports { json.field("port", Int(targetIsSource ? alert.sourcePort : alert.destinationPort)) }
             json.endObject()
         }
@@ -227,8 +245,8 @@ public final class EVEWriter {
             json.field("bytes_toserver", flow.bytesToServer)
             json.field("bytes_toclient", flow.bytesToClient)
             json.time("start", flow.start)
-            json.field("src_ip", flow.client.description)
-            json.field("dest_ip", flow.server.description)
+            json.field("src_ip", ip(flow.client))
+            json.field("dest_ip", ip(flow.server))
             if IPProto.hasPorts(flow.proto) {
                 json.field("src_port", Int(flow.clientPort))
                 json.field("dest_port", Int(flow.serverPort))
@@ -264,12 +282,13 @@ public final class EVEWriter {
         let reversed = event.eventType == "dns" && !event.toServer && settings.dnsVersion == 3
             && !(flow.startedWithResponse && flow.packetsToServer + flow.packetsToClient == 1)
         let ports = IPProto.hasPorts(flow.proto)
-        json.field("src_ip", (reversed ? flow.server : flow.client).description)
+        json.field("src_ip", ip(reversed ? flow.server : flow.client))
         if ports { json.field("src_port", Int(reversed ? flow.serverPort : flow.clientPort)) }
-        json.field("dest_ip", (reversed ? flow.client : flow.server).description)
+        json.field("dest_ip", ip(reversed ? flow.client : flow.server))
         if ports { json.field("dest_port", Int(reversed ? flow.clientPort : flow.serverPort)) }
         json.field("ip_v", Int(flow.ipVersion))
         json.field("proto", IPProto.name(flow.proto))
+        if packetNumber != nil { json.field("pkt_src", "wire/pcap") }
         communityID(flow)
         if event.eventType != "dns" { json.field("tx_id", event.transactionID) }
         if let app = AppProtocol.name(flow.appProto), event.eventType == "http" { json.field("app_proto", app) }

@@ -362,7 +362,12 @@ public final class Pipeline {
     func emitAlert(_ alert: Alert, _ detection: DetectionEngine, _ flow: Flow?, _ position: Int?) {
         var described = detection.describe(alert, flowID: flow?.id, segment: flow?.segment ?? packet.segment,
                                            appProto: flow.flatMap { AppProtocol.name($0.appProto) }, hasFlow: flow != nil)
-        let payload = !endingFlow && alert.packetNumber == packetNumber ? packet.payload : .empty
+        let onThisPacket = !endingFlow && alert.packetNumber == packetNumber
+        let payload = onThisPacket ? packet.payload : .empty
+        if onThisPacket && packet.tunnelDepth > 0 {
+            described.tunnel = .init(source: packet.outerSource, destination: packet.outerDestination, proto: packet.outerProto,
+                                     version: packet.outerVersion, depth: packet.tunnelDepth)
+        }
         if keepExcerpts && payload.count > 0 {
             described.excerpt = CredentialRedaction.redact(Array(payload.rawBuffer.prefix(Pipeline.excerptLength)))
         }

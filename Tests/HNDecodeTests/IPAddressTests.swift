@@ -38,4 +38,10 @@ import Testing
         #expect(CIDR("10.0.0.0/") == nil)
         #expect(CIDR("10.0.0.1/8")?.description == "10.0.0.0/8")
     }
+
+    @Test func expandedFormWritesEveryIPv6Group() throws {
+        #expect(try #require(IPAddress("2001:db8:85a3::8a2e:370:7334")).expanded == "2001:0db8:85a3:0000:0000:8a2e:0370:7334")
+        #expect(try #require(IPAddress("::1")).expanded == "0000:0000:0000:0000:0000:0000:0000:0001")
+        #expect(try #require(IPAddress("10.1.0.3")).expanded == "10.1.0.3")
+    }
 }

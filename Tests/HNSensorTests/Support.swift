@@ -1,4 +1,5 @@
 import Foundation
+import HNDecode
 import HNSensor
 
 /// The repository root, found from this file's location.
@@ -31,9 +32,10 @@ struct FlowFacts: Hashable, CustomStringConvertible {
 
     init(eve r: [String: Any]) {
         let flow = r["flow"] as? [String: Any] ?? [:]
-        srcIP = r["src_ip"] as? String ?? ""
+        // EVE writes IPv6 in full (as Suricata); the labels in the compressed form.
+        srcIP = (r["src_ip"] as? String).map { IPAddress($0)?.description ?? $0 } ?? ""
         srcPort = r["src_port"] as? Int ?? 0
-        destIP = r["dest_ip"] as? String ?? ""
+        destIP = (r["dest_ip"] as? String).map { IPAddress($0)?.description ?? $0 } ?? ""
         destPort = r["dest_port"] as? Int ?? 0
         proto = r["proto"] as? String ?? ""
         pktsToServer = flow["pkts_toserver"] as? Int ?? -1
@@ -47,9 +49,10 @@ struct FlowFacts: Hashable, CustomStringConvertible {
     }
 
     init(label r: [String: Any]) {
-        srcIP = r["src_ip"] as? String ?? ""
+        // EVE writes IPv6 in full (as Suricata); the labels in the compressed form.
+        srcIP = (r["src_ip"] as? String).map { IPAddress($0)?.description ?? $0 } ?? ""
         srcPort = r["src_port"] as? Int ?? 0
-        destIP = r["dest_ip"] as? String ?? ""
+        destIP = (r["dest_ip"] as? String).map { IPAddress($0)?.description ?? $0 } ?? ""
         destPort = r["dest_port"] as? Int ?? 0
         proto = r["proto"] as? String ?? ""
         pktsToServer = r["pkts_toserver"] as? Int ?? -1
