@@ -7,17 +7,27 @@ struct LineReader {
 
     init(maxLine: Int) { self.maxLine = maxLine }
 
+    /// The current unfinished line was cut at `maxLine`.
+    var pendingCut = false
+
     mutating func lines(_ data: UnsafeRawBufferPointer) -> [[UInt8]] {
-        var out: [[UInt8]] = []
+        markedLines(data).map(\.line)
+    }
+
+    /// The complete lines, each with whether it was cut at `maxLine`.
+    mutating func markedLines(_ data: UnsafeRawBufferPointer) -> [(line: [UInt8], cut: Bool)] {
+        var out: [(line: [UInt8], cut: Bool)] = []
         for b in data {
             if b == 0x0A {
                 if pending.last == 0x0D { pending.removeLast() }
-                out.append(pending)
+                out.append((pending, pendingCut))
                 pending.removeAll(keepingCapacity: true)
+                pendingCut = false
             } else if pending.count < maxLine {
                 pending.append(b)
             } else {
                 overlong = true
+                pendingCut = true
             }
         }
         return out

@@ -257,7 +257,8 @@ public final class FlowTable {
         let toServer = !reversed
         if packet.ipProto == IPProto.tcp {
             _ = f.tcpState.onSegment(flags: packet.tcpFlags, toServer: toServer, midstream: midstream, reset: &f.reset)
-            f.midstream = midstream && packet.tcpFlags & TCPFlags.syn == 0
+            // Picked up without the client's SYN (Suricata's midstream, a SYN-ACK first too).
+            f.midstream = midstream && (packet.tcpFlags & TCPFlags.syn == 0 || synAck)
         }
         let length = UInt64(packet.captureLength)
         if toServer {

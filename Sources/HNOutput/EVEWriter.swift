@@ -100,6 +100,15 @@ public final class EVEWriter {
         json.field("reason", reason.name)
         json.field("alerted", f.alerted)
         if let action = f.action.name { json.field("action", action) }
+        if f.midstream {
+            // The exception policy applied (Suricata 7.0.12+): midstream pick-up allowed.
+            json.beginArray("exception_policy")
+            json.beginObject(nil)
+            json.field("target", "stream_midstream")
+            json.field("policy", "ignore")
+            json.endObject()
+            json.endArray()
+        }
         json.endObject()
         if f.proto == IPProto.tcp {
             json.beginObject("tcp")

@@ -17,4 +17,24 @@ import Testing
         #expect(p.announcedData.first.map { Int($0.port) } == 19 * 256 + 137)
         #expect(p.announcedData.first?.address?.description == "10.20.2.21")
     }
+
+    @Test func recordsSayTheDataPortTheReplyAndCutLines() {
+        let p = FTPParser()
+        var events: [AppEvent] = []
+        let long = "RETR " + String(repeating: "a", count: 5000) + "\r\n"
+        feed([Array(("EPSV\r\n" + long + "NOOP\r\n").utf8)]) { p.receive($0, toServer: true, events: &events) }
+        feed([Array("229 Entering Extended Passive Mode (|||58612|)\r\n550 no\r\n".utf8)]) { p.receive($0, toServer: false, events: &events) }
+        p.flush(&events)
+        let logs = records(events)
+        #expect(logs.count == 3)
+        guard case .int(let port)? = logs[0]["dynamic_port"], case .string(let mode)? = logs[0]["mode"],
+              case .bool(let cut)? = logs[1]["command_truncated"], case .string(let data)? = logs[1]["command_data"],
+              case .string(let received)? = logs[2]["reply_received"], case .bool(let fine)? = logs[2]["command_truncated"] else {
+            Issue.record("fields: \(logs)")
+            return
+        }
+        #expect(port == 58612 && mode == "passive")
+        #expect(cut && data.utf8.count == FTPParser.maxLine - 5)
+        #expect(received == "no" && !fine)
+    }
 }

@@ -12,7 +12,12 @@ final class FTPParser {
 
     var client = LineReader(maxLine: FTPParser.maxLine)
     var server = LineReader(maxLine: FTPParser.maxLine)
-    var pending: [(command: String, argument: [UInt8]?, id: Int)] = []
+    typealias Command = (command: String, argument: [UInt8]?, id: Int, cut: Bool)
+    var pending: [Command] = []
+    /// Replies cut at `maxLine`, by command.
+    var cutReplies: Set<Int> = []
+    /// The data port a PASV/EPSV reply or a PORT/EPRT command announced, by command.
+    var dynamicPorts: [Int: UInt16] = [:]
     var nextID = 0
     var user: [UInt8]? = nil
     var passwordInClear = false
@@ -30,7 +35,7 @@ final class FTPParser {
     func receive(_ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
         guard !tlsAgreed else { return }
         if toServer {
-            for line in client.lines(data.rawBuffer) {
+            for (line, cut) in client.markedLines(data.rawBuffer) {
                 let (verb, argument) = line.commandAndArgument
                 let id = nextID
                 nextID += 1
@@ -38,26 +43,39 @@ final class FTPParser {
                 if pending.count >= FTPParser.maxPending { pending.removeFirst() }
                 if verb == "PASS" {
                     passwordInClear = true
-                    pending.append((verb, nil, id))
+                    pending.append((verb, nil, id, cut))
                 } else {
                     if verb == "USER" { user = argument }
                     if verb == "AUTH", FTPParser.tlsMechanisms.contains(String(decoding: argument, as: UTF8.self).uppercased()) { tlsPending = true }
-                    if verb == "PORT", let endpoint = FTPParser.hostPort(argument) { announcedData.append((endpoint.0, endpoint.1, false)) }
-                    if verb == "EPRT", let endpoint = FTPParser.extendedPort(argument) { announcedData.append((endpoint.0, endpoint.1, false)) }
+                    if verb == "PORT", let endpoint = FTPParser.hostPort(argument) {
+                        announcedData.append((endpoint.0, endpoint.1, false))
+                        dynamicPorts[id] = endpoint.1
+                    }
+                    if verb == "EPRT", let endpoint = FTPParser.extendedPort(argument) {
+                        announcedData.append((endpoint.0, endpoint.1, false))
+                        dynamicPorts[id] = endpoint.1
+                    }
                     buffers.append((.ftpCommandData, (argument)))
-                    pending.append((verb, argument, id))
+                    pending.append((verb, argument, id, cut))
                 }
                 events.append(AppEvent(eventType: "ftp", record: nil, transactionID: id, buffers: BufferBlock(buffers), toServer: true))
             }
         } else {
-            for line in server.lines(data.rawBuffer) {
+            for (line, cut) in server.markedLines(data.rawBuffer) {
                 let text = printable(line)
                 guard line.count >= 3, let code = Int(String(decoding: line.prefix(3), as: UTF8.self)) else { continue }
+                var passivePort: UInt16? = nil
                 if code == 227, let open = line.firstIndex(of: UInt8(ascii: "(")), let endpoint = FTPParser.hostPort(Array(line[(open + 1)...])) {
                     announcedData.append((endpoint.0, endpoint.1, true))
+                    passivePort = endpoint.1
                 }
-                if code == 229, let endpoint = FTPParser.extendedPassive(line) { announcedData.append((nil, endpoint, true)) }
+                if code == 229, let endpoint = FTPParser.extendedPassive(line) {
+                    announcedData.append((nil, endpoint, true))
+                    passivePort = endpoint
+                }
                 guard let first = pending.first else { continue }
+                if let passivePort { dynamicPorts[first.id] = passivePort }
+                if cut { cutReplies.insert(first.id) }
                 replies[first.id, default: []].append(text)
                 // A final reply (not "123-" continuation, not 1xx preliminary) ends the command.
                 let continuation = line.count > 3 && line[3] == UInt8(ascii: "-")
@@ -98,7 +116,7 @@ final class FTPParser {
         return inner.split(separator: "|").compactMap { UInt16($0) }.first
     }
 
-    func logEvent(_ command: (command: String, argument: [UInt8]?, id: Int)) -> AppEvent {
+    func logEvent(_ command: Command) -> AppEvent {
         var fields: [(String, JSONValue)] = [("command", .string(command.command))]
         if let argument = command.argument, !argument.isEmpty { fields.append(("command_data", .string(printable(argument)))) }
         if command.command == "PASS" { fields.append(("credentials_in_clear", .bool(true))) }
@@ -107,6 +125,14 @@ final class FTPParser {
             fields.append(("reply", .array(lines.map { .string(String($0.dropFirst(4))) })))
             fields.append(("completion_code", .array(lines.map { .string(String($0.prefix(3))) })))
         }
+        // As Suricata: the data port announced, whether the reply came, and line cuts.
+        if let port = dynamicPorts.removeValue(forKey: command.id) {
+            fields.append(("dynamic_port", .int(Int64(port))))
+            fields.append(("mode", .string(["PORT", "EPRT"].contains(command.command) ? "active" : "passive")))
+        }
+        fields.append(("reply_received", .string(lines.isEmpty ? "no" : "yes")))
+        fields.append(("command_truncated", .bool(command.cut)))
+        fields.append(("reply_truncated", .bool(cutReplies.remove(command.id) != nil)))
         var event = AppEvent(eventType: "ftp", record: .object(fields), transactionID: command.id, buffers: [], toServer: true)
         if command.command == "PASS" {
             event.notes.append(.credentialsInClear("FTP PASS"))
