@@ -493,12 +493,19 @@ public final class DetectionEngine {
             // cursor), as Suricata passes it.
             let start = p.relative ? min(cursor, buffer.count) : 0
             let subject = buffer.suffix(from: start) ?? .empty
-            let found = pcre.match(p.regex, subject, from: 0)
             if p.negated {
-                return found == nil && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+                return pcre.match(p.regex, subject, from: 0) == nil && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
             }
-            guard let found else { return false }
-            return matchItems(items, index + 1, buffer, cursor: start + found.end, budget: &budget)
+            // Like content, a later relative item that fails makes the expression search on
+            // from just after its last match's start.
+            let nextRelative = index + 1 < items.count && items[index + 1].isRelative
+            var from = 0
+            while from <= subject.count, let found = pcre.match(p.regex, subject, from: from) {
+                if matchItems(items, index + 1, buffer, cursor: start + found.end, budget: &budget) { return true }
+                if !nextRelative || budget <= 0 { return false }
+                from = found.start + 1
+            }
+            return false
         case .byteTest(let t):
             return t.matches(buffer, position: cursor) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
         case .byteJump(let j):

@@ -68,6 +68,13 @@ struct Builder {
         if case .content = item { lastContent = lastItem }
     }
 
+    /// Where a relative item goes (isdataat, byte_test, byte_jump with `relative`): the
+    /// buffer of the item before it, as Suricata places it (after `uricontent`, the URI).
+    var relativeBuffer: InspectionBuffer {
+        guard let last = lastItem, last.list < rule.buffers.count else { return currentBuffer }
+        return rule.buffers[last.list].buffer
+    }
+
     /// The last content, for modifiers.
     mutating func withLastContent(_ keyword: String, _ body: (inout ContentMatch) -> String?) -> OptionProblem? {
         guard let last = lastContent, case .content(var c) = rule.buffers[last.list].items[last.item] else {

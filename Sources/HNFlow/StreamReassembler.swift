@@ -188,14 +188,18 @@ public final class StreamReassembler {
             checkGap(&state, ackedDirectionIsToServer: !toServer, ack: packet.tcpAck)
             withDirection(&state, !toServer) { deliverAcked(&$0, ack: packet.tcpAck, toServer: !toServer, deliver: deliver) }
         }
+        // The first data byte's sequence number (a SYN takes one before it).
+        var seq = packet.tcpSeq
+        let payload = packet.payload
         if flags & TCPFlags.syn != 0 {
             withDirection(&state, toServer) { dir in
                 dir.started = true
                 dir.next = packet.tcpSeq &+ 1
             }
-            return
+            // TCP Fast Open (RFC 7413): data may ride on the SYN.
+            guard payload.count > 0 else { return }
+            seq = packet.tcpSeq &+ 1
         }
-        let payload = packet.payload
         if payload.count > 0 {
             stats.segments &+= 1
             // The scratch buffer is moved out (not shared, so clearing it never reallocates).
@@ -209,10 +213,10 @@ public final class StreamReassembler {
                 if !dir.started {
                     // Picked up midstream (or the SYN was missed): start at this segment.
                     dir.started = true
-                    dir.next = packet.tcpSeq
+                    dir.next = seq
                 }
                 guard !inline else {
-                    accept(&dir, seq: packet.tcpSeq, payload: payload) { chunk in
+                    accept(&dir, seq: seq, payload: payload) { chunk in
                         if case .data(let bytes) = chunk { collected.append(contentsOf: bytes.rawBuffer) }
                     }
                     return
@@ -222,7 +226,7 @@ public final class StreamReassembler {
                 var unacked: [UInt8] = []
                 swap(&unacked, &dir.unacked)
                 let before = unacked.count
-                accept(&dir, seq: packet.tcpSeq, payload: payload) { chunk in
+                accept(&dir, seq: seq, payload: payload) { chunk in
                     if case .data(let bytes) = chunk { unacked.append(contentsOf: bytes.rawBuffer) }
                 }
                 let added = unacked.count - before
@@ -251,7 +255,7 @@ public final class StreamReassembler {
         // A FIN takes one sequence number after the data: count it so the peer's ACK of the
         // FIN is not mistaken for lost data.
         if flags & TCPFlags.fin != 0 {
-            let finEnd = packet.tcpSeq &+ UInt32(payload.count)
+            let finEnd = seq &+ UInt32(payload.count)
             withDirection(&state, toServer) { d in
                 if d.started && StreamReassembler.distance(d.next, finEnd) == 0 { d.next = d.next &+ 1 }
             }

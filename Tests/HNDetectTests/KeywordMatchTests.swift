@@ -15,6 +15,13 @@ import Testing
         #expect(try alerts([#"alert tcp any any -> any any (content:"/index"; offset:5; sid:1;)"#], payload: get).isEmpty)
     }
 
+    @Test func pcreSearchesOnWhenALaterRelativeItemFails() throws {
+        // The first "super" is too far from "nova"; the second one is near enough.
+        let payload = Array("a_super_duper_nova_in_super_nova".utf8)
+        #expect(try alerts(["alert tcp any any -> any any (pcre:\"/super/\"; content:\"nova\"; within:7; sid:1;)"], payload: payload) == [1])
+        #expect(try alerts(["alert tcp any any -> any any (pcre:\"/super/\"; content:\"nova\"; within:4; sid:1;)"], payload: payload) == [])
+    }
+
     @Test func nocaseMatchesAnyCase() throws {
         #expect(try alerts([#"alert tcp any any -> any any (content:"host:"; nocase; sid:1;)"#], payload: get) == [1])
         #expect(try alerts([#"alert tcp any any -> any any (content:"host:"; sid:1;)"#], payload: get).isEmpty)

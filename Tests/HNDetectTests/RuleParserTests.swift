@@ -83,4 +83,11 @@ import Testing
         #expect(d.detectionFilter?.kind == .detectionFilter && d.detectionFilter?.count == 3)
         #expect(parseError("alert tcp any any -> any any (threshold:type sometimes, track by_src, count 1, seconds 1; sid:3;)") != nil)
     }
+
+    @Test func relativeIsdataatFollowsTheBufferOfTheItemBeforeIt() throws {
+        // After `uricontent` (the URI buffer), a relative isdataat is about the URI too.
+        let rule = try parseRule("alert tcp any any -> any any (uricontent:\"fix\"; isdataat:4,relative; isdataat:10; sid:1;)")
+        #expect(rule.buffers.map(\.buffer) == [.httpURI, .payload])
+        #expect(rule.buffers[0].items.count == 2 && rule.buffers[1].items.count == 1)
+    }
 }

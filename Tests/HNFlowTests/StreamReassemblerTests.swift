@@ -52,6 +52,15 @@ final class StreamHarness {
         #expect(h.toServer == text)
     }
 
+    @Test func dataOnTheSYNIsTheStreamsStart() {
+        // TCP Fast Open (RFC 7413): the request rides on the SYN; the next segment follows it.
+        let h = StreamHarness()
+        h.send(true, seq: 999, Array(text[0..<10]), flags: 0x02)
+        h.send(false, seq: 4999, [], flags: 0x12, ack: 1010)
+        h.send(true, seq: 1010, Array(text[10...]), flags: 0x18, ack: 5000)
+        #expect(h.toServer == text)
+    }
+
     @Test func outOfOrderSegmentsWaitForTheGapToFill() {
         let h = StreamHarness()
         h.handshake()

@@ -14,7 +14,7 @@ extension Builder {
         for p in parts.dropFirst() {
             if p == "relative" { check.relative = true } else if p != "rawbytes" { return Builder.problem("unknown option '\(p)'") }
         }
-        append(.isDataAt(check), to: currentBuffer)
+        append(.isDataAt(check), to: check.relative ? relativeBuffer : currentBuffer)
         return nil
     }
 }
