@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "HNAppLayerTests", dependencies: ["HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNCaptureTests", dependencies: ["HNCapture", "HNCapGen"]),
         .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNReport", "HNCapGen", "HNStore", "HNOutput", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "HNOutputTests", dependencies: ["HNOutput", "HNAppLayer", "HNDecode", "HNFlow"]),
+        .testTarget(name: "HNOutputTests", dependencies: ["HNOutput", "HNAlert", "HNAppLayer", "HNDecode", "HNFlow"]),
         .testTarget(name: "HNStoreTests", dependencies: ["HNStore", "HNCorrelate", "HNAlert", "HNDecode", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HNCorrelateTests", dependencies: ["HNCorrelate", "HNAlert", "HNDecode"]),
         .testTarget(name: "HNIntelTests", dependencies: ["HNIntel", "HNDecode"]),

@@ -50,6 +50,10 @@ public struct SecurityAlert: Sendable {
     /// The start of the packet payload kept as evidence (credentials redacted), only when the
     /// store keeps excerpts; encrypted before it is written.
     public var excerpt: [UInt8]? = nil
+    /// The whole alerting packet and its link type, kept only when EVE logs packets
+    /// (`alert: {packet: yes}`).
+    public var packet: [UInt8]? = nil
+    public var linkType: Int32 = 0
     /// The encapsulation the alerting packet came in (EVE `tunnel`, `pkt_src`), if any.
     public var tunnel: Tunnel? = nil
 

@@ -127,6 +127,21 @@ public final class AppLayer {
     }
 
     /// Facts about the flow's protocol state that rules test directly.
+    /// The record of transaction `tx` of a flow for an alert on it: from this packet's
+    /// events when one logged it, else from the parser's state (HTTP, SSH).
+    public func alertMetadata(_ flow: Flow, eventType: String, tx: Int, events: [AppEvent]) -> AlertApp? {
+        if let e = events.last(where: { $0.eventType == eventType && $0.transactionID == tx && $0.record != nil }), let record = e.record {
+            return AlertApp(transactionID: tx, objects: [(eventType, record)] + e.siblings)
+        }
+        let slot = Int(flow.slot)
+        guard slot < states.count, let state = states[slot] else { return nil }
+        switch state.parser {
+        case .http(let p): return p.snapshot(tx).map { AlertApp(transactionID: tx, objects: [("http", $0)]) }
+        case .ssh(let p): return AlertApp(transactionID: tx, objects: [("ssh", p.record)])
+        default: return nil
+        }
+    }
+
     public func facts(_ flow: Flow) -> AppFacts? {
         let slot = Int(flow.slot)
         guard slot < states.count, let state = states[slot], case .tls(let p) = state.parser else { return nil }

@@ -79,3 +79,14 @@ public struct AppFacts: Sendable {
     public var tlsVersion: UInt16? = nil
     public init() {}
 }
+
+/// The transaction an alert is about, as EVE writes it in the alert (Suricata's app-layer
+/// metadata): its `tx_id` and its record (`http`, `ssh`, …) with any objects beside it.
+public struct AlertApp {
+    public var transactionID: Int
+    public var objects: [(String, JSONValue)]
+    public init(transactionID: Int, objects: [(String, JSONValue)]) {
+        self.transactionID = transactionID
+        self.objects = objects
+    }
+}

@@ -104,6 +104,8 @@ public final class DetectionEngine {
 
     public func rule(_ index: Int) -> Rule { rules[index].rule }
     public func isStreamRule(_ index: Int) -> Bool { rules[index].isStreamRule }
+    /// Does the rule look at application-layer buffers or state (an alert on a transaction)?
+    public func usesAppLayer(_ index: Int) -> Bool { rules[index].usesAppLayer }
     public func severity(_ index: Int) -> Int { rules[index].severity }
     public func category(_ index: Int) -> String { rules[index].category }
 

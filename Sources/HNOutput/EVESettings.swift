@@ -11,8 +11,12 @@ public struct EVESettings: Sendable, Equatable {
     public var alertPayloadPrintable = false
     public var alertPacket = false
     public var alertMetadata = true
-    /// `http: {extended: yes}`: the extended fields of HTTP records.
-    public var httpExtended = false
+    /// HTTP records with the extended fields (method, protocol, status, content type,
+    /// referer, redirect, length), as Suricata's default configuration has them; a `types:`
+    /// list naming `http` without `extended: yes` logs the basic ones (host, URL, user agent).
+    public var httpExtended = true
+    /// The fields of a basic (not extended) HTTP record.
+    public static let basicHTTPFields: Set<String> = ["hostname", "http_port", "url", "http_user_agent", "xff"]
     /// DNS records: the layout version (2 or 3), requests and responses, the record types
     /// logged (nil: all), and for version 2 the answer formats (`detailed`, `grouped`).
     public var dnsVersion = 3

@@ -44,6 +44,20 @@ public final class EVEWriter {
         countsByType[type, default: 0] += 1
     }
 
+    /// libpcap's name of a link type, as Suricata writes it in `packet_info`.
+    static func linkTypeName(_ t: Int32) -> String? {
+        switch t {
+        case 0: "NULL"
+        case 1: "EN10MB"
+        case 101: "RAW"
+        case 113: "LINUX_SLL"
+        case 228: "IPV4"
+        case 229: "IPV6"
+        case 276: "LINUX_SLL2"
+        default: nil
+        }
+    }
+
     /// An address as EVE writes it (IPv6 in full unless `ipv6-compress`).
     @inline(__always) func ip(_ a: IPAddress) -> String { settings.ipv6Compress || a.isIPv4 ? a.description : a.expanded }
 
@@ -165,7 +179,7 @@ public final class EVEWriter {
 
     /// An `event_type: alert` record in Suricata's layout, for signature, indicator and
     /// detector alerts alike (hnsensor adds `alert.origin` for the latter two).
-    public func writeAlert(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty) throws(OutputFile.Failure) {
+    public func writeAlert(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty, app: AlertApp? = nil) throws(OutputFile.Failure) {
         guard settings.writes("alert") else { return }
         header(alert.timestamp, type: "alert", flowID: alert.flowID, segment: alert.segment)
         if let n = alert.packetNumber { json.field("pcap_cnt", n) }
@@ -203,6 +217,7 @@ public final class EVEWriter {
                                                           sourcePort: alert.sourcePort, destinationPort: alert.destinationPort, proto: alert.ipProto))
             }
         }
+        if let app { json.field("tx_id", app.transactionID) }
         if let appProto = alert.appProto { json.field("app_proto", appProto) }
         if let toServer = alert.toServer { json.field("direction", toServer ? "to_server" : "to_client") }
         json.beginObject("alert")
@@ -247,7 +262,9 @@ public final class EVEWriter {
             json.endObject()
         }
         json.endObject()
-        if let flow {
+        if let app { for (key, value) in app.objects { writeValue(key, value) } }
+        // `metadata: no` leaves out the alert's flow (and app-layer) objects, as in Suricata.
+        if let flow, settings.alertMetadata {
             json.beginObject("flow")
             json.field("pkts_toserver", flow.packetsToServer)
             json.field("pkts_toclient", flow.packetsToClient)
@@ -263,6 +280,13 @@ public final class EVEWriter {
             json.endObject()
         }
         if settings.alertPayload && payload.count > 0 { json.field("payload", Base64.encode(payload.rawBuffer)) }
+        if settings.alertPacket, let packet = alert.packet {
+            packet.withUnsafeBytes { json.field("packet", Base64.encode($0)) }
+            json.beginObject("packet_info")
+            json.field("linktype", Int(alert.linkType))
+            if let name = EVEWriter.linkTypeName(alert.linkType) { json.field("linktype_name", name) }
+            json.endObject()
+        }
         if settings.alertPayloadPrintable && payload.count > 0 {
             json.field("payload_printable", String(decoding: payload.rawBuffer.map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: ".") }, as: UTF8.self))
         }
@@ -277,6 +301,11 @@ public final class EVEWriter {
             for body in DNSLayout.records(record, settings: settings) {
                 try writeApp(body, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber)
             }
+            return
+        }
+        if event.eventType == "http", !settings.httpExtended, case .object(let fields) = record {
+            let basic = JSONValue.object(fields.filter { EVESettings.basicHTTPFields.contains($0.0) })
+            try writeApp(basic, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber)
             return
         }
         try writeApp(record, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber)

@@ -284,6 +284,7 @@ extension YAMLReader {
                 throw fail(item, path, "unknown event type '\(name)' (hnsensor writes: \(EVESettings.writtenTypes.joined(separator: ", ")))")
             }
             var enabled = true
+            if name == "http" { eve.httpExtended = false }  // Suricata: extended only when asked for
             if let options {
                 let at = "\(path).\(name)"
                 switch name {

@@ -16,7 +16,8 @@ public enum StageItem {
     case eve(start: Int, end: Int)
     /// An alert, with the flow as it was then; `payload` is the packet payload while the
     /// packet is alive (one worker), `copy` the bytes kept when it is not (several workers).
-    case alert(SecurityAlert, Flow?, payload: ByteView, copy: [UInt8]?, gate: AlertGate.Ticket?)
+    /// `app` is the transaction the alert is about, for EVE.
+    case alert(SecurityAlert, Flow?, payload: ByteView, copy: [UInt8]?, gate: AlertGate.Ticket?, app: AlertApp?)
     /// Detector inputs.
     case flowStarted(Flow)
     case packet(Packet, copy: [UInt8]?, flow: Flow?, toServer: Bool)
@@ -69,7 +70,7 @@ public final class OutputStage {
             } catch {
                 outputFailure = error
             }
-        case .alert(let alert, let flow, let payload, let copy, let gate):
+        case .alert(let alert, let flow, let payload, let copy, let gate, let app):
             if let g = self.gate, alert.origin == .signature {
                 if let ticket = gate {
                     guard g.admit(ticket) else { return }
@@ -78,9 +79,9 @@ public final class OutputStage {
                 }
             }
             if let copy {
-                copy.withUnsafeBytes { deliver(alert, flow: flow, payload: ByteView($0)) }
+                copy.withUnsafeBytes { deliver(alert, flow: flow, payload: ByteView($0), app: app) }
             } else {
-                deliver(alert, flow: flow, payload: payload)
+                deliver(alert, flow: flow, payload: payload, app: app)
             }
         case .flowStarted(let flow):
             guard let anomalies else { return }
@@ -114,12 +115,12 @@ public final class OutputStage {
     }
 
     /// Writes an alert of any origin to EVE and hands it to the correlator.
-    func deliver(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty) {
+    func deliver(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty, app: AlertApp? = nil) {
         alerts &+= 1
         if let flow { alertedFlows.insert(flow.id) }
         if let eve, outputFailure == nil {
             do throws(OutputFile.Failure) {
-                try eve.writeAlert(alert, flow: flow, payload: payload)
+                try eve.writeAlert(alert, flow: flow, payload: payload, app: app)
             } catch {
                 outputFailure = error
             }

@@ -98,6 +98,10 @@ public final class Pipeline {
     }
     /// Keep payload excerpts with alerts for the store (encrypted there).
     public var keepExcerpts = false
+    /// The frame being processed, for packet logging; valid only during `process`.
+    var frame = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The transaction being inspected (event type and id), while `detect` runs.
+    var alertTransaction: (String, Int)? = nil
     /// The sensor's hooks (see `PacketInspector`): after each packet, before the final stats.
     var afterPacketHook: (() -> Void)? = nil
     var beforeStatsHook: ((Int64) -> Void)? = nil
@@ -159,6 +163,8 @@ public final class Pipeline {
     public func process(_ bytes: UnsafeRawBufferPointer, timestamp: Int64, captureLength: Int, wireLength: Int,
                         linkType: Int32, segment: UInt16 = 0, sequence: UInt64? = nil, outerFlow: Bool = true) {
         begin(timestamp: timestamp, captureLength: captureLength, wireLength: wireLength, segment: segment, sequence: sequence)
+        frame = bytes
+        defer { frame = UnsafeRawBufferPointer(start: nil, count: 0) }
         let verdict = decoder.decode(ByteView(bytes), linkType: linkType, into: &packet)
         if depth != .full {
             if depth == .flows, verdict == .decoded { _ = flows.track(packet, onEnd: flowEnded) }
@@ -261,6 +267,8 @@ public final class Pipeline {
         buffers.clear()
         if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
         if let firstIndex { setBuffers(groups[firstIndex]) }
+        alertTransaction = firstIndex.map { (groups[$0].first.eventType, groups[$0].tx) }
+        defer { alertTransaction = nil }
         var result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                        toServer: toServer, buffers: buffers, facts: facts) { alert in
             if let position, detection.isStreamRule(alert.ruleIndex) {
@@ -277,6 +285,7 @@ public final class Pipeline {
         for (index, group) in groups.enumerated() where index != firstIndex && result != .dropped {
             buffers.clear()
             setBuffers(group)
+            alertTransaction = (group.first.eventType, group.tx)
             // A transaction's own stream bytes stand in for the payload; one completed by
             // this packet sees the packet payload.
             if !group.stream.isEmpty { buffers.set(.payload, group.stream[0].1) } else if group.fromThisPacket, packet.payload.count > 0 {
@@ -364,6 +373,10 @@ public final class Pipeline {
                                            appProto: flow.flatMap { AppProtocol.name($0.appProto) }, hasFlow: flow != nil)
         let onThisPacket = !endingFlow && alert.packetNumber == packetNumber
         let payload = onThisPacket ? packet.payload : .empty
+        if onThisPacket, eve?.settings.alertPacket == true, frame.count > 0 {
+            described.packet = Array(frame)
+            described.linkType = packet.linkType
+        }
         if onThisPacket && packet.tunnelDepth > 0 {
             described.tunnel = .init(source: packet.outerSource, destination: packet.outerDestination, proto: packet.outerProto,
                                      version: packet.outerVersion, depth: packet.tunnelDepth)
@@ -371,16 +384,23 @@ public final class Pipeline {
         if keepExcerpts && payload.count > 0 {
             described.excerpt = CredentialRedaction.redact(Array(payload.rawBuffer.prefix(Pipeline.excerptLength)))
         }
-        deliver(described, flow: flow, payload: payload, gate: detection.gate.ticket(alert, flowKey: flow.map { Int($0.id) }))
+        // An alert on a transaction carries it (Suricata's app-layer metadata in alerts).
+        var app: AlertApp? = nil
+        if let flow, let (eventType, tx) = alertTransaction, let eve, detection.usesAppLayer(alert.ruleIndex) {
+            // The transaction's id always; its record only with `metadata` on.
+            app = eve.settings.alertMetadata ? appLayer.alertMetadata(flow, eventType: eventType, tx: tx, events: events) : nil
+            if app == nil { app = AlertApp(transactionID: tx, objects: []) }
+        }
+        deliver(described, flow: flow, payload: payload, gate: detection.gate.ticket(alert, flowKey: flow.map { Int($0.id) }), app: app)
     }
 
     /// Hands an alert of any origin to the output stage (EVE, correlator).
-    func deliver(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty, gate: AlertGate.Ticket? = nil) {
+    func deliver(_ alert: SecurityAlert, flow: Flow?, payload: ByteView = .empty, gate: AlertGate.Ticket? = nil, app: AlertApp? = nil) {
         if stage != nil {
-            emit(.alert(alert, flow, payload: payload, copy: nil, gate: gate))
+            emit(.alert(alert, flow, payload: payload, copy: nil, gate: gate, app: app))
         } else {
             let copy = eve?.includePayload == true && payload.count > 0 ? Array(payload.rawBuffer) : nil
-            emit(.alert(alert, flow, payload: .empty, copy: copy, gate: gate))
+            emit(.alert(alert, flow, payload: .empty, copy: copy, gate: gate, app: app))
         }
     }
 
@@ -417,11 +437,19 @@ public final class Pipeline {
         for event in ending where !event.buffers.isEmpty && !groups.contains(where: { $0.toServer == event.toServer && $0.tx == event.transactionID }) {
             groups.append((event.toServer, event.transactionID))
         }
+        // Alerts take their transaction's record from the flow's last events.
+        let packetEvents = events
+        events = ending
+        defer {
+            events = packetEvents
+            alertTransaction = nil
+        }
         for group in groups {
             let direction = group.toServer
             buffers.clear()
             for event in ending where event.toServer == direction && event.transactionID == group.tx {
                 buffers.set(event.buffers)
+                alertTransaction = (event.eventType, group.tx)
             }
             var pseudo = Packet()
             pseudo.timestamp = flow.last

@@ -743,6 +743,19 @@ final class HTTPParser {
     func logEvent(_ index: Int) -> AppEvent {
         transactions[index].logged = true
         let tx = transactions[index]
+        var event = AppEvent(eventType: "http", record: .object(HTTPParser.fields(tx)), transactionID: tx.id, buffers: .empty, toServer: true)
+        if tx.basicAuth { event.notes.append(.credentialsInClear("HTTP Basic")) }
+        if tx.statusCode == 401 { event.notes.append(.authFailure) }
+        return event
+    }
+
+    /// The `http` object of a transaction still open (for an alert on it), by id.
+    func snapshot(_ id: Int) -> JSONValue? {
+        transactions.first { $0.id == id }.map { .object(HTTPParser.fields($0)) }
+    }
+
+    /// The fields of a transaction's `http` object, as far as it has come.
+    static func fields(_ tx: HTTPTransaction) -> [(String, JSONValue)] {
         var fields: [(String, JSONValue)] = []
         fields.reserveCapacity(12)
         if let host = tx.field(.httpHostRaw)?.rawBuffer {
@@ -776,9 +789,6 @@ final class HTTPParser {
         }
         header("redirect", .httpLocation, response: true)
         fields.append(("length", .int(Int64(tx.responseBodyLength))))
-        var event = AppEvent(eventType: "http", record: .object(fields), transactionID: tx.id, buffers: .empty, toServer: true)
-        if tx.basicAuth { event.notes.append(.credentialsInClear("HTTP Basic")) }
-        if tx.statusCode == 401 { event.notes.append(.authFailure) }
-        return event
+        return fields
     }
 }

@@ -153,6 +153,11 @@ final class SSHParser {
 
     func logEvent() -> AppEvent {
         logged = true
+        return AppEvent(eventType: "ssh", record: record, transactionID: 0, buffers: [], toServer: true)
+    }
+
+    /// The `ssh` object: each side's banner (and hassh) seen so far.
+    var record: JSONValue {
         var fields: [(String, JSONValue)] = []
         fields.reserveCapacity(2)
         for d in 0..<2 {
@@ -167,6 +172,6 @@ final class SSHParser {
             }
             fields.append((d == 0 ? "client" : "server", .object(side)))
         }
-        return AppEvent(eventType: "ssh", record: .object(fields), transactionID: 0, buffers: [], toServer: true)
+        return .object(fields)
     }
 }
