@@ -200,7 +200,7 @@ public final class AppLayer {
     public func stream(_ chunk: StreamReassembler.Chunk, toServer: Bool, flow: inout Flow, events: inout [AppEvent]) {
         let state = state(flow)
         guard let data = chunk.bytes else {
-            if case .http(let p) = state.parser { p.gap(toServer: toServer) }
+            if case .http(let p) = state.parser, case .gap(let size) = chunk { p.gap(toServer: toServer, size: size, events: &events) }
             return
         }
         if case .greeting(let banner) = state.parser {

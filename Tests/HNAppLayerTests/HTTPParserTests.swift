@@ -97,4 +97,20 @@ import Testing
         #expect(p.transactions.count == HTTPParser.maxPendingRequests)
         #expect(p.anomalies.contains("too many requests without a response"))
     }
+
+    @Test func aGapInsideABodyIsSkippedAndOneElsewhereStopsTheDirection() {
+        let p = HTTPParser()
+        var events: [AppEvent] = []
+        let head = Array("HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nabc".utf8)
+        feed([Array("GET /1 HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n".utf8)]) { p.receive($0, toServer: true, events: &events) }
+        feed([head]) { p.receive($0, toServer: false, events: &events) }
+        p.gap(toServer: false, size: 4, events: &events)          // 4 of the 7 body bytes left are lost
+        feed([Array("xyzHTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n".utf8)]) { p.receive($0, toServer: false, events: &events) }
+        p.gap(toServer: false, size: 2, events: &events)          // the whole second body: complete
+        let statuses = records(events).compactMap { r -> Int64? in if case .int(let s)? = r["status"] { return s } else { return nil } }
+        #expect(statuses == [200, 200])
+        // A gap in a head cannot be skipped.
+        p.gap(toServer: false, size: 3, events: &events)
+        #expect({ if case .failed = p.responsePhase { return true } else { return false } }())
+    }
 }

@@ -112,9 +112,34 @@ final class HTTPParser {
         }
     }
 
-    /// Bytes were lost: the direction cannot be followed any more.
-    func gap(toServer: Bool) {
-        if toServer { requestPhase = .failed; requestBuffer = [] } else { responsePhase = .failed; responseBuffer = [] }
+    /// `size` bytes were lost. Inside a body of known length (or a chunk, or a body read to
+    /// the close) they are skipped, as Suricata does, and the transaction goes on (a body lost
+    /// to its end completes it); anywhere else the direction cannot be followed any more.
+    func gap(toServer: Bool, size: Int, events: inout [AppEvent]) {
+        let phase = toServer ? requestPhase : responsePhase
+        let buffered = toServer ? requestBuffer.count : responseBuffer.count
+        var next: Phase? = nil
+        if buffered == 0, size > 0 {
+            switch phase {
+            case .body(let remaining) where size < remaining: next = .body(remaining: remaining - size)
+            case .body(let remaining) where size == remaining:
+                if toServer {
+                    requestPhase = .head
+                    events.append(requestBodyEvent())
+                } else {
+                    finishResponse(&events)
+                }
+                return
+            case .chunkData(let remaining) where size < remaining: next = .chunkData(remaining: remaining - size)
+            case .chunkData(let remaining) where size == remaining: next = .chunkDataEnd
+            case .untilClose: next = .untilClose
+            default: break
+            }
+        }
+        if toServer { requestPhase = next ?? .failed; if next == nil { requestBuffer = [] } } else {
+            responsePhase = next ?? .failed
+            if next == nil { responseBuffer = [] }
+        }
     }
 
     /// The end of a head starting at `start`: where its blank line begins and where the body
