@@ -16,6 +16,8 @@ final class SMBParser {
     var host: String? = nil
     var logged = false
     var messages = 0
+    /// SMB2/3 transactions (SMB1 sessions log their negotiation only).
+    var smb2 = SMB2Transactions()
 
     static func looksLikeSMB(_ d: ByteView) -> Bool {
         guard d.u8(0) == 0, let m = d.u8(4), d.u8(5) == UInt8(ascii: "S"), d.u8(6) == UInt8(ascii: "M"), d.u8(7) == UInt8(ascii: "B") else { return false }
@@ -50,6 +52,11 @@ final class SMBParser {
             let b = buffers[d]
             let length = Int(b[1]) << 16 | Int(b[2]) << 8 | Int(b[3])
             if length > SMBParser.maxMessage {
+                // A large READ or WRITE: its header (and fixed part) is all that is read.
+                if b.count >= 4 + 64 {
+                    messages += 1
+                    Array(b[4...]).withUnsafeBytes { parse(ByteView($0), toServer: toServer, events: &events) }
+                }
                 skip[d] = length - (b.count - 4)
                 buffers[d] = []
                 return
@@ -77,59 +84,49 @@ final class SMBParser {
             }
             return
         }
-        guard protocolByte == 0xFE, let command = m.u16le(12) else { return }
-        let body = m.suffix(from: 64) ?? .empty
-        switch command {
-        case 0x0000:  // NEGOTIATE
-            if toServer, let count = body.u16le(2) {
-                for i in 0..<min(Int(count), 32) { if let v = body.u16le(36 + 2 * i) { dialects.append(SMBParser.dialectName(v)) } }
-            } else if !toServer, let v = body.u16le(4) {
-                dialect = SMBParser.dialectName(v)
-            }
-        case 0x0001 where toServer:  // SESSION_SETUP: security buffer at its offset from the header
-            if let offset = body.u16le(12), let length = body.u16le(14), let blob = m.slice(Int(offset), Int(length)) {
-                ntlmssp(blob)
-            }
-        default:
-            break
+        guard protocolByte == 0xFE else { return }
+        // SMB2/3: each message of a compound chain (NextCommand) is its own transaction.
+        var message = m
+        for _ in 0..<64 {
+            smb2.message(message, toServer: toServer, ntlmssp: SMBParser.ntlmssp, events: &events)
+            guard let next = SMB2Transactions.u32le(message, 20), next >= 64, let rest = message.suffix(from: Int(next)), rest.count >= 64 else { break }
+            message = rest
         }
-        if !logged && dialect != nil && (user != nil || messages > 8) { events.append(logEvent()) }
     }
 
-    /// Finds an NTLMSSP AUTHENTICATE message in a security blob and reads its names.
-    func ntlmssp(_ blob: ByteView) {
+    /// The names of an NTLMSSP AUTHENTICATE message in a security blob (domain, user, host,
+    /// and the client's version when it sends one), as Suricata logs them.
+    static func ntlmssp(_ blob: ByteView) -> [(String, JSONValue)]? {
         let bytes = blob.toArray()
         let signature = Array("NTLMSSP\0".utf8)
         guard bytes.count > signature.count,
-              let start = (0...(bytes.count - signature.count)).first(where: { Array(bytes[$0..<($0 + signature.count)]) == signature }) else { return }
-        bytes.withUnsafeBytes { raw in
+              let start = (0...(bytes.count - signature.count)).first(where: { Array(bytes[$0..<($0 + signature.count)]) == signature }) else { return nil }
+        return bytes.withUnsafeBytes { raw -> [(String, JSONValue)]? in
             // Message type 3 (AUTHENTICATE), a little-endian 32-bit field after the signature.
-            guard let n = ByteView(raw).suffix(from: start), n.u8(8) == 3 else { return }
+            guard let n = ByteView(raw).suffix(from: start), n.u8(8) == 3 else { return nil }
             func field(_ at: Int) -> String? {
                 guard let length = n.u16le(at), let offset = n.u16le(at + 4), let f = n.slice(Int(offset), Int(length)) else { return nil }
-                var units: [UInt16] = []
-                var i = 0
-                while let u = f.u16le(i) { units.append(u); i += 2 }
-                return String(decoding: units, as: UTF16.self)
+                return SMB2Transactions.utf16(f)
             }
-            domain = field(28)
-            user = field(36)
-            host = field(44)
+            var out: [(String, JSONValue)] = []
+            if let d = field(28) { out.append(("domain", .string(d))) }
+            if let u = field(36) { out.append(("user", .string(u))) }
+            if let h = field(44) { out.append(("host", .string(h))) }
+            // NTLMSSP_NEGOTIATE_VERSION: major, minor, build, then the revision at +7.
+            if let flags = SMB2Transactions.u32le(n, 60), flags & 0x0200_0000 != 0, let major = n.u8(64), let minor = n.u8(65),
+               let build = n.u16le(66), let revision = n.u8(71) {
+                out.append(("version", .string("\(major).\(minor) build \(build) rev \(revision)")))
+            }
+            return out
         }
     }
 
+    /// An SMB1 session's one record: the dialects offered and the one chosen.
     func logEvent() -> AppEvent {
         logged = true
         var fields: [(String, JSONValue)] = []
         if let dialect { fields.append(("dialect", .string(dialect))) }
         if !dialects.isEmpty { fields.append(("client_dialects", .array(dialects.map { .string($0) }))) }
-        if user != nil || domain != nil {
-            var n: [(String, JSONValue)] = []
-            if let domain { n.append(("domain", .string(domain))) }
-            if let user { n.append(("user", .string(user))) }
-            if let host { n.append(("host", .string(host))) }
-            fields.append(("ntlmssp", .object(n)))
-        }
         return AppEvent(eventType: "smb", record: .object(fields), transactionID: 0, buffers: [], toServer: true)
     }
 
