@@ -13,6 +13,7 @@ import Testing
             #expect(buffer(events, .tlsSNI) == "portal.healthnet.lu")
             #expect(buffer(events, .ja3Hash)?.count == 32)
             #expect(p.ja3?.hasPrefix("771,4865-4866-4867-") == true)
+            #expect(p.clientALPNs.map { String(decoding: $0, as: UTF8.self) } == ["h2", "http/1.1"])
         }
     }
 

@@ -22,6 +22,13 @@ import Testing
         #expect(try alerts(["alert tcp any any -> any any (pcre:\"/super/\"; content:\"nova\"; within:4; sid:1;)"], payload: payload) == [])
     }
 
+    @Test func appLayerProtocolDecidesNothingBeforeTheProtocolIsKnown() throws {
+        // The helper's flow has no protocol yet: neither the protocol nor its negation matches.
+        #expect(try alerts(["alert tcp any any -> any any (app-layer-protocol:!http; sid:1;)"], payload: [1]) == [])
+        #expect(try alerts(["alert tcp any any -> any any (app-layer-protocol:http1,final; sid:1;)"], payload: [1]) == [])
+        #expect(throws: (any Error).self) { try parseRule("alert tcp any any -> any any (app-layer-protocol:http,sideways; sid:1;)") }
+    }
+
     @Test func nocaseMatchesAnyCase() throws {
         #expect(try alerts([#"alert tcp any any -> any any (content:"host:"; nocase; sid:1;)"#], payload: get) == [1])
         #expect(try alerts([#"alert tcp any any -> any any (content:"host:"; sid:1;)"#], payload: get).isEmpty)

@@ -20,6 +20,8 @@ final class TLSParser {
     var ja3: String? = nil
     var ja3Hash: String? = nil
     var ja4: String? = nil
+    /// The protocols the client offered (ALPN, RFC 7301), in its order.
+    var clientALPNs: [[UInt8]] = []
     var ja3s: String? = nil
     var ja3sHash: String? = nil
     var certificate: X509Summary? = nil
@@ -191,6 +193,12 @@ final class TLSParser {
                     while g < Int(body.u16(0) ?? 0) + 2, let v = body.u16(g) { l.signatureAlgorithms.append(v); g += 2 }
                 case 16:  // ALPN: list length, then length-prefixed names; the first one counts
                     if let n = body.u8(2), let first = body.slice(3, Int(n)) { alpn = first }
+                    var a = 2
+                    clientALPNs.removeAll()
+                    while clientALPNs.count < 16, let n = body.u8(a), let name = body.slice(a + 1, Int(n)) {
+                        clientALPNs.append(name.toArray())
+                        a += 1 + Int(n)
+                    }
                 case 43:  // supported_versions
                     var g = 1
                     while g < Int(body.u8(0) ?? 0) + 1, let v = body.u16(g) { if !TLSParser.isGREASE(v) { l.versions.append(v) }; g += 2 }
@@ -382,6 +390,7 @@ final class TLSParser {
         if let ja3, let ja3Hash { fields.append(("ja3", .object([("hash", .string(ja3Hash)), ("string", .string(ja3))]))) }
         if let ja4 { fields.append(("ja4", .string(ja4))) }
         if let ja3s, let ja3sHash { fields.append(("ja3s", .object([("hash", .string(ja3sHash)), ("string", .string(ja3s))]))) }
+        if !clientALPNs.isEmpty { fields.append(("client_alpns", .array(clientALPNs.map { .string(printable($0)) }))) }
         var event = AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
         if let serverCipher { event.notes.append(.tlsCipher(serverCipher)) }
         return event
