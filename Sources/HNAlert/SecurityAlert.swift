@@ -54,6 +54,9 @@ public struct SecurityAlert: Sendable {
     /// (`alert: {packet: yes}`).
     public var packet: [UInt8]? = nil
     public var linkType: Int32 = 0
+    /// The alerting packet's Ethernet addresses, kept only when EVE logs them (0: none).
+    public var sourceMAC: UInt64 = 0
+    public var destinationMAC: UInt64 = 0
     /// The encapsulation the alerting packet came in (EVE `tunnel`, `pkt_src`), if any.
     public var tunnel: Tunnel? = nil
 

@@ -96,6 +96,10 @@ public struct Decoder {
     mutating func decodeEthernet(_ frame: ByteView, _ p: inout Packet) -> DecodeVerdict {
         guard frame.count >= 14, var type = frame.u16(12) else { return .rejected(.ethernetPacketTooSmall) }
         stats.ethernet &+= 1
+        if let d0 = frame.u16(0), let d1 = frame.u32(2), let s0 = frame.u16(6), let s1 = frame.u32(8) {
+            p.destinationMAC = UInt64(d0) << 32 | UInt64(d1)
+            p.sourceMAC = UInt64(s0) << 32 | UInt64(s1)
+        }
         var offset = 14
         var layers = 0
         while type == 0x8100 || type == 0x88A8 || type == 0x9100 {

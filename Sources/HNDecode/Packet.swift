@@ -94,6 +94,9 @@ public struct Packet {
     public var linkType: Int32 = 0
     /// Index of the segment the packet was captured on (0 in replay).
     public var segment: UInt16 = 0
+    /// Ethernet addresses (48 bits each; 0 on other link types).
+    public var sourceMAC: UInt64 = 0
+    public var destinationMAC: UInt64 = 0
 
     public var vlanCount: UInt8 = 0
     public var vlan0: UInt16 = 0

@@ -24,6 +24,8 @@ public struct EVESettings: Sendable, Equatable {
     public var dnsResponses = true
     public var dnsTypes: Set<String>? = nil
     public var dnsFormats: Set<String> = ["detailed", "grouped"]
+    /// Ethernet addresses on records (`ethernet`): `ether` with the MACs of each side.
+    public var ethernet = false
     /// IPv6 addresses in their compressed form (`ipv6-compress`); Suricata writes them in full.
     public var ipv6Compress = false
     /// `community_id` on every record with a flow tuple, with this seed; nil: off.
@@ -41,4 +43,32 @@ public struct EVESettings: Sendable, Equatable {
 
     /// Does the file hold records of this type?
     @inline(__always) public func writes(_ type: String) -> Bool { types?.contains(type) ?? true }
+}
+
+/// The Ethernet addresses seen on a flow, on its client's side and its server's, in the order
+/// first seen (at most `limit` each), for EVE's `ether` objects.
+public struct FlowMACs: Sendable, Equatable {
+    public static let limit = 8
+    public var client: [UInt64] = []
+    public var server: [UInt64] = []
+    public init() {}
+
+    public mutating func add(source: UInt64, destination: UInt64, toServer: Bool) {
+        let (c, s) = toServer ? (source, destination) : (destination, source)
+        if !client.contains(c), client.count < FlowMACs.limit { client.append(c) }
+        if !server.contains(s), server.count < FlowMACs.limit { server.append(s) }
+    }
+
+    /// `00:15:17:0d:06:f7`
+    public static func text(_ mac: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for i in stride(from: 40, through: 0, by: -8) {
+            if i < 40 { out.append(UInt8(ascii: ":")) }
+            let b = Int(mac >> UInt64(i) & 0xFF)
+            out.append(digits[b >> 4])
+            out.append(digits[b & 0xF])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }

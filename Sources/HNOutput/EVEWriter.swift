@@ -44,6 +44,14 @@ public final class EVEWriter {
         countsByType[type, default: 0] += 1
     }
 
+    /// `ether` of a record about one packet or one side of a flow.
+    func ether(source: UInt64, destination: UInt64) {
+        json.beginObject("ether")
+        json.field("src_mac", FlowMACs.text(source))
+        json.field("dest_mac", FlowMACs.text(destination))
+        json.endObject()
+    }
+
     /// libpcap's name of a link type, as Suricata writes it in `packet_info`.
     static func linkTypeName(_ t: Int32) -> String? {
         switch t {
@@ -94,11 +102,21 @@ public final class EVEWriter {
     }
 
     /// An `event_type: flow` record, written when a flow ends.
-    public func writeFlow(_ f: Flow, reason: FlowEndReason) throws(OutputFile.Failure) {
+    public func writeFlow(_ f: Flow, reason: FlowEndReason, macs: FlowMACs? = nil) throws(OutputFile.Failure) {
         guard settings.writes("flow") else { return }
         let appProto = AppProtocol.name(f.appProto)
         header(f.start, type: "flow", flowID: f.id, segment: f.segment)
         tuple(f)
+        if let macs, settings.ethernet {
+            json.beginObject("ether")
+            json.beginArray("src_macs")
+            for m in macs.client { json.string(FlowMACs.text(m)) }
+            json.endArray()
+            json.beginArray("dest_macs")
+            for m in macs.server { json.string(FlowMACs.text(m)) }
+            json.endArray()
+            json.endObject()
+        }
         if let appProto { json.field("app_proto", appProto) }
         if f.appProtoOrig != f.appProto, let orig = AppProtocol.name(f.appProtoOrig) { json.field("app_proto_orig", orig) }
         json.beginObject("flow")
@@ -196,6 +214,7 @@ public final class EVEWriter {
         if ports { json.field("dest_port", Int(alert.destinationPort)) }
         json.field("ip_v", alert.source.isIPv4 ? 4 : 6)
         json.field("proto", IPProto.name(alert.ipProto))
+        if settings.ethernet, alert.sourceMAC | alert.destinationMAC != 0 { ether(source: alert.sourceMAC, destination: alert.destinationMAC) }
         if alert.packetNumber != nil {
             // Where the packet came from, as Suricata names it, and the tunnel it came out of.
             if let t = alert.tunnel {
@@ -295,23 +314,24 @@ public final class EVEWriter {
 
     /// An application-layer record (`http`, `dns`, `tls`, `ssh`, …). DNS records take the
     /// packet's direction for src/dest (as Suricata writes them); the others the flow's.
-    public func writeApp(_ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, packetToServer: Bool) throws(OutputFile.Failure) {
+    public func writeApp(_ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, packetToServer: Bool,
+                         macs: FlowMACs? = nil) throws(OutputFile.Failure) {
         guard let record = event.record, settings.writes(event.eventType) else { return }
         if event.eventType == "dns" {
             for body in DNSLayout.records(record, settings: settings) {
-                try writeApp(body, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber)
+                try writeApp(body, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber, macs: macs)
             }
             return
         }
         if event.eventType == "http", !settings.httpExtended, case .object(let fields) = record {
             let basic = JSONValue.object(fields.filter { EVESettings.basicHTTPFields.contains($0.0) })
-            try writeApp(basic, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber)
+            try writeApp(basic, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber, macs: macs)
             return
         }
-        try writeApp(record, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber)
+        try writeApp(record, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber, macs: macs)
     }
 
-    func writeApp(_ record: JSONValue, _ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?) throws(OutputFile.Failure) {
+    func writeApp(_ record: JSONValue, _ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, macs: FlowMACs?) throws(OutputFile.Failure) {
         header(timestamp, type: event.eventType, flowID: flow.id, segment: flow.segment)
         if let packetNumber { json.field("pcap_cnt", packetNumber) }
         // DNS responses in version 3 go server to client (as the message did), except the one
@@ -327,6 +347,9 @@ public final class EVEWriter {
         json.field("ip_v", Int(flow.ipVersion))
         json.field("proto", IPProto.name(flow.proto))
         if packetNumber != nil { json.field("pkt_src", "wire/pcap") }
+        if let macs, let c = macs.client.first, let sv = macs.server.first {
+            ether(source: reversed ? sv : c, destination: reversed ? c : sv)
+        }
         communityID(flow)
         if event.eventType != "dns" { json.field("tx_id", event.transactionID) }
         if let app = AppProtocol.name(flow.appProto), event.eventType == "http" { json.field("app_proto", app) }

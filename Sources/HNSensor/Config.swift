@@ -242,7 +242,7 @@ extension YAMLReader {
             case "eve":
                 // Suricata's eve-log names for the settings hnsensor has.
                 var communityID = false, seed: UInt16 = 0
-                for (k, _, v) in try mapping(value, "eve", allowed: ["path", "payload", "community-id", "community-id-seed", "ipv6-compress", "types"]) {
+                for (k, _, v) in try mapping(value, "eve", allowed: ["path", "payload", "community-id", "community-id-seed", "ipv6-compress", "ethernet", "types"]) {
                     switch k {
                     case "path": config.evePath = try string(v, "eve.path")
                     case "payload":
@@ -252,6 +252,7 @@ extension YAMLReader {
                     case "community-id": communityID = try bool(v, "eve.community-id")
                     case "community-id-seed": seed = UInt16(try int(v, "eve.community-id-seed", 0...65535))
                     case "ipv6-compress": config.eve.ipv6Compress = try bool(v, "eve.ipv6-compress")
+                    case "ethernet": config.eve.ethernet = try bool(v, "eve.ethernet")
                     default: try eveTypes(v, into: &config.eve)
                     }
                 }

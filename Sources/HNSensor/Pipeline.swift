@@ -100,6 +100,8 @@ public final class Pipeline {
     public var keepExcerpts = false
     /// The frame being processed, for packet logging; valid only during `process`.
     var frame = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The Ethernet addresses of each open flow, kept only when EVE logs them.
+    var macs: [UInt64: FlowMACs] = [:]
     /// The transaction being inspected (event type and id), while `detect` runs.
     var alertTransaction: (String, Int)? = nil
     /// The sensor's hooks (see `PacketInspector`): after each packet, before the final stats.
@@ -174,6 +176,10 @@ public final class Pipeline {
         if outerFlow && packet.tunnelDepth > 0 && packet.outerVersion != 0 { trackTunnel() }
         let tracked = flows.track(packet, onEnd: flowEnded)
         if let tracked, tracked.created { flowStarted(at: tracked.position) }
+        if let tracked, packet.sourceMAC | packet.destinationMAC != 0, eve?.settings.ethernet == true {
+            macs[flows[tracked.position].id, default: FlowMACs()].add(source: packet.sourceMAC, destination: packet.destinationMAC,
+                                                                     toServer: tracked.direction == .toServer)
+        }
         events.removeAll(keepingCapacity: true)
         if let tracked { applicationLayer(tracked) }
         behaviourInput(tracked)
@@ -373,6 +379,10 @@ public final class Pipeline {
                                            appProto: flow.flatMap { AppProtocol.name($0.appProto) }, hasFlow: flow != nil)
         let onThisPacket = !endingFlow && alert.packetNumber == packetNumber
         let payload = onThisPacket ? packet.payload : .empty
+        if onThisPacket, eve?.settings.ethernet == true {
+            described.sourceMAC = packet.sourceMAC
+            described.destinationMAC = packet.destinationMAC
+        }
         if onThisPacket, eve?.settings.alertPacket == true, frame.count > 0 {
             described.packet = Array(frame)
             described.linkType = packet.linkType
@@ -409,7 +419,8 @@ public final class Pipeline {
         guard let eve else { return }
         let start = eve.output.collected
         do {
-            try eve.writeApp(event, flow: flow, timestamp: timestamp, packetNumber: packetNumber, packetToServer: packetToServer)
+            try eve.writeApp(event, flow: flow, timestamp: timestamp, packetNumber: packetNumber, packetToServer: packetToServer,
+                             macs: eve.settings.ethernet ? macs[flow.id] : nil)
         } catch {
             localFailure = error
         }
@@ -481,7 +492,7 @@ public final class Pipeline {
         default: break
         }
         guard depth == .full else {
-            emit(.flowRecord(flow, reason))
+            emit(.flowRecord(flow, reason, macs.removeValue(forKey: flow.id)))
             key = saved
             return
         }
@@ -527,7 +538,7 @@ public final class Pipeline {
                 writeApp(event, flow: ended, timestamp: flow.last, packetNumber: nil, packetToServer: true)
             }
         }
-        emit(.flowRecord(ended, reason))
+        emit(.flowRecord(ended, reason, macs.removeValue(forKey: flow.id)))
     }
 
     /// Swaps in a reloaded rule set between two packets (the daemon's SIGHUP). Flows keep

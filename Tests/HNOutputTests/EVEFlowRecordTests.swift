@@ -40,4 +40,22 @@ import Testing
         #expect(!(try record(f)).contains("community_id"))
         #expect(try record(f, communityID: 7).contains("\"community_id\":\"1:IwiTNfuO7aCaamMijl+7/X9uLx0=\""))
     }
+
+    @Test func ethernetAddressesAreListedPerSideWhenEnabled() throws {
+        var macs = FlowMACs()
+        macs.add(source: 0x0000_0c01_0113, destination: 0x0000_0c01_0114, toServer: true)
+        macs.add(source: 0x0000_0c01_0112, destination: 0x0000_0c01_0111, toServer: false)
+        macs.add(source: 0x0000_0c01_0113, destination: 0x0000_0c01_0114, toServer: true)
+        #expect(macs.client == [0x0000_0c01_0113, 0x0000_0c01_0111] && macs.server == [0x0000_0c01_0114, 0x0000_0c01_0112])
+        let file = OutputFile(memory: ())
+        let eve = EVEWriter(file: file)
+        try eve.writeFlow(EVEFlowRecordTests.flow(start: 0, last: 0), reason: .shutdown, macs: macs)
+        eve.settings.ethernet = true
+        try eve.writeFlow(EVEFlowRecordTests.flow(start: 0, last: 0), reason: .shutdown, macs: macs)
+        var bytes: [UInt8] = []
+        file.take(&bytes)
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 2 && !lines[0].contains("ether"))
+        #expect(lines[1].contains("\"ether\":{\"src_macs\":[\"00:00:0c:01:01:13\",\"00:00:0c:01:01:11\"],\"dest_macs\":[\"00:00:0c:01:01:14\",\"00:00:0c:01:01:12\"]}"))
+    }
 }

@@ -125,7 +125,7 @@ enum Conformance {
         for output in yaml["outputs"] as? [Any] ?? [] {
             guard let eve = (output as? [String: Any])?["eve-log"] as? [String: Any] else { continue }
             var section: [String: Any] = [:]
-            for key in ["community-id", "community-id-seed", "ipv6-compress"] { if let v = eve[key] { section[key] = v } }
+            for key in ["community-id", "community-id-seed", "ipv6-compress", "ethernet"] { if let v = eve[key] { section[key] = v } }
             if let types = eve["types"] as? [Any] {
                 section["types"] = types.map { item -> Any in
                     guard let m = item as? [String: Any], let (name, options) = m.first else { return item }
@@ -230,7 +230,7 @@ enum Conformance {
 
 @Suite struct ConformanceTests {
     /// The number of cases that must pass: raised as features land, never lowered.
-    static let minimumPassing = 249
+    static let minimumPassing = 252
 
     @Test func suricataVerifyCases() throws {
         let folder = sharedFolder.appendingPathComponent("conformance/suricata-verify")
