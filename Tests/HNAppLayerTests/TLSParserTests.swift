@@ -65,4 +65,21 @@ import Testing
             feed([Array(hello.prefix(n))]) { p.receive($0, toServer: true, events: &events) }
         }
     }
+
+    @Test func aServerTakingUpTheClientsSessionIdResumesIt() {
+        var random = SeededRandom(seed: 3)
+        let hello = Payloads.tlsClientHello(sni: "portal.healthnet.lu", random: &random)
+        // Record (5) and handshake (4) headers, version (2), random (32): then the session id.
+        let sid = Array(hello[44..<(44 + Int(hello[43]))])
+        for (echo, resumed) in [(sid, true), ([UInt8](repeating: 7, count: 32), false)] {
+            let p = TLSParser()
+            var events: [AppEvent] = []
+            feed([hello]) { p.receive($0, toServer: true, events: &events) }
+            let body: [UInt8] = [0x03, 0x03] + [UInt8](repeating: 1, count: 32) + [UInt8(echo.count)] + echo + [0xC0, 0x2F, 0, 0, 0]
+            let handshake: [UInt8] = [2, 0, 0, UInt8(body.count)] + body
+            let record: [UInt8] = [0x16, 0x03, 0x03, 0, UInt8(handshake.count)] + handshake
+            feed([record]) { p.receive($0, toServer: false, events: &events) }
+            #expect(p.sessionResumed == resumed)
+        }
+    }
 }

@@ -20,6 +20,10 @@ final class TLSParser {
     var ja3: String? = nil
     var ja3Hash: String? = nil
     var ja4: String? = nil
+    /// The session id the client offered, and whether the server took it up (a resumed
+    /// session, RFC 5246 §7.4.1.3).
+    var clientSessionID: [UInt8] = []
+    var sessionResumed = false
     /// The protocols the client offered (ALPN, RFC 7301), in its order.
     var clientALPNs: [[UInt8]] = []
     var ja3s: String? = nil
@@ -162,6 +166,7 @@ final class TLSParser {
     func clientHello(_ m: ByteView, events: inout [AppEvent]) {
         guard let version = m.u16(0), let sidLength = m.u8(34) else { return }
         clientVersion = version
+        clientSessionID = m.slice(35, Int(sidLength))?.toArray() ?? []
         var offset = 35 + Int(sidLength)
         guard let cipherLength = m.u16(offset), let ciphers = m.slice(offset + 2, Int(cipherLength)) else { return }
         offset += 2 + Int(cipherLength)
@@ -309,6 +314,7 @@ final class TLSParser {
 
     func serverHello(_ m: ByteView, events: inout [AppEvent]) {
         guard var version = m.u16(0), let sidLength = m.u8(34) else { return }
+        if sidLength > 0, let sid = m.slice(35, Int(sidLength)), sid.toArray() == clientSessionID { sessionResumed = true }
         var offset = 35 + Int(sidLength)
         guard let cipher = m.u16(offset) else { return }
         offset += 3
@@ -390,6 +396,8 @@ final class TLSParser {
         if let ja3, let ja3Hash { fields.append(("ja3", .object([("hash", .string(ja3Hash)), ("string", .string(ja3))]))) }
         if let ja4 { fields.append(("ja4", .string(ja4))) }
         if let ja3s, let ja3sHash { fields.append(("ja3s", .object([("hash", .string(ja3sHash)), ("string", .string(ja3s))]))) }
+        // TLS 1.3 echoes the session id for middleboxes: no resumption is told by it.
+        if sessionResumed && certificate == nil && serverVersion != 0x0304 { fields.append(("session_resumed", .bool(true))) }
         if !clientALPNs.isEmpty { fields.append(("client_alpns", .array(clientALPNs.map { .string(printable($0)) }))) }
         var event = AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
         if let serverCipher { event.notes.append(.tlsCipher(serverCipher)) }
