@@ -13,13 +13,16 @@ public final class AlertGate {
         public var destination: IPAddress
         public var time: Int64
         public var flowKey: Int?
+        public var sourcePort: UInt16 = 0
+        public var destinationPort: UInt16 = 0
     }
 
     /// The ticket of a signature alert, or nil when its rule has no gate (it is only counted).
     @inline(__always)
     public func ticket(_ alert: Alert, flowKey: Int?) -> Ticket? {
         guard isGated(alert.ruleIndex) else { return nil }
-        return Ticket(rule: alert.ruleIndex, source: alert.source, destination: alert.destination, time: alert.timestamp, flowKey: flowKey)
+        return Ticket(rule: alert.ruleIndex, source: alert.source, destination: alert.destination, time: alert.timestamp, flowKey: flowKey,
+                      sourcePort: alert.sourcePort, destinationPort: alert.destinationPort)
     }
 
     /// Counters: alerts let through, suppressed, held back by a threshold.
@@ -30,7 +33,13 @@ public final class AlertGate {
     }
 
     struct Key: Hashable { var rule: Int; var a: IPAddress; var b: IPAddress; var flow: Int = 0 }
-    struct State { var count: Int; var first: Int64; var alerted: Bool }
+    struct State {
+        var count: Int
+        var first: Int64
+        var alerted: Bool
+        /// The distinct ports counted (`unique_on`).
+        var seen: Set<UInt16> = []
+    }
 
     /// Per rule index: its threshold and its suppressions.
     let thresholds: [ThresholdSpec?]
@@ -89,7 +98,13 @@ public final class AlertGate {
         if t.time - state.first >= window && window > 0 || (window == 0 && state.count > 0 && t.time != state.first) {
             state = State(count: 0, first: t.time, alerted: false)
         }
-        state.count += 1
+        var fresh = true
+        if let unique = spec.uniqueOn {
+            fresh = state.seen.insert(unique == .sourcePort ? t.sourcePort : t.destinationPort).inserted
+            state.count = state.seen.count
+        } else {
+            state.count += 1
+        }
         var pass: Bool
         switch spec.kind {
         case .limit:
@@ -101,7 +116,7 @@ public final class AlertGate {
             pass = state.count >= spec.count && !state.alerted
             if pass { state.alerted = true }
         case .detectionFilter:
-            pass = state.count > spec.count
+            pass = state.count > spec.count && fresh
         }
         if states.count < AlertGate.maxEntries || states[key] != nil {
             states[key] = state

@@ -301,7 +301,7 @@ public final class DetectionEngine {
             if !deferThresholds {
                 if gate.isGated(i) {
                     let ticket = AlertGate.Ticket(rule: i, source: packet.source, destination: packet.destination, time: packet.timestamp,
-                                                  flowKey: flowKey)
+                                                  flowKey: flowKey, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
                     guard gate.admit(ticket) else { continue }
                 } else {
                     gate.count()

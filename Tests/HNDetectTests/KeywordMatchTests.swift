@@ -179,6 +179,27 @@ import Testing
         #expect(try run("alert icmp any any -> any any (itype:8; detection_filter:track by_src, count 3, seconds 60; sid:1;)", packets: 10) == 7)
     }
 
+    @Test func detectionFilterUniqueOnCountsDistinctPortsOnly() throws {
+        var set = RuleSet()
+        set.rules.append(try parseRule("alert tcp any any -> any any (flags:S; flow:stateless; detection_filter:track by_dst, count 1, seconds 60, unique_on dst_port; sid:1;)"))
+        let engine = try DetectionEngine(ruleSet: set)
+        var alerts = 0
+        // Ports 80, 80, 443, 443, 22: the second distinct port passes, and the third.
+        for (i, port) in [80, 80, 443, 443, 22].enumerated() {
+            let (_, frame) = tcpPacket([], flags: 0x02, dport: UInt16(port))
+            var decoder = Decoder()
+            var p = Packet()
+            p.captureLength = frame.count
+            _ = frame.withUnsafeBytes { decoder.decode(ByteView($0), linkType: 1, into: &p) }
+            p.timestamp = Int64(i) * 1_000_000_000
+            frame.withUnsafeBytes { _ in
+                _ = engine.inspect(p, packetNumber: UInt64(i + 1), flow: nil, flowKey: nil, toServer: true, buffers: InspectionBuffers()) { _ in alerts += 1 }
+            }
+        }
+        #expect(alerts == 2)
+        #expect(throws: (any Error).self) { try parseRule("alert tcp any any -> any any (detection_filter:track by_dst, count 1, seconds 60, unique_on proto; sid:1;)") }
+    }
+
     @Test func windowsRestartAfterTheirSeconds() throws {
         // One packet every 20 s; a 60 s window with limit 1 allows one alert per window.
         #expect(try run("alert icmp any any -> any any (itype:8; threshold:type limit, track by_src, count 1, seconds 60; sid:1;)", packets: 9, spacing: 20) == 3)

@@ -39,11 +39,15 @@ public struct ThresholdSpec: Sendable, Equatable {
     public var track: Track
     public var count: Int
     public var seconds: Int64
+    /// `unique_on src_port|dst_port` (detection_filter, Suricata 8): what is counted is the
+    /// number of distinct ports, and only a new one can pass.
+    public enum UniqueOn: String, Sendable { case sourcePort = "src_port", destinationPort = "dst_port" }
+    public var uniqueOn: UniqueOn? = nil
 
     /// Parses `type limit, track by_src, count 1, seconds 60` (no `type` for detection_filter).
     static func parse(_ value: String, detectionFilter: Bool) -> Result<ThresholdSpec, OptionProblem> {
         var kind: Kind? = detectionFilter ? .detectionFilter : nil
-        var track: Track? = nil, count: Int? = nil, seconds: Int64? = nil
+        var track: Track? = nil, count: Int? = nil, seconds: Int64? = nil, unique: UniqueOn? = nil
         for part in value.split(separator: ",") {
             let words = part.split(separator: " ", omittingEmptySubsequences: true)
             guard words.count == 2 else { return .failure("expected 'name value' pairs, got '\(part.trimmingSpaces)'") }
@@ -61,8 +65,9 @@ public struct ThresholdSpec: Sendable, Equatable {
             case "seconds":
                 guard let s = Int64(v), s >= 0 else { return .failure("seconds must be a number") }
                 seconds = s
-            case "unique_on":
-                return .failure(OptionProblem(text: "unique_on is not supported", unsupported: true))
+            case "unique_on" where detectionFilter:
+                guard let u = UniqueOn(rawValue: v) else { return .failure("unique_on must be src_port or dst_port") }
+                unique = u
             default:
                 return .failure("unknown threshold field '\(words[0])'")
             }
@@ -71,6 +76,8 @@ public struct ThresholdSpec: Sendable, Equatable {
         guard let track else { return .failure("missing 'track'") }
         guard let count else { return .failure("missing 'count'") }
         guard let seconds else { return .failure("missing 'seconds'") }
-        return .success(ThresholdSpec(kind: kind, track: track, count: count, seconds: seconds))
+        var spec = ThresholdSpec(kind: kind, track: track, count: count, seconds: seconds)
+        spec.uniqueOn = unique
+        return .success(spec)
     }
 }
