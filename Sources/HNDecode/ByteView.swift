@@ -45,6 +45,20 @@ public struct ByteView {
         return UInt16(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 
+    /// The little-endian 32-bit value at `offset`, or nil when it does not fit in the view.
+    @inlinable
+    public func u32le(_ offset: Int) -> UInt32? {
+        guard offset >= 0, offset <= count &- 4, let base else { return nil }
+        return UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
+    /// The little-endian 64-bit value at `offset`, or nil when it does not fit in the view.
+    @inlinable
+    public func u64le(_ offset: Int) -> UInt64? {
+        guard offset >= 0, offset <= count &- 8, let base else { return nil }
+        return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
     /// The big-endian 32-bit value at `offset`, or nil when it does not fit in the view.
     @inlinable
     public func u32(_ offset: Int) -> UInt32? {

@@ -21,7 +21,6 @@ struct SMB2Transactions {
     var clientDialects: [String] = []
     /// File names by file id (CREATE responses), for the later READ, WRITE and CLOSE.
     var files: [[UInt8]: String] = [:]
-    var trees: [UInt32: (share: String, pipe: Bool)] = [:]
     /// Files already read or written (file id and command): Suricata keeps one transaction
     /// per file and direction, so the later READs and WRITEs of a file log nothing.
     var fileTransactions: Set<[UInt8]> = []
@@ -77,38 +76,25 @@ struct SMB2Transactions {
         return String(decoding: units, as: UTF16.self)
     }
 
-    static func u32le(_ v: ByteView, _ at: Int) -> UInt32? {
-        guard let lo = v.u16le(at), let hi = v.u16le(at + 2) else { return nil }
-        return UInt32(hi) << 16 | UInt32(lo)
-    }
-
-    static func u64le(_ v: ByteView, _ at: Int) -> UInt64? {
-        guard let lo = u32le(v, at), let hi = u32le(v, at + 4) else { return nil }
-        return UInt64(hi) << 32 | UInt64(lo)
-    }
-
     /// Windows FILETIME (100 ns since 1601) as Unix seconds.
     static func unixTime(_ t: UInt64) -> Int64 { Int64(t / 10_000_000) - 11_644_473_600 }
 
     /// A GUID's 16 bytes as Suricata writes them (its first three fields little-endian).
     static func guid(_ g: [UInt8]) -> String {
         guard g.count == 16 else { return "" }
-        let order = [3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 9, 8, -1, 11, 10, 15, 14, 13, 12]
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for i in order {
-            if i < 0 { out.append(UInt8(ascii: "-")); continue }
-            out.append(digits[Int(g[i] >> 4)])
-            out.append(digits[Int(g[i] & 0xF)])
+        var out = ASCIIText(capacity: 36)
+        for (i, index) in [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 15, 14, 13, 12].enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.byte(UInt8(ascii: "-")) }
+            out.hex(UInt32(g[index]), digits: 2)
         }
-        return String(decoding: out, as: UTF8.self)
+        return out.string
     }
 
     /// One SMB2 message (a compound's part): a request opens a transaction, its final
     /// response logs it.
     mutating func message(_ m: ByteView, toServer: Bool, ntlmssp: (ByteView) -> [(String, JSONValue)]?, events: inout [AppEvent]) {
-        guard let command = m.u16le(12), let status = SMB2Transactions.u32le(m, 8), let flags = SMB2Transactions.u32le(m, 16),
-              let messageID = SMB2Transactions.u64le(m, 24) else { return }
+        guard let command = m.u16le(12), let status = m.u32le(8), let flags = m.u32le(16),
+              let messageID = m.u64le(24) else { return }
         let body = m.suffix(from: 64) ?? .empty
         let isResponse = flags & 1 != 0
         if !isResponse {
@@ -147,9 +133,9 @@ struct SMB2Transactions {
             return Pending(id: nextID, command: command)
         }() else { return }
         let asyncHeader = flags & 2 != 0
-        let treeID = asyncHeader ? 0 : (SMB2Transactions.u32le(m, 36) ?? 0)
-        let sessionID = SMB2Transactions.u64le(m, 40) ?? 0
-        response(&tx, body, status: status, treeID: treeID)
+        let treeID = asyncHeader ? 0 : (m.u32le(36) ?? 0)
+        let sessionID = m.u64le(40) ?? 0
+        response(&tx, body, status: status)
         var fields: [(String, JSONValue)] = [("id", .int(Int64(tx.id)))]
         if let dialect { fields.append(("dialect", .string(dialect))) }
         fields.append(("command", .string(SMB2Transactions.commandName(tx.command))))
@@ -175,7 +161,7 @@ struct SMB2Transactions {
                 tx.fields.append(("share", .string(SMB2Transactions.utf16(path))))
             }
         case 5:  // CREATE: name, disposition, delete-on-close
-            if let disposition = SMB2Transactions.u32le(body, 36), let options = SMB2Transactions.u32le(body, 40),
+            if let disposition = body.u32le(36), let options = body.u32le(40),
                let offset = body.u16le(44), let length = body.u16le(46) {
                 let name = length == 0 ? "" : m.slice(Int(offset), Int(length)).map(SMB2Transactions.utf16) ?? ""
                 tx.fields.append(("filename", .string(name)))
@@ -187,13 +173,13 @@ struct SMB2Transactions {
             let at = tx.command == 6 ? 8 : 16
             if let id = body.slice(at, 16) { tx.fileID = id.toArray() }
         case 17:  // SET_INFO: a rename, or the file marked for deletion
-            guard let id = body.slice(16, 16), body.u8(2) == 1, let offset = body.u16le(8), let length = SMB2Transactions.u32le(body, 4),
+            guard let id = body.slice(16, 16), body.u8(2) == 1, let offset = body.u16le(8), let length = body.u32le(4),
                   let buffer = m.slice(Int(offset), Int(length)) else { return }
             tx.fileID = id.toArray()
             let name = id.toArray().allSatisfy { $0 == 0xFF } ? lastCreateName : files[id.toArray()] ?? ""
             switch body.u8(3) {
             case 10:  // FileRenameInformation: the new name at 20, its length at 16
-                if let n = SMB2Transactions.u32le(buffer, 16), let to = buffer.slice(20, Int(n)) {
+                if let n = buffer.u32le(16), let to = buffer.slice(20, Int(n)) {
                     tx.fields.append(("rename", .object([("from", .string(name)), ("to", .string(SMB2Transactions.utf16(to)))])))
                 }
             case 13 where buffer.u8(0) == 1:  // FileDispositionInformation: delete pending
@@ -206,7 +192,7 @@ struct SMB2Transactions {
         }
     }
 
-    mutating func response(_ tx: inout Pending, _ body: ByteView, status: UInt32, treeID: UInt32) {
+    mutating func response(_ tx: inout Pending, _ body: ByteView, status: UInt32) {
         switch tx.command {
         case 0:
             if let v = body.u16le(4) {
@@ -215,15 +201,14 @@ struct SMB2Transactions {
                 if let g = body.slice(8, 16) { tx.fields.append(("server_guid", .string(SMB2Transactions.guid(g.toArray())))) }
             }
         case 3:
-            guard let i = tx.fields.firstIndex(where: { $0.0 == "share" }), case .string(let share) = tx.fields[i].1 else { return }
+            guard let i = tx.fields.firstIndex(where: { $0.0 == "share" }) else { return }
             let pipe = body.u8(2) == 2
             if pipe { tx.fields[i].0 = "named_pipe" }
             tx.fields.append(("share_type", .string(pipe ? "PIPE" : "FILE")))
-            if status == 0, trees.count < SMB2Transactions.maxFiles { trees[treeID] = (share, pipe) }
         case 5:
-            guard status == 0, let created = SMB2Transactions.u64le(body, 8), let accessed = SMB2Transactions.u64le(body, 16),
-                  let modified = SMB2Transactions.u64le(body, 24), let changed = SMB2Transactions.u64le(body, 32),
-                  let size = SMB2Transactions.u64le(body, 48), let id = body.slice(64, 16) else { return }
+            guard status == 0, let created = body.u64le(8), let accessed = body.u64le(16),
+                  let modified = body.u64le(24), let changed = body.u64le(32),
+                  let size = body.u64le(48), let id = body.slice(64, 16) else { return }
             tx.fields.append(("created", .int(SMB2Transactions.unixTime(created))))
             tx.fields.append(("accessed", .int(SMB2Transactions.unixTime(accessed))))
             tx.fields.append(("modified", .int(SMB2Transactions.unixTime(modified))))

@@ -11,9 +11,6 @@ final class SMBParser {
     var skip = [0, 0]
     var dialects: [String] = []
     var dialect: String? = nil
-    var user: String? = nil
-    var domain: String? = nil
-    var host: String? = nil
     var logged = false
     var messages = 0
     /// SMB2/3 transactions (SMB1 sessions log their negotiation only).
@@ -89,7 +86,7 @@ final class SMBParser {
         var message = m
         for _ in 0..<64 {
             smb2.message(message, toServer: toServer, ntlmssp: SMBParser.ntlmssp, events: &events)
-            guard let next = SMB2Transactions.u32le(message, 20), next >= 64, let rest = message.suffix(from: Int(next)), rest.count >= 64 else { break }
+            guard let next = message.u32le(20), next >= 64, let rest = message.suffix(from: Int(next)), rest.count >= 64 else { break }
             message = rest
         }
     }
@@ -113,7 +110,7 @@ final class SMBParser {
             if let u = field(36) { out.append(("user", .string(u))) }
             if let h = field(44) { out.append(("host", .string(h))) }
             // NTLMSSP_NEGOTIATE_VERSION: major, minor, build, then the revision at +7.
-            if let flags = SMB2Transactions.u32le(n, 60), flags & 0x0200_0000 != 0, let major = n.u8(64), let minor = n.u8(65),
+            if let flags = n.u32le(60), flags & 0x0200_0000 != 0, let major = n.u8(64), let minor = n.u8(65),
                let build = n.u16le(66), let revision = n.u8(71) {
                 out.append(("version", .string("\(major).\(minor) build \(build) rev \(revision)")))
             }
