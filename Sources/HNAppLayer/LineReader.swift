@@ -11,16 +11,23 @@ struct LineReader {
     var pendingCut = false
 
     mutating func lines(_ data: UnsafeRawBufferPointer) -> [[UInt8]] {
-        markedLines(data).map(\.line)
+        var out: [[UInt8]] = []
+        scan(data) { line, _ in out.append(line) }
+        return out
     }
 
     /// The complete lines, each with whether it was cut at `maxLine`.
     mutating func markedLines(_ data: UnsafeRawBufferPointer) -> [(line: [UInt8], cut: Bool)] {
         var out: [(line: [UInt8], cut: Bool)] = []
+        scan(data) { out.append(($0, $1)) }
+        return out
+    }
+
+    mutating func scan(_ data: UnsafeRawBufferPointer, _ emit: ([UInt8], Bool) -> Void) {
         for b in data {
             if b == 0x0A {
                 if pending.last == 0x0D { pending.removeLast() }
-                out.append((pending, pendingCut))
+                emit(pending, pendingCut)
                 pending.removeAll(keepingCapacity: true)
                 pendingCut = false
             } else if pending.count < maxLine {
@@ -30,7 +37,6 @@ struct LineReader {
                 pendingCut = true
             }
         }
-        return out
     }
 }
 

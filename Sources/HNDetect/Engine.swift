@@ -399,11 +399,9 @@ public final class DetectionEngine {
             // Application-layer state is answered by the protocol parsers; none is known here.
             for check in c.rule.appChecks {
                 switch check {
-                case .appLayerProtocol(let wanted, let negated):
+                case .appLayerProtocol(let name, let negated, let original):
                     // As Suricata: nothing is decided while the protocol is not known yet (a
                     // negation too); `failed` is a protocol like the others.
-                    let original = wanted.hasPrefix("original:")
-                    let name = original ? String(wanted.dropFirst(9)) : wanted
                     guard let flow else { return false }
                     let id = original && flow.appProtoOrig != 0 ? flow.appProtoOrig : flow.appProto
                     guard id != 0 else { return false }

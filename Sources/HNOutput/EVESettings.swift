@@ -28,6 +28,10 @@ public struct EVESettings: Sendable, Equatable {
     public var ethernet = false
     /// IPv6 addresses in their compressed form (`ipv6-compress`); Suricata writes them in full.
     public var ipv6Compress = false
+    /// DNS records are written as parsed (version 3, every message, type and format).
+    public var dnsAsParsed: Bool {
+        dnsVersion == 3 && dnsRequests && dnsResponses && dnsTypes == nil && dnsFormats.count == 2
+    }
     /// `community_id` on every record with a flow tuple, with this seed; nil: off.
     public var communityIDSeed: UInt16? = nil
 
@@ -40,6 +44,17 @@ public struct EVESettings: Sendable, Equatable {
     public static let otherSuricataTypes: [String] = ["anomaly", "arp", "bittorrent-dht", "dcerpc", "dhcp", "dnp3", "doh2", "drop", "enip", "files", "frame",
                                                       "http2", "ike", "krb5", "ldap", "mdns", "metadata", "modbus", "mqtt", "netflow", "nfs", "pgsql",
                                                       "quic", "rfb", "sdp", "sip", "snmp", "tftp", "websocket"]
+
+    /// The options `types:` takes for each type, in the order they are listed in errors
+    /// (the other types take `enabled` only).
+    public static let typeOptions: [String: [String]] = [
+        "alert": ["enabled", "payload", "payload-printable", "packet", "metadata"],
+        "http": ["enabled", "extended"],
+        "dns": ["enabled", "version", "requests", "responses", "types", "formats"],
+    ]
+
+    /// The options of one type.
+    public static func options(of type: String) -> [String] { typeOptions[type] ?? ["enabled"] }
 
     /// Does the file hold records of this type?
     @inline(__always) public func writes(_ type: String) -> Bool { types?.contains(type) ?? true }

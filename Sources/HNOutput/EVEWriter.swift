@@ -16,8 +16,9 @@ public final class EVEWriter {
     public let segmentNames: [String]
     /// What the file holds (event types and their options, Suricata's eve-log settings).
     public var settings = EVESettings()
-    /// Does an alert need its packet's payload (payload or packet logging)?
-    public var includePayload: Bool { settings.alertPayload || settings.alertPayloadPrintable || settings.alertPacket }
+    /// Does an alert need its packet's payload (`payload`, `payload-printable`)? The whole
+    /// packet (`packet`) comes with the alert itself.
+    public var includePayload: Bool { settings.alertPayload || settings.alertPayloadPrintable }
     var communityIDSeed: UInt16? { settings.communityIDSeed }
 
     public init(file: OutputFile, sensorName: String? = nil, segmentNames: [String] = []) {
@@ -317,7 +318,7 @@ public final class EVEWriter {
     public func writeApp(_ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, packetToServer: Bool,
                          macs: FlowMACs? = nil) throws(OutputFile.Failure) {
         guard let record = event.record, settings.writes(event.eventType) else { return }
-        if event.eventType == "dns" {
+        if event.eventType == "dns" && !settings.dnsAsParsed {
             for body in DNSLayout.records(record, settings: settings) {
                 try writeApp(body, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber, macs: macs)
             }

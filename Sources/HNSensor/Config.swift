@@ -290,7 +290,7 @@ extension YAMLReader {
                 let at = "\(path).\(name)"
                 switch name {
                 case "alert":
-                    for (k, _, v) in try mapping(options, at, allowed: ["enabled", "payload", "payload-printable", "packet", "metadata"]) {
+                    for (k, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) {
                         let on = try bool(v, "\(at).\(k)")
                         switch k {
                         case "enabled": enabled = on
@@ -301,11 +301,11 @@ extension YAMLReader {
                         }
                     }
                 case "http":
-                    for (k, _, v) in try mapping(options, at, allowed: ["enabled", "extended"]) {
+                    for (k, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) {
                         if k == "enabled" { enabled = try bool(v, "\(at).enabled") } else { eve.httpExtended = try bool(v, "\(at).extended") }
                     }
                 case "dns":
-                    for (k, _, v) in try mapping(options, at, allowed: ["enabled", "version", "requests", "responses", "types", "formats"]) {
+                    for (k, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) {
                         switch k {
                         case "enabled": enabled = try bool(v, "\(at).enabled")
                         case "version": eve.dnsVersion = try int(v, "\(at).version", 2...3)
@@ -323,7 +323,7 @@ extension YAMLReader {
                         }
                     }
                 default:
-                    for (_, _, v) in try mapping(options, at, allowed: ["enabled"]) { enabled = try bool(v, "\(at).enabled") }
+                    for (_, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) { enabled = try bool(v, "\(at).enabled") }
                 }
             }
             if enabled { types.insert(name) }

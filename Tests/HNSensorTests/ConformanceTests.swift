@@ -1,5 +1,6 @@
 import Foundation
 import HNDetect
+import HNOutput
 import Testing
 import Yams
 @testable import HNSensor
@@ -119,9 +120,6 @@ enum Conformance {
     /// `eve:` section (same names): `types` with the options hnsensor knows, `community-id`
     /// and its seed. Suricata-only keys (file names, xff, tagged packets, …) are left out.
     static func eveSection(_ yaml: [String: Any]) -> [String: Any]? {
-        let kept: [String: Set<String>] = ["alert": ["enabled", "payload", "payload-printable", "packet", "metadata"],
-                                           "http": ["enabled", "extended"],
-                                           "dns": ["enabled", "version", "requests", "responses", "types", "formats"]]
         for output in yaml["outputs"] as? [Any] ?? [] {
             guard let eve = (output as? [String: Any])?["eve-log"] as? [String: Any] else { continue }
             var section: [String: Any] = [:]
@@ -130,7 +128,7 @@ enum Conformance {
                 section["types"] = types.map { item -> Any in
                     guard let m = item as? [String: Any], let (name, options) = m.first else { return item }
                     guard let o = options as? [String: Any] else { return name }
-                    let allowed = kept[name] ?? ["enabled"]
+                    let allowed = Set(EVESettings.options(of: name))
                     let filtered = o.filter { allowed.contains($0.key) }
                     return filtered.isEmpty ? name as Any : [name: filtered] as Any
                 }

@@ -18,7 +18,7 @@ extension Builder {
         }
         // Suricata's `http1` is HTTP/1, which is hnsensor's `http`.
         let name = first == "http1" ? "http" : first
-        rule.appChecks.append(.appLayerProtocol(mode == "original" ? "original:" + name : name, negated: negated))
+        rule.appChecks.append(.appLayerProtocol(name, negated: negated, original: mode == "original"))
         return nil
     }
 }

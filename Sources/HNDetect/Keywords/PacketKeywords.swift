@@ -133,5 +133,6 @@ public enum AppCheck: Sendable {
     case sslState(String)
     case tlsCertExpired
     case tlsCertValid
-    case appLayerProtocol(String, negated: Bool)
+    /// `original`: the first protocol of an upgraded flow rather than the current one.
+    case appLayerProtocol(String, negated: Bool, original: Bool)
 }
