@@ -32,13 +32,15 @@ public struct IPAddress: Hashable, Comparable, Sendable {
         a.high != b.high ? a.high < b.high : a.low < b.low
     }
 
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// The address as text with IPv6 in full: eight groups of four hex digits (Suricata's
     /// EVE default, `ipv6-compress: no`); dotted quad for IPv4.
     public var expanded: String {
         guard !isIPv4 else { return description }
         var out: [UInt8] = []
         out.reserveCapacity(39)
-        let digits = Array("0123456789abcdef".utf8)
+        let digits = IPAddress.hexDigits
         for i in 0..<8 {
             let word = i < 4 ? high : low
             let group = UInt16(truncatingIfNeeded: word >> (48 - 16 * UInt64(i % 4)))

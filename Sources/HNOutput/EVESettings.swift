@@ -76,7 +76,7 @@ public struct FlowMACs: Sendable, Equatable {
 
     /// `00:15:17:0d:06:f7`
     public static func text(_ mac: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits = JSONWriter.hexDigits
         var out: [UInt8] = []
         for i in stride(from: 40, through: 0, by: -8) {
             if i < 40 { out.append(UInt8(ascii: ":")) }
