@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // The central store many sensors write and one correlator reads (PostgreSQL).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries. Linked now; Vectorscan and PCRE2 are used by the detection engine.
@@ -82,9 +85,20 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // The central CSIRT store (PostgreSQL): its schema, the sensors' spool and forwarder,
+        // the central correlator. SQLite stays the embedded store of a single sensor.
+        .target(name: "HNCentral", dependencies: [
+            "HNStore", "HNSensor", "HNCorrelate", "HNAlert", "HNDecode", "HNOutput",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "HNCapGen"),
         .executableTarget(name: "hnsensor", dependencies: [
-            "HNSensor", "HNDaemon", "HNReport", "HNConsole", "HNDetect", "HNStore", "HNCorrelate", "HNOutput",
+            "HNSensor", "HNDaemon", "HNReport", "HNConsole", "HNDetect", "HNStore", "HNCorrelate", "HNOutput", "HNCentral",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -109,6 +123,8 @@ let package = Package(
         .testTarget(name: "HNConsoleTests", dependencies: ["HNConsole", "HNStore", "HNCorrelate", "HNAlert", "HNDecode",
                                                         .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                         .product(name: "HTTPTypes", package: "swift-http-types")]),
+        .testTarget(name: "HNCentralTests", dependencies: ["HNCentral", "HNStore", "HNSensor", "HNCorrelate", "HNAlert", "HNDecode", "HNCapGen",
+                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HNAnomalyTests", dependencies: ["HNAnomaly", "HNAlert", "HNDecode", "HNFlow", "HNAppLayer"]),
     ],
     swiftLanguageModes: [.v6]

@@ -16,11 +16,11 @@ public enum Role: String, CaseIterable, Sendable, Codable {
 /// Console accounts in the CSIRT store: names, roles, bcrypt hashes. The CLI's `users`
 /// commands and the console's account page both go through it.
 public struct AccountBook: Sendable {
-    public let store: IncidentStore
+    public let store: any CSIRTStore
     /// bcrypt's cost (2^cost rounds); 12 by default, lower only in tests.
     public let cost: UInt8
 
-    public init(store: IncidentStore, cost: UInt8 = 12) {
+    public init(store: any CSIRTStore, cost: UInt8 = 12) {
         self.store = store
         self.cost = cost
     }
@@ -47,15 +47,15 @@ public struct AccountBook: Sendable {
 
     public func setPassword(name: String, password: String, actor: String, at time: Int64) throws(StoreError) {
         if let weak = AccountBook.weakness(of: password, name: name) { throw StoreError("account \(name): \(weak)") }
-        try store.changeAccount(name, passwordHash: Bcrypt.hash(password, cost: cost), actor: actor, at: time)
+        try store.changeAccount(name, passwordHash: Bcrypt.hash(password, cost: cost), role: nil, disabled: nil, actor: actor, at: time)
     }
 
     public func setDisabled(name: String, _ disabled: Bool, actor: String, at time: Int64) throws(StoreError) {
-        try store.changeAccount(name, disabled: disabled, actor: actor, at: time)
+        try store.changeAccount(name, passwordHash: nil, role: nil, disabled: disabled, actor: actor, at: time)
     }
 
     public func setRole(name: String, _ role: Role, actor: String, at time: Int64) throws(StoreError) {
-        try store.changeAccount(name, role: role.rawValue, actor: actor, at: time)
+        try store.changeAccount(name, passwordHash: nil, role: role.rawValue, disabled: nil, actor: actor, at: time)
     }
 
     /// A hash to verify against when the account does not exist, so that a wrong name takes as

@@ -53,7 +53,7 @@ public struct ConsoleSettings: Sendable {
 /// The analysts' console over one CSIRT store: HTML pages and the JSON API under /api/v1,
 /// with accounts, sessions, CSRF tokens and security headers.
 public final class Console: Sendable {
-    public let store: IncidentStore
+    public let store: any CSIRTStore
     public let accounts: AccountBook
     public let directory: ConsoleDirectory
     public let settings: ConsoleSettings
@@ -70,7 +70,7 @@ public final class Console: Sendable {
     static let queueCacheLifetime: Int64 = 1_000_000_000
     static let queueCacheEntries = 256
 
-    public init(store: IncidentStore, directory: ConsoleDirectory, settings: ConsoleSettings = ConsoleSettings(),
+    public init(store: any CSIRTStore, directory: ConsoleDirectory, settings: ConsoleSettings = ConsoleSettings(),
                 logger: Logger = Logger(label: "hnsensor.console")) throws {
         self.store = store
         self.directory = directory

@@ -463,7 +463,7 @@ extension Console {
         let store = self.store
         let (sensors, stats) = try await blocking { (try store.sensors(), try store.stats()) }
         var values: [String: Any] = [
-            "title": "Sensors", "storePath": store.path, "incidents": stats.incidents, "alerts": stats.alerts,
+            "title": "Sensors", "storePath": store.location, "incidents": stats.incidents, "alerts": stats.alerts,
             "sensors": sensors.map { s -> [String: Any] in
                 ["name": s.name, "version": s.version, "startedAt": Views.time(s.startedAt), "rules": s.rules, "indicators": s.indicators,
                  "correlationRules": s.correlationRules, "alerts": s.alerts, "lastAlert": s.lastAlert.map { Views.time($0) } ?? "none"]

@@ -82,7 +82,7 @@ public final class Correlator {
     struct EventKey: Hashable { var source: IPAddress; var destination: IPAddress; var gid: UInt32; var sid: UInt32 }
     struct StateKey: Hashable { var rule: Int; var group: String }
 
-    struct Member { var alert: SecurityAlert; var eventID: Int64; var time: Int64; var stage: Int; var value: String }
+    struct Member { var alert: SecurityAlert; var alertID: Int64; var eventID: Int64; var time: Int64; var stage: Int; var value: String }
     final class RuleState {
         var members: [Member] = []
         var windowStart: Int64
@@ -171,9 +171,14 @@ public final class Correlator {
     // MARK: Ingest
 
     public func ingest(_ alert: SecurityAlert) {
+        ingest(alert, id: nextAlertID)
+    }
+
+    /// Takes an alert whose identifier the store gave (the central store numbers alerts as
+    /// sensors write them); later identifiers continue after it.
+    public func ingest(_ alert: SecurityAlert, id alertID: Int64) {
         stats.alerts &+= 1
-        let alertID = nextAlertID
-        nextAlertID += 1
+        nextAlertID = max(nextAlertID, alertID + 1)
         let eventID = event(for: alert)
         batch.alerts.append(.init(id: alertID, eventID: eventID, alert: alert, captureFile: captureFile))
         for (r, rule) in rules.enumerated() {
@@ -251,7 +256,7 @@ public final class Correlator {
             state.windowStart = now
         }
         let fieldValue = rule.field.map { value($0, alert, host: rule.stages[stage].host) } ?? ""
-        state.members.append(Member(alert: alert, eventID: eventID, time: now, stage: stage, value: fieldValue))
+        state.members.append(Member(alert: alert, alertID: alertID, eventID: eventID, time: now, stage: stage, value: fieldValue))
         if !rule.comparison.atWindowEnd {
             state.members.removeAll { now - $0.time > rule.timespan }
         }

@@ -54,9 +54,13 @@ public final class Daemon {
     let logger: Logger
     let notifier = SystemdNotifier()
 
-    public init(config: SensorConfig, options: Options) {
+    /// Central mode: where alerts go instead of the sensor's own correlator and store.
+    let forwarder: (any AlertForwarder)?
+
+    public init(config: SensorConfig, options: Options, forwarder: (any AlertForwarder)? = nil) {
         self.config = config
         self.options = options
+        self.forwarder = forwarder
         var logger = Logger(label: "hnsensor") { JournalLogHandler(label: $0) }
         logger.logLevel = .info
         self.logger = logger
@@ -161,13 +165,16 @@ public final class Daemon {
         // stage of a worker pool and the output stage (EVE, correlation, store) runs on the
         // pool's merge thread; everything that touches them runs in the inspector's hooks.
         let storePath = options.storePath ?? config.storePath
-        let sensor = try Sensor(config: config, engines: engines, eve: eve, storePath: storePath, workers: options.workers,
-                                captureSegments: true, alwaysCorrelate: true, finishTime: { _ in Daemon.wallNanos() })
+        let forwarder = self.forwarder
+        let sensor = try Sensor(config: config, engines: engines, eve: eve, storePath: forwarder == nil ? storePath : nil, workers: options.workers,
+                                captureSegments: true, alwaysCorrelate: forwarder == nil, forwarder: forwarder,
+                                finishTime: { _ in Daemon.wallNanos() })
         let inspector = sensor.inspector
         let output = sensor.output
-        let stage = sensor.correlation!
+        // The sensor's own correlator and store, unless the central store's correlator does it.
+        let stage = sensor.correlation
         // A live sensor keeps what the store could not take and retries it every second.
-        stage.retryFailedBatches = true
+        stage?.retryFailedBatches = true
         // Kernel counters per interface, in the EVE stats record as in the metrics. Read on the
         // polling thread only (libpcap handles are not shared); with workers the output thread
         // takes the last reading.
@@ -189,7 +196,8 @@ public final class Daemon {
             let capture = polled ? captureTree() : captureReading.get()
             var eveTree = StatsTree()
             eveTree.set("dropped_bytes", eve?.droppedBytes ?? 0)
-            return [("capture", capture), ("correlation", stage.statsTree()), ("eve", eveTree)]
+            if let forwarder { return [("capture", capture), ("central", forwarder.statsTree()), ("eve", eveTree)] }
+            return [("capture", capture), ("correlation", stage!.statsTree()), ("eve", eveTree)]
         }
 
         let metrics = SensorMetrics()
@@ -235,9 +243,10 @@ public final class Daemon {
                 do { try eve?.reopen() } catch { logger.error("\(error)") }
             }
             if now >= timers.nextBoundary {
-                if stage.hasPending { stage.boundary() }
+                forwarder?.flush()
+                if let stage, stage.hasPending { stage.boundary() }
                 timers.nextBoundary = now + 1_000_000_000
-                if let failure = stage.failure, now - timers.lastError > 10_000_000_000 {
+                if let failure = stage?.failure, now - timers.lastError > 10_000_000_000 {
                     logger.error("store: \(failure)")
                     timers.lastError = now
                 }
@@ -328,7 +337,7 @@ public final class Daemon {
                         let config = self.config
                         inspector.replace(next) {
                             do throws(ReplayError) {
-                                try stage.reload(rules: next.correlation, config: config)
+                                try stage?.reload(rules: next.correlation, config: config)
                             } catch {
                                 logger.error("correlation reload refused: \(error.description)")
                             }
@@ -374,8 +383,8 @@ public final class Daemon {
         var dropped: UInt64 = 0
         for c in captures { dropped += c.source.stats().kernelDropped }
         logger.info("stopped", metadata: ["packets": "\(packets)", "kernel_drops": "\(dropped)", "alerts": "\(output.alerts)",
-                                          "incidents": "\(stage.incidents.count)"])
-        if let failure = stage.failure {
+                                          "incidents": "\(stage?.incidents.count ?? 0)"])
+        if let failure = stage?.failure {
             logger.error("store: \(failure)")
             return 1
         }

@@ -5,7 +5,9 @@ import HNCorrelate
 /// {taxonomy, type} (RSIT as IntelMQ spells it), first_seen, last_seen (ISO 8601), sources,
 /// targets, segments, constituents, alert_count, event_count, reportable.
 public enum IncidentJSON {
-    public static func write(_ i: Incident, into json: inout JSONWriter, key: String? = nil) {
+    /// - sensors: the names of the sensors whose alerts the incident holds, when the store
+    ///   was asked (the CLI and the API; EVE records leave it out).
+    public static func write(_ i: Incident, into json: inout JSONWriter, key: String? = nil, sensors: [String]? = nil) {
         json.beginObject(key)
         json.field("id", Int(i.id))
         json.field("title", i.title)
@@ -22,6 +24,7 @@ public enum IncidentJSON {
         strings("targets", i.targets, &json)
         strings("segments", i.segments, &json)
         strings("constituents", i.constituents, &json)
+        if let sensors { strings("sensors", sensors, &json) }
         json.field("alert_count", i.alertCount)
         json.field("event_count", i.eventCount)
         json.field("severity", i.severity)
@@ -46,12 +49,12 @@ public enum IncidentJSON {
     }
 
     /// A JSON array of incidents, one per line inside the brackets.
-    public static func array(_ incidents: [Incident]) -> String {
+    public static func array(_ incidents: [Incident], sensors: [Int64: [String]]? = nil) -> String {
         var json = JSONWriter()
         var out = "["
         for (n, i) in incidents.enumerated() {
             json.clear()
-            write(i, into: &json)
+            write(i, into: &json, sensors: sensors.map { $0[i.id] ?? [] })
             out += (n == 0 ? "\n" : ",\n") + String(decoding: json.bytes, as: UTF8.self)
         }
         return out + (incidents.isEmpty ? "]" : "\n]")

@@ -20,6 +20,8 @@ public enum IncidentExport {
         /// True once `alerts[].excerpt` holds decrypted bytes (`incidents show --evidence`);
         /// exports never include excerpts.
         public var excerptsReadable = false
+        /// The sensors whose alerts the incident holds (`incidents show`), when asked.
+        public var sensors: [String]? = nil
         public init(incident: Incident, events: [SecurityEvent], alerts: [IncidentStore.StoredAlert], audit: [IncidentStore.AuditEntry],
                     sensorName: String, homeNet: [CIDR]) {
             self.incident = incident

@@ -21,6 +21,7 @@ public enum IncidentView {
         lines.append("  targets        \(i.targets.joined(separator: ", "))")
         lines.append("  constituents   \(i.constituents.isEmpty ? "-" : i.constituents.joined(separator: ", "))")
         lines.append("  segments       \(i.segments.isEmpty ? "-" : i.segments.joined(separator: ", "))")
+        if let sensors = m.sensors, !sensors.isEmpty { lines.append("  sensors        \(sensors.joined(separator: ", "))") }
         lines.append("  patient care   \(i.patientCare ? "yes" : "no")")
         if i.reportable {
             lines.append("  reportable     " + (i.reportedAt.map { "reported \(t($0))" } ?? "yes, due by \(t(i.reportDeadline ?? i.firstSeen))"))
@@ -61,7 +62,7 @@ public enum IncidentView {
     public static func json(_ m: IncidentExport.Material) -> String {
         var json = JSONWriter()
         json.beginObject()
-        IncidentJSON.write(m.incident, into: &json, key: "incident")
+        IncidentJSON.write(m.incident, into: &json, key: "incident", sensors: m.sensors)
         json.beginArray("events")
         for e in m.events {
             json.beginObject()

@@ -60,6 +60,19 @@ public struct SensorConfig: Sendable {
     public var streamDepth = 1 << 20
     public var defrag = Defragmenter.Limits()
     public var storePath: String? = nil
+    /// The central store (`store.url`: postgresql://USER@HOST[:PORT]/DB), which wins over
+    /// `store.path`; its password from `store.password_file` or PGPASSWORD, never the config.
+    public var storeURL: String? = nil
+    public var storePasswordFile: String? = nil
+    /// Central mode: the local journal of alerts not yet in the central store, and its bound
+    /// (the oldest alerts are dropped past it, and counted).
+    public var spoolPath = "/var/lib/hnsensor/spool.db"
+    public var spoolMax: Int64 = 1 << 30
+    /// Central correlator: how long (alert time) an alert waits for the other sensors' alerts
+    /// before it is correlated (`correlation.max_lateness`, 60 s).
+    public var maxLateness: Int64 = 60_000_000_000
+    /// The store a command uses by default: the URL when set, else the path.
+    public var store: String? { storeURL ?? storePath }
     /// `console:`: where `hnsensor serve` listens and how long its sessions last.
     public struct Console: Sendable {
         public var listen = "127.0.0.1:9443"
@@ -183,9 +196,18 @@ extension YAMLReader {
                     }
                 }
             case "store":
-                for (k, _, v) in try mapping(value, "store", allowed: ["path", "evidence_payload", "key_file"]) {
+                for (k, _, v) in try mapping(value, "store", allowed: ["path", "url", "password_file", "spool", "spool_max", "evidence_payload", "key_file"]) {
                     switch k {
                     case "path": config.storePath = try string(v, "store.path")
+                    case "url":
+                        let url = try string(v, "store.url")
+                        guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+                            throw fail(v, "store.url", "expected postgresql://USER@HOST[:PORT]/DB (a SQLite file goes in store.path)")
+                        }
+                        config.storeURL = url
+                    case "password_file": config.storePasswordFile = try string(v, "store.password_file")
+                    case "spool": config.spoolPath = try string(v, "store.spool")
+                    case "spool_max": config.spoolMax = Int64(try size(v, "store.spool_max"))
                     case "evidence_payload": config.storeEvidencePayload = try bool(v, "store.evidence_payload")
                     default: config.evidenceKeyFile = try string(v, "store.key_file")
                     }
@@ -236,8 +258,12 @@ extension YAMLReader {
                     config.retention = try duration(v, "retention.period")
                 }
             case "correlation":
-                for (_, _, v) in try mapping(value, "correlation", allowed: ["event_window"]) {
-                    config.eventWindow = try duration(v, "correlation.event_window")
+                for (k, _, v) in try mapping(value, "correlation", allowed: ["event_window", "max_lateness"]) {
+                    if k == "max_lateness" {
+                        config.maxLateness = try duration(v, "correlation.max_lateness")
+                    } else {
+                        config.eventWindow = try duration(v, "correlation.event_window")
+                    }
                 }
             case "eve":
                 // Suricata's eve-log names for the settings hnsensor has.

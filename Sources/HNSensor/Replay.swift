@@ -56,7 +56,7 @@ public enum Replay {
     ///     the same for any number (see `WorkerPool`).
     public static func run(files: [String], config: SensorConfig, evePath: String?, rulesPath: String? = nil,
                            simulateIPS: Bool = false, storePath: String? = nil, workers: Int = 1,
-                           depth: InspectionDepth = .full) throws(ReplayError) -> ReplaySummary {
+                           depth: InspectionDepth = .full, forwarder: (any AlertForwarder)? = nil) throws(ReplayError) -> ReplaySummary {
         guard !files.isEmpty else { throw ReplayError(description: "no capture file given") }
         let engines = try rulesPath.map { p throws(ReplayError) in try SensorEngines.build(rulesPath: p, config: config, simulateIPS: simulateIPS) }
         // Open every capture first: a missing file or a corrupt header fails before any output.
@@ -78,7 +78,7 @@ public enum Replay {
             }
         }
         let sensor = try Sensor(config: config, engines: engines, eve: eve, storePath: storePath, workers: max(1, workers),
-                                captureSegments: false)
+                                captureSegments: false, forwarder: forwarder)
         let inspector = sensor.inspector
         inspector.depth = depth
         var summary = ReplaySummary()
@@ -94,6 +94,7 @@ public enum Replay {
             summary.files += 1
             let linkType = source.linkType
             sensor.correlation?.correlator.captureFile = files[index]
+            sensor.forwarder?.source = files[index]
             loop: while true {
                 let result: PacketSource.ReadResult
                 if depth == .read {

@@ -103,6 +103,9 @@ public final class Sensor {
     /// The correlator and the store writer; nil when there is neither a correlation rule nor
     /// a store.
     public let correlation: CorrelationStage?
+    /// Central mode: the forwarder taking every alert to the central store, whose
+    /// correlator builds the incidents (nil: the sensor correlates into its own store).
+    public let forwarder: (any AlertForwarder)?
     public var output: OutputStage { inspector.output }
     /// The concrete inspector, for the per-packet call without a dynamic dispatch.
     let single: Pipeline?
@@ -116,8 +119,11 @@ public final class Sensor {
     ///     daemon, whose counters and reloads expect one).
     ///   - finishTime: the packet time of the last packet, mapped to the time the correlator
     ///     judges its windows at the end (replay: itself; the daemon: the wall clock).
+    ///   - forwarder: central mode (a PostgreSQL store): alerts go to it, and the sensor
+    ///     neither correlates nor opens a local store.
     public init(config: SensorConfig, engines: SensorEngines?, eve: EVEWriter?, storePath: String?, workers: Int,
-                captureSegments: Bool, alwaysCorrelate: Bool = false, finishTime: @escaping (Int64) -> Int64 = { $0 }) throws(ReplayError) {
+                captureSegments: Bool, alwaysCorrelate: Bool = false, forwarder: (any AlertForwarder)? = nil,
+                finishTime: @escaping (Int64) -> Int64 = { $0 }) throws(ReplayError) {
         if workers <= 1 {
             single = Pipeline(config: config, eve: eve, detection: engines?.detection, intel: engines?.intel, anomalies: engines?.anomalies)
             pool = nil
@@ -129,8 +135,18 @@ public final class Sensor {
             inspector = pool!
         }
         self.eve = eve
+        self.forwarder = forwarder
         let rules = engines?.correlation ?? []
-        if !rules.isEmpty || storePath != nil || alwaysCorrelate {
+        if let forwarder {
+            forwarder.register(IncidentStore.SensorRecord(name: config.sensorName, version: HNSensorVersion.string, startedAt: sensorClock(),
+                                                          rules: engines?.detection?.ruleCount ?? 0, indicators: engines?.intel?.set.count ?? 0,
+                                                          correlationRules: rules.count))
+            correlation = nil
+            inspector.output.alertSink = { forwarder.add($0) }
+            inspector.output.extraStats = { [("central", forwarder.statsTree())] }
+            inspector.keepExcerpts = config.storeEvidencePayload
+            inspector.onOutput(afterPacket: { forwarder.afterPacket() }, beforeStats: { _ in forwarder.flush() })
+        } else if !rules.isEmpty || storePath != nil || alwaysCorrelate {
             let stage: CorrelationStage
             do {
                 let record = IncidentStore.SensorRecord(name: config.sensorName, version: HNSensorVersion.string, startedAt: sensorClock(),

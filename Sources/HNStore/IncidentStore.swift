@@ -495,6 +495,11 @@ public final class IncidentStore: @unchecked Sendable {
         public var alerts = 0
         public var events = 0
         public var incidents = 0
+        public init(alerts: Int = 0, events: Int = 0, incidents: Int = 0) {
+            self.alerts = alerts
+            self.events = events
+            self.incidents = incidents
+        }
     }
 
     /// Removes alerts (with their evidence) older than `cutoff` unless they belong to an open
@@ -559,8 +564,8 @@ public final class IncidentStore: @unchecked Sendable {
 }
 
 /// JSON text columns: arrays of strings and alert metadata.
-enum JSONText {
-    static func array(_ values: [String]) -> String {
+public enum JSONText {
+    public static func array(_ values: [String]) -> String {
         var out = "["
         for (i, v) in values.enumerated() {
             if i > 0 { out += "," }
@@ -569,11 +574,11 @@ enum JSONText {
         return out + "]"
     }
 
-    static func metadata(_ m: [(String, [String])]) -> String {
+    public static func metadata(_ m: [(String, [String])]) -> String {
         "{" + m.map { quote($0.0) + ":" + array($0.1) }.joined(separator: ",") + "}"
     }
 
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -589,7 +594,7 @@ enum JSONText {
         return out + "\""
     }
 
-    static func parseArray(_ text: String?) -> [String] {
+    public static func parseArray(_ text: String?) -> [String] {
         guard let text, let data = text.data(using: .utf8),
               let array = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return [] }
         return array.map { "\($0)" }

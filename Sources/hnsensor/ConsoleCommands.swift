@@ -18,7 +18,7 @@ struct Serve: ParsableCommand {
 
     @Option(name: .long, help: "Configuration file (YAML): store.path, console.*, constituents and segments.")
     var config: String?
-    @Option(name: .long, help: "CSIRT store (SQLite). Default: store.path of the config.")
+    @Option(name: .long, help: "CSIRT store: a SQLite file or postgresql://USER@HOST[:PORT]/DB. Default: store.url, else store.path of the config.")
     var store: String?
     @Option(name: .long, help: "ADDR:PORT to listen on (default: console.listen of the config, 127.0.0.1:9443). A non-loopback address needs TLS.")
     var listen: String?
@@ -29,10 +29,10 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let settings = try loadConfig(config)
-        guard let path = store ?? settings.storePath else {
-            throw RuntimeFailure(message: "no store: give --store FILE or set store.path in the configuration")
+        guard let spec = try StoreSpec.resolve(store, settings) else {
+            throw RuntimeFailure(message: "no store: give --store FILE|URL or set store.path or store.url in the configuration")
         }
-        guard FileManager.default.fileExists(atPath: path) else { throw RuntimeFailure(message: "\(path): no such store") }
+        if case .file(let path) = spec, !FileManager.default.fileExists(atPath: path) { throw RuntimeFailure(message: "\(path): no such store") }
         let text = listen ?? settings.console.listen
         guard let (host, port) = Listen.parse(text) else {
             throw RuntimeFailure(message: "--listen '\(text)': expected ADDR:PORT such as 127.0.0.1:9443 or [::1]:9443")
@@ -46,8 +46,7 @@ struct Serve: ParsableCommand {
         for file in [cert, key].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
             throw RuntimeFailure(message: "\(file): cannot read the file")
         }
-        let incidentStore: IncidentStore
-        do { incidentStore = try IncidentStore(path: path) } catch { throw RuntimeFailure(message: error.description) }
+        let incidentStore = try spec.open()
         var consoleSettings = ConsoleSettings()
         consoleSettings.tls = tls != nil
         consoleSettings.sessionLifetime = settings.console.sessionLifetime
@@ -66,8 +65,8 @@ struct Serve: ParsableCommand {
         }
         let accounts = (try? incidentStore.accounts().count) ?? 0
         let scheme = tls == nil ? "http" : "https"
-        say("hnsensor console on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)/ (store \(path), \(accounts) accounts)")
-        if accounts == 0 { say("no account yet: hnsensor users add NAME --role analyst --store \(path)  (reads the password from standard input)") }
+        say("hnsensor console on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)/ (store \(incidentStore.location), \(accounts) accounts)")
+        if accounts == 0 { say("no account yet: hnsensor users add NAME --role analyst --store \(incidentStore.location)  (reads the password from standard input)") }
         let result = Blocking.run {
             let app = try console.application(host: host, port: port, tls: tls)
             try await app.runService()
@@ -125,17 +124,17 @@ struct Users: ParsableCommand {
                                                     subcommands: [Add.self, List.self, Passwd.self, Disable.self, Enable.self])
 
     struct Target: ParsableArguments {
-        @Option(name: .long, help: "CSIRT store (SQLite; created if missing). Default: store.path of the config.")
+        @Option(name: .long, help: "CSIRT store: a SQLite file (created if missing) or postgresql://USER@HOST[:PORT]/DB. Default: store.url, else store.path of the config.")
         var store: String?
         @Option(name: .long, help: "Configuration file (YAML).")
         var config: String?
 
         func open() throws -> AccountBook {
             let settings = try loadConfig(config)
-            guard let path = store ?? settings.storePath else {
-                throw RuntimeFailure(message: "no store: give --store FILE or set store.path in the configuration")
+            guard let spec = try StoreSpec.resolve(store, settings) else {
+                throw RuntimeFailure(message: "no store: give --store FILE|URL or set store.path or store.url in the configuration")
             }
-            do { return AccountBook(store: try IncidentStore(path: path)) } catch { throw RuntimeFailure(message: error.description) }
+            return AccountBook(store: try spec.open(create: true))
         }
     }
 
@@ -220,7 +219,7 @@ struct Users: ParsableCommand {
             let book = try target.open()
             let exists: Bool
             do { exists = try book.store.account(name) != nil } catch { throw RuntimeFailure(message: error.description) }
-            guard exists else { throw RuntimeFailure(message: "no account '\(name)' in \(book.store.path)") }
+            guard exists else { throw RuntimeFailure(message: "no account '\(name)' in \(book.store.location)") }
             let password = try Users.readPassword(for: name)
             do { try book.setPassword(name: name, password: password, actor: Users.actor, at: Users.now()) } catch {
                 throw RuntimeFailure(message: error.description)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HNCentral
 import HNDaemon
 import HNSensor
 
@@ -27,9 +28,19 @@ struct Run: ParsableCommand {
         options.rulesPath = inspection.rules
         options.interfaces = interface
         options.evePath = inspection.eve
-        options.storePath = inspection.store
         options.workers = inspection.workers
-        let status = Daemon(config: settings, options: options).run()
+        var forwarder: CentralForwarder? = nil
+        switch try StoreSpec.resolve(inspection.store, settings) {
+        case .file(let path)?: options.storePath = path
+        case .central(let url)?: forwarder = try makeForwarder(url: url, settings: settings, spool: inspection.spool, liveSegments: true)
+        case nil: break
+        }
+        let status = Daemon(config: settings, options: options, forwarder: forwarder).run()
+        if let forwarder {
+            // A few seconds for the spool to reach the store; the rest goes first next start.
+            _ = forwarder.drain(timeout: 5)
+            forwarder.stop()
+        }
         if status != 0 { throw ExitCode(status) }
     }
 }

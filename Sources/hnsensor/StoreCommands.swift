@@ -4,23 +4,23 @@ import HNCorrelate
 import HNOutput
 import HNReport
 import HNSensor
+import HNCentral
 import HNStore
 
 /// Options shared by the store commands.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "CSIRT store (SQLite). Default: store.path of the config.")
+    @Option(name: .long, help: "CSIRT store: a SQLite file or postgresql://USER@HOST[:PORT]/DB. Default: store.url, else store.path of the config.")
     var store: String?
 
     @Option(name: .long, help: "Configuration file (YAML).")
     var config: String?
 
-    func open() throws -> (IncidentStore, SensorConfig) {
+    func open() throws -> (any CSIRTStore, SensorConfig) {
         let settings = try loadConfig(config)
-        guard let path = store ?? settings.storePath else {
-            throw RuntimeFailure(message: "no store: give --store FILE or set store.path in the configuration")
+        guard let spec = try StoreSpec.resolve(store, settings) else {
+            throw RuntimeFailure(message: "no store: give --store FILE|URL or set store.path or store.url in the configuration")
         }
-        guard FileManager.default.fileExists(atPath: path) else { throw RuntimeFailure(message: "\(path): no such store") }
-        do { return (try IncidentStore(path: path), settings) } catch { throw RuntimeFailure(message: error.description) }
+        return (try spec.open(), settings)
     }
 }
 
@@ -75,8 +75,12 @@ struct Incidents: ParsableCommand {
             filter.priority = priority.flatMap(priorityNumber)
             filter.since = since.flatMap(parseSince)
             var incidents: [Incident] = []
-            try storeFailure { () throws(StoreError) in incidents = try store.incidents(filter) }
-            print(format == "json" ? IncidentJSON.array(incidents) : IncidentTable.text(incidents))
+            var sensors: [Int64: [String]] = [:]
+            try storeFailure { () throws(StoreError) in
+                incidents = try store.incidents(filter)
+                if format == "json" { sensors = try store.sensors(incidents: incidents.map(\.id)) }
+            }
+            print(format == "json" ? IncidentJSON.array(incidents, sensors: sensors) : IncidentTable.text(incidents))
         }
     }
 
@@ -98,7 +102,7 @@ struct Incidents: ParsableCommand {
             let (store, settings) = try options.open()
             var material = try load(store, id, sensor: settings)
             if evidence {
-                let path = keyFile ?? settings.evidenceKeyPath(store: store.path)
+                let path = keyFile ?? settings.evidenceKeyPath(for: store)
                 var key: EvidenceKey? = nil
                 try storeFailure { () throws(StoreError) in key = try EvidenceKey.load(path: path) }
                 for i in material.alerts.indices {
@@ -182,18 +186,19 @@ func statuses(_ text: String) throws -> [IncidentStatus] {
     return result
 }
 
-func load(_ store: IncidentStore, _ id: Int64, sensor: SensorConfig) throws -> IncidentExport.Material {
+func load(_ store: any CSIRTStore, _ id: Int64, sensor: SensorConfig) throws -> IncidentExport.Material {
     var material: IncidentExport.Material? = nil
     try storeFailure { () throws(StoreError) in
-        guard let incident = try store.incident(id) else { throw StoreError("incident \(id) not found in \(store.path)") }
+        guard let incident = try store.incident(id) else { throw StoreError("incident \(id) not found in \(store.location)") }
         material = IncidentExport.Material(incident: incident, events: try store.events(incident: id), alerts: try store.alerts(incident: id),
                                            audit: try store.audit(incident: id), sensorName: sensor.sensorName, homeNet: sensor.homeNet)
+        material?.sensors = try store.sensors(incident: id)
     }
     return material!
 }
 
 struct Store: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Maintain the CSIRT store.", subcommands: [Purge.self, Stats.self])
+    static let configuration = CommandConfiguration(abstract: "Maintain the CSIRT store.", subcommands: [Purge.self, Stats.self, Forward.self])
 
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -224,7 +229,7 @@ struct Store: ParsableCommand {
             let (store, _) = try options.open()
             try storeFailure { () throws(StoreError) in
                 let s = try store.stats()
-                print("store             \(store.path)")
+                print("store             \(store.location)")
                 print("schema            \(s.schema.joined(separator: ", "))")
                 print("size              \(s.bytes / 1024) KiB")
                 print("alerts            \(s.alerts)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HNCapture
+import HNCentral
 import HNDetect
 import HNReport
 import HNSensor
@@ -17,7 +18,7 @@ struct HNSensorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hnsensor",
         abstract: "Network sensor and alert correlator for HealthNet.",
-        subcommands: [Replay.self, Run.self, Status.self, Rules.self, Incidents.self, Store.self, Serve.self, Users.self, Version.self]
+        subcommands: [Replay.self, Run.self, Correlate.self, Status.self, Rules.self, Incidents.self, Store.self, Serve.self, Users.self, Version.self]
     )
 }
 
@@ -29,8 +30,11 @@ struct InspectionOptions: ParsableArguments {
     @Option(name: .long, help: "EVE JSON file ('-' for standard output; the daemon appends to it). Default: eve.path of the config.")
     var eve: String?
 
-    @Option(name: .long, help: "CSIRT store (SQLite) receiving alerts, events and incidents. Default: store.path of the config.")
+    @Option(name: .long, help: "CSIRT store: a SQLite file (this sensor correlates into it) or postgresql://USER@HOST[:PORT]/DB (central mode: alerts go there, `hnsensor correlate` builds the incidents). Default: store.url, else store.path of the config.")
     var store: String?
+
+    @Option(name: .long, help: "Central mode: the local spool of alerts not yet in the central store. Default: store.spool of the config.")
+    var spool: String?
 
     @Option(name: .long, help: "Inspection worker threads (flows are shared out by address pair; output is the same for any number). Default: the number of cores.")
     var workers: Int = HNSensor.Cores.online
@@ -57,6 +61,9 @@ struct Replay: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How far packets go: read, decode, flows or full (benchmarks price each stage).", visibility: .hidden))
     var depth: String = "full"
 
+    @Option(name: .long, help: "Central mode: seconds to wait at the end for the spool to reach the central store (default 60).")
+    var drainTimeout: Double = 60
+
     @Argument(help: "Capture files, replayed in order as one stream.")
     var captures: [String]
 
@@ -70,18 +77,31 @@ struct Replay: ParsableCommand {
     func run() throws {
         let settings = try loadConfig(config)
         let evePath = inspection.eve ?? settings.evePath
+        var storePath: String? = nil
+        var forwarder: CentralForwarder? = nil
+        switch try StoreSpec.resolve(inspection.store, settings) {
+        case .file(let path)?: storePath = path
+        case .central(let url)?: forwarder = try makeForwarder(url: url, settings: settings, spool: inspection.spool, liveSegments: false)
+        case nil: break
+        }
         let summary: ReplaySummary
         do {
             summary = try HNSensor.Replay.run(files: captures, config: settings, evePath: evePath,
                                               rulesPath: inspection.rules ?? settings.rulesPath, simulateIPS: simulateIPS,
-                                              storePath: inspection.store ?? settings.storePath, workers: inspection.workers,
-                                              depth: HNSensor.InspectionDepth(rawValue: depth) ?? .full)
+                                              storePath: storePath, workers: inspection.workers,
+                                              depth: HNSensor.InspectionDepth(rawValue: depth) ?? .full, forwarder: forwarder)
         } catch {
+            // What was taken stays in the spool for the next run.
+            forwarder?.stop()
             throw RuntimeFailure(message: error.description)
         }
         for error in summary.ruleErrors { printError("hnsensor: rule skipped: \(error)") }
         for warning in summary.warnings { printError("hnsensor: warning: \(warning)") }
         print(Report.summary(summary, evePath: evePath))
+        if let forwarder {
+            try drainForwarder(forwarder, timeout: drainTimeout)
+            return
+        }
         if !summary.incidentList.isEmpty || summary.rulesLoaded > 0 {
             print("")
             print(IncidentTable.text(summary.incidentList))

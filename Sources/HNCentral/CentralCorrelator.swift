@@ -1,0 +1,434 @@
+import Foundation
+import HNAlert
+import HNCorrelate
+import HNDecode
+import HNSensor
+import HNStore
+import Logging
+import PostgresNIO
+
+/// The central correlator (`hnsensor correlate`): reads the alerts every sensor stored, in
+/// alert time, and builds events and incidents with the same rules and priority as a sensor
+/// correlating into its own store; one attacker seen by two sensors is one incident.
+///
+/// - Order: alerts wait in memory until every sensor that sent alerts has sent one at least
+///   as late (its watermark), or until they are `maxLateness` older than the newest alert;
+///   then they go in, oldest first (ties by sensor, source and sequence), so the result does
+///   not depend on which sensor's batch arrived first. An alert older than what already went
+///   in is late: it is correlated at once, after the others, and counted.
+/// - Exactly once: the events, incidents, audit entries, the alerts' events and the rule
+///   windows in progress are committed in one transaction. A correlator killed anywhere
+///   restarts from the last commit; the alerts after it are read again.
+/// - One at a time: the active correlator holds an advisory lock on its connection; another
+///   one waits and takes over within a second of the first one's connection ending.
+public final class CentralCorrelator {
+    public struct Settings: Sendable {
+        public var url: StoreURL
+        /// Alert time an alert may wait for the other sensors (`correlation.max_lateness`).
+        public var maxLateness: Int64 = 60_000_000_000
+        /// Alerts read per query.
+        public var readBatch = 20_000
+        /// Who holds the lease (host and process), for the state row and the logs.
+        public var holder = "hnsensor-correlate"
+        public init(url: StoreURL) { self.url = url }
+    }
+
+    public struct Counters: Sendable {
+        public var read: UInt64 = 0
+        public var correlated: UInt64 = 0
+        public var late: UInt64 = 0
+        public var commits: UInt64 = 0
+        public var incidentsOpened: UInt64 = 0
+        public var pending: Int = 0
+        /// Alert time between the newest alert read and the last one correlated (seconds).
+        public var lagSeconds: Double = 0
+    }
+
+    public let settings: Settings
+    let rules: [CorrelationRule]
+    let config: SensorConfig
+    let store: PostgresStore
+    /// The connection holding the lease; every read and commit goes through it.
+    var link: PGLink? = nil
+    var correlator: Correlator
+    public private(set) var counters = Counters()
+
+    struct Pending {
+        var id: Int64
+        var row: CentralAlert
+        static func < (a: Pending, b: Pending) -> Bool {
+            (a.row.timestamp, a.row.sensor, a.row.source, a.row.seq, a.id) < (b.row.timestamp, b.row.sensor, b.row.source, b.row.seq, b.id)
+        }
+    }
+    var pending: [Pending] = []
+    /// The highest alert id read; every alert at or below `floor` is correlated.
+    var lastRead: Int64 = 0
+    var floor: Int64 = 0
+    var firstRead = true
+    /// The newest alert time read from each sensor, and of all.
+    var watermarks: [String: Int64] = [:]
+    var newest: Int64 = .min
+    /// The latest alert time correlated.
+    var released: Int64 = .min
+    var segmentIndex: [String: Int] = [:]
+
+    public init(settings: Settings, rules: [CorrelationRule], config: SensorConfig, store: PostgresStore) throws(StoreError) {
+        self.settings = settings
+        self.rules = rules
+        self.config = config
+        self.store = store
+        correlator = CentralCorrelator.makeCorrelator(rules: rules, config: config)
+        for (i, s) in config.segments.enumerated() { segmentIndex[s.name] = i }
+    }
+
+    static func makeCorrelator(rules: [CorrelationRule], config: SensorConfig) -> Correlator {
+        let c = Correlator(rules: rules, policy: config.priority, homeNet: config.homeNet, constituents: config.constituentInfos,
+                           segmentNames: config.segments.map(\.name), segmentNetworks: config.segments.map { ($0.name, $0.networks) })
+        c.eventWindow = config.eventWindow
+        // Alerts from live sensors name their segment; replayed ones do not.
+        c.captureSegments = true
+        return c
+    }
+
+    // MARK: The lease
+
+    /// Takes the lease: at once (true) or, when another correlator holds it, not (false).
+    public func tryAcquire() throws(StoreError) -> Bool {
+        if link == nil || link!.isClosed { link = try PGLink.connect(settings.url) }
+        let rows = try link!.query("SELECT pg_try_advisory_lock($1) AS ok", [.int(PGSchema.correlatorLock)])
+        guard rows.first?.bool("ok") == true else { return false }
+        try resume()
+        return true
+    }
+
+    /// Takes the lease, waiting (polling every `interval` seconds) while another holds it;
+    /// `waiting` is called once when it must wait.
+    public func acquire(interval: Double = 0.5, waiting: () -> Void = {}, stop: () -> Bool = { false }) throws(StoreError) -> Bool {
+        var told = false
+        while !stop() {
+            if try tryAcquire() { return true }
+            if !told { waiting(); told = true }
+            Thread.sleep(forTimeInterval: interval)
+        }
+        return false
+    }
+
+    public func release() {
+        link?.close()
+        link = nil
+    }
+
+    /// State encoded in `correlator_state.state`.
+    struct Saved: Codable {
+        var released: Int64
+        var windows: CorrelatorSnapshot
+    }
+
+    /// Continues from the store: identifiers, open and closed incidents, the events alerts
+    /// may still join, the rule windows in progress, and the alerts not yet correlated.
+    func resume() throws(StoreError) {
+        let l = link!
+        correlator = CentralCorrelator.makeCorrelator(rules: rules, config: config)
+        pending = []
+        watermarks = [:]
+        newest = .min
+        firstRead = true
+        let nextEvent = try l.query("SELECT coalesce(max(id), 0) + 1 AS n FROM events")[0].int("n")
+        let nextIncident = try l.query("SELECT coalesce(max(id), 0) + 1 AS n FROM incidents")[0].int("n")
+        var open: [(Incident, Set<Int64>)] = []
+        var closed: [Incident] = []
+        for incident in try l.query("SELECT * FROM incidents ORDER BY id").map(PostgresStore.incident) {
+            if incident.status.isOpen {
+                let events = Set(try l.query("SELECT event_id FROM incident_events WHERE incident_id = $1", [.int(incident.id)]).map { $0.int("event_id") })
+                open.append((incident, events))
+            } else {
+                closed.append(incident)
+            }
+        }
+        correlator.resume(nextAlertID: 1, nextEventID: nextEvent, nextIncidentID: nextIncident, openIncidents: open, closedIncidents: closed)
+        var saved = Saved(released: .min, windows: CorrelatorSnapshot())
+        floor = 0
+        if let row = try l.query("SELECT floor, state FROM correlator_state WHERE id = 1").first {
+            floor = row.int("floor")
+            if let data = row.text("state").data(using: .utf8), let s = try? JSONDecoder().decode(Saved.self, from: data) { saved = s }
+        }
+        released = saved.released
+        lastRead = floor
+        let ids = saved.windows.alertIDs
+        var alerts: [Int64: SecurityAlert] = [:]
+        if !ids.isEmpty {
+            let list = ids.sorted().map(String.init).joined(separator: ",")
+            for row in try l.query("SELECT * FROM alerts WHERE id IN (\(list))") {
+                alerts[row.int("id")] = CentralCorrelator.central(row).securityAlert(segmentIndex: { self.segmentIndex[$0] })
+            }
+        }
+        correlator.restore(saved.windows, alerts: alerts)
+        if released != .min {
+            correlator.restoreOpenEvents(try l.query("SELECT * FROM events WHERE last_seen >= $1", [.int(released &- config.eventWindow)]).map(PostgresStore.event))
+        }
+    }
+
+    static func central(_ row: PostgresRandomAccessRow) -> CentralAlert {
+        CentralAlert(sensor: row.text("sensor"), source: row.text("source"), seq: row.int("seq"), timestamp: row.int("timestamp"), gid: row.int("gid"),
+                     sid: row.int("sid"), rev: row.int("rev"), signature: row.text("signature"), classtype: row.text("classtype"),
+                     category: row.text("category"), severity: Int(row.int("severity")), origin: row.text("origin"), originName: row.optionalText("origin_name"),
+                     sourceIP: row.text("src_ip"), sourcePort: Int(row.int("src_port")), destinationIP: row.text("dest_ip"),
+                     destinationPort: Int(row.int("dest_port")), proto: Int(row.int("proto")), appProto: row.optionalText("app_proto"),
+                     segment: row.optionalText("segment"), target: row.optionalText("target"), action: row.text("action"), metadata: row.text("metadata"),
+                     captureFile: row.optionalText("capture_file"), packetNumber: row.optionalInt("pcap_cnt"), flowID: row.optionalInt("flow_id"),
+                     excerpt: nil)
+    }
+
+    // MARK: Work
+
+    /// Reads the alerts stored since the last read (all of them, in id order).
+    func read() throws(StoreError) -> Int {
+        let l = link!
+        var total = 0
+        while true {
+            let batch: [PostgresRandomAccessRow] = try l.transaction { () throws(StoreError) in
+                // Waits for the inserts in flight (they hold this lock shared), so no alert
+                // with a lower id can commit after this read.
+                try l.execute("SELECT pg_advisory_xact_lock($1)", [.int(PGSchema.insertBarrier)])
+                let notDone = firstRead ? " AND NOT EXISTS (SELECT 1 FROM alert_events ae WHERE ae.alert_id = a.id)" : ""
+                return try l.query("""
+                    SELECT a.id, a.sensor, a.source, a.seq, a.timestamp, a.gid, a.sid, a.rev, a.signature, a.classtype, a.category, a.severity,
+                           a.origin, a.origin_name, a.src_ip, a.src_port, a.dest_ip, a.dest_port, a.proto, a.app_proto, a.segment, a.target,
+                           a.action, a.metadata, a.capture_file, a.pcap_cnt, a.flow_id
+                    FROM alerts a WHERE a.id > $1\(notDone) ORDER BY a.id LIMIT $2
+                    """, [.int(lastRead), .int(settings.readBatch)])
+            }
+            for row in batch {
+                let p = Pending(id: row.int("id"), row: CentralCorrelator.central(row))
+                lastRead = max(lastRead, p.id)
+                watermarks[p.row.sensor] = max(watermarks[p.row.sensor] ?? .min, p.row.timestamp)
+                newest = max(newest, p.row.timestamp)
+                pending.append(p)
+            }
+            total += batch.count
+            counters.read &+= UInt64(batch.count)
+            if batch.count < settings.readBatch { break }
+        }
+        firstRead = false
+        return total
+    }
+
+    /// Correlates the pending alerts that may go in (all of them when `everything`), and
+    /// commits. Returns how many went in.
+    @discardableResult
+    func release(everything: Bool) throws(StoreError) -> Int {
+        var point = newest &- settings.maxLateness
+        if let slowest = watermarks.values.min() { point = max(point, slowest) }
+        if everything { point = .max }
+        pending.sort(by: <)
+        if pending.first.map({ $0.row.timestamp <= point }) == true { try syncStatuses() }
+        var n = 0
+        while n < pending.count, pending[n].row.timestamp <= point { n += 1 }
+        let going = pending[..<n]
+        for p in going {
+            if p.row.timestamp < released { counters.late &+= 1 }
+            correlator.ingest(p.row.securityAlert(segmentIndex: { self.segmentIndex[$0] }), id: p.id)
+            released = max(released, p.row.timestamp)
+        }
+        counters.correlated &+= UInt64(n)
+        pending.removeFirst(n)
+        counters.pending = pending.count
+        return n
+    }
+
+    /// Ends the rule windows that only judge at their end (`lt`, `lte`), as a replay does at
+    /// its last packet.
+    func closeWindows() {
+        correlator.advance(to: released &+ 365 * 86_400_000_000_000)
+    }
+
+    /// Writes what changed, with the progress, in one transaction.
+    func commit() throws(StoreError) {
+        let batch = correlator.takeBatch()
+        floor = pending.map(\.id).min().map { $0 - 1 } ?? lastRead
+        let saved = Saved(released: released, windows: correlator.snapshot())
+        let state = (try? JSONEncoder().encode(saved)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        let l = link!
+        let actor = "hnsensor-correlate"
+        try l.transaction { () throws(StoreError) in
+            // Still the holder? (A correlator whose connection was lost and came back must not
+            // write beside the one that took over.)
+            guard try l.query("""
+                SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                    AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1
+                """, [.int(PGSchema.correlatorLock >> 32), .int(PGSchema.correlatorLock & 0xFFFF_FFFF)])[0].int("n") > 0 else {
+                throw StoreError("\(settings.url): the correlator lost its lease")
+            }
+            try upsertEvents(batch.events, l)
+            try insertAssignments(batch.alerts, l)
+            let opened = Set(batch.opened)
+            for i in batch.incidents {
+                let before = try l.query("SELECT priority FROM incidents WHERE id = $1", [.int(i.id)]).first.map { Int($0.int("priority")) }
+                try l.execute("""
+                    INSERT INTO incidents(id, rule_id, group_key, title, taxonomy, type, status, sources, targets, segments, constituents,
+                                          first_seen, last_seen, alert_count, event_count, severity, priority, priority_reason, score,
+                                          patient_care, reportable, report_deadline, related)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+                    ON CONFLICT (id) DO UPDATE SET sources = excluded.sources, targets = excluded.targets, segments = excluded.segments,
+                        constituents = excluded.constituents, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+                        alert_count = excluded.alert_count, event_count = excluded.event_count, severity = excluded.severity,
+                        priority = least(incidents.priority, excluded.priority),
+                        priority_reason = CASE WHEN excluded.priority < incidents.priority THEN excluded.priority_reason ELSE incidents.priority_reason END,
+                        score = greatest(incidents.score, excluded.score), patient_care = excluded.patient_care,
+                        reportable = incidents.reportable OR excluded.reportable,
+                        report_deadline = coalesce(incidents.report_deadline, excluded.report_deadline), related = excluded.related
+                    """, [.int(i.id), .text(i.ruleID), .text(i.groupKey), .text(i.title), .text(i.taxonomy), .text(i.type), .text(i.status.rawValue),
+                          .text(JSONText.array(i.sources)), .text(JSONText.array(i.targets)), .text(JSONText.array(i.segments)),
+                          .text(JSONText.array(i.constituents)), .int(i.firstSeen), .int(i.lastSeen), .int(i.alertCount), .int(i.eventCount),
+                          .int(i.severity), .int(i.priority), .text(i.priorityReason), .int(i.score), .bool(i.patientCare), .bool(i.reportable),
+                          .int(i.reportDeadline), .text(JSONText.array(i.related.map(String.init)))])
+                if opened.contains(i.id) {
+                    counters.incidentsOpened &+= 1
+                    try l.execute("INSERT INTO audit(incident_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, 'opened', NULL, $4, $5)",
+                                  [.int(i.id), .int(i.firstSeen), .text(actor), .text(IncidentStatus.new.rawValue), .text("\(i.priorityName): \(i.priorityReason)")])
+                } else if let before, i.priority < before {
+                    try l.execute("INSERT INTO audit(incident_id, at, actor, action, note) VALUES ($1, $2, $3, 'priority', $4)",
+                                  [.int(i.id), .int(i.lastSeen), .text(actor), .text("P\(before) -> \(i.priorityName): \(i.priorityReason)")])
+                }
+            }
+            if !batch.links.isEmpty {
+                var values: [PGValue] = []
+                var rows: [String] = []
+                for (incident, event) in batch.links {
+                    rows.append("($\(values.count + 1), $\(values.count + 2))")
+                    values += [.int(incident), .int(event)]
+                }
+                try l.execute("INSERT INTO incident_events(incident_id, event_id) VALUES " + rows.joined(separator: ", ") + " ON CONFLICT DO NOTHING", values)
+            }
+            try l.execute("""
+                INSERT INTO correlator_state(id, floor, state, holder, updated_at) VALUES (1, $1, $2, $3, $4)
+                ON CONFLICT (id) DO UPDATE SET floor = excluded.floor, state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at
+                """, [.int(floor), .text(state), .text(settings.holder), .int(wallNanos())])
+        }
+        counters.commits &+= 1
+        counters.lagSeconds = newest == .min || released == .min ? 0 : Double(max(0, newest - released)) / 1e9
+    }
+
+    /// Incidents analysts closed (or marked false positive or duplicate) since the last
+    /// look stop absorbing alerts: the next firing opens a new one, linked to it.
+    func syncStatuses() throws(StoreError) {
+        let open = correlator.openIncidents
+        guard !open.isEmpty else { return }
+        let ids = open.map { String($0.id) }.joined(separator: ",")
+        let openNames = IncidentStatus.allCases.filter(\.isOpen).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        for row in try link!.query("SELECT id, status FROM incidents WHERE id IN (\(ids)) AND status NOT IN (\(openNames))") {
+            if let s = IncidentStatus(rawValue: row.text("status")) { correlator.statusChanged(row.int("id"), to: s) }
+        }
+    }
+
+    func upsertEvents(_ events: [SecurityEvent], _ l: PGLink) throws(StoreError) {
+        var start = 0
+        while start < events.count {
+            let chunk = events[start..<min(events.count, start + 400)]
+            var values: [PGValue] = []
+            var rows: [String] = []
+            for e in chunk {
+                let b = values.count
+                rows.append("(" + (1...12).map { "$\(b + $0)" }.joined(separator: ", ") + ")")
+                values += [.int(e.id), .text(e.source.description), .text(e.destination.description), .int(Int64(e.gid)), .int(Int64(e.sid)),
+                           .text(e.signature), .text(e.classtype), .int(e.severity), .text(e.origin), .int(e.firstSeen), .int(e.lastSeen), .int(e.alertCount)]
+            }
+            try l.execute("""
+                INSERT INTO events(id, src_ip, dest_ip, gid, sid, signature, classtype, severity, origin, first_seen, last_seen, alert_count)
+                VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, alert_count = excluded.alert_count, severity = excluded.severity
+                """, values)
+            start += 400
+        }
+    }
+
+    func insertAssignments(_ alerts: [CorrelationBatch.StoredAlert], _ l: PGLink) throws(StoreError) {
+        var start = 0
+        while start < alerts.count {
+            let chunk = alerts[start..<min(alerts.count, start + 2000)]
+            var values: [PGValue] = []
+            var rows: [String] = []
+            for a in chunk {
+                let b = values.count
+                rows.append("($\(b + 1), $\(b + 2), $\(b + 3))")
+                values += [.int(a.id), .int(a.eventID), .int(a.alert.timestamp)]
+            }
+            try l.execute("INSERT INTO alert_events(alert_id, event_id, timestamp) VALUES " + rows.joined(separator: ", ") + " ON CONFLICT DO NOTHING", values)
+            start += 2000
+        }
+    }
+
+    /// One round: read what is new, correlate what may go in, commit. `final` correlates
+    /// everything pending and ends the windows (`--once`).
+    @discardableResult
+    public func step(final: Bool = false) throws(StoreError) -> Int {
+        _ = try read()
+        let n = try release(everything: final)
+        if final { closeWindows() }
+        if n > 0 || final { try commit() }
+        return n
+    }
+
+    /// `--once`: everything there now, then stop.
+    public func runOnce() throws(StoreError) {
+        try step(final: true)
+    }
+
+    /// Waits for sensors' alerts (woken by their NOTIFY, or every `poll` seconds) and
+    /// correlates them until `stop` says so. Pending alerts wait at most `idle` seconds of
+    /// wall time without new alerts before they go in regardless of the watermarks.
+    public func run(poll: Double = 1, idle: Double = 5, stop: @escaping @Sendable () -> Bool) throws(StoreError) {
+        let wake = NotificationWaiter(url: settings.url)
+        defer { wake.stop() }
+        var lastNew = Date()
+        while !stop() {
+            let read = try self.read()
+            if read > 0 { lastNew = Date() }
+            let quiet = Date().timeIntervalSince(lastNew) >= idle
+            let n = try release(everything: quiet && !pending.isEmpty)
+            if n > 0 { try commit() }
+            if read == 0 { wake.wait(seconds: poll) }
+        }
+    }
+}
+
+/// Wakes the correlator when a sensor stores alerts (`NOTIFY hnsensor_alerts`): a
+/// connection of its own listening; without it the correlator polls.
+final class NotificationWaiter: @unchecked Sendable {
+    let semaphore = DispatchSemaphore(value: 0)
+    let task: Task<Void, Never>
+
+    init(url: StoreURL) {
+        let semaphore = self.semaphore
+        task = Task.detached {
+            var logger = Logger(label: "hnsensor.correlate.listen")
+            logger.logLevel = .critical
+            while !Task.isCancelled {
+                do {
+                    var config = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                                  database: url.database, tls: .disable)
+                    config.options.connectTimeout = .seconds(5)
+                    if url.sslMode != .disable && url.sslMode != .allow && url.sslMode != .prefer {
+                        // TLS-only servers: no listener; the correlator polls.
+                        return
+                    }
+                    let connection = try await PostgresConnection.connect(configuration: config, id: 2, logger: logger)
+                    defer { Task { try? await connection.close() } }
+                    for try await _ in try await connection.listen("hnsensor_alerts") {
+                        semaphore.signal()
+                        if Task.isCancelled { break }
+                    }
+                } catch {
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                }
+            }
+        }
+    }
+
+    func wait(seconds: Double) {
+        _ = semaphore.wait(timeout: .now() + seconds)
+        while semaphore.wait(timeout: .now()) == .success {}
+    }
+
+    func stop() { task.cancel() }
+}
