@@ -3,10 +3,11 @@
 
 SWIFT    ?= swift
 PACKAGES := libpcap-dev libvectorscan-dev libpcre2-dev libsqlite3-dev pkg-config tcpdump time python3-venv tcpreplay iproute2
-# What the browser tests and the console's load benchmark need; a failed install only skips
-# them, with the reason printed.
-TEST_PACKAGES := chromium chromium-driver
-BENCH_PACKAGES := wrk
+# What the browser tests, the central store's tests (PostgreSQL: the tests start their own
+# cluster) and the console's load benchmark need; a failed install only skips them, with the
+# reason printed.
+TEST_PACKAGES := chromium chromium-driver postgresql
+BENCH_PACKAGES := wrk postgresql
 RELEASE  := .build/release
 DEMO_DIR := .demo
 
@@ -114,6 +115,8 @@ install: build
 	sed -i 's#/usr/local/bin/hnsensor#$(PREFIX)/bin/hnsensor#' $(DESTDIR)/etc/systemd/system/hnsensor.service
 	install -D -m 0644 Systemd/hnsensor-serve.service $(DESTDIR)/etc/systemd/system/hnsensor-serve.service
 	sed -i 's#/usr/local/bin/hnsensor#$(PREFIX)/bin/hnsensor#' $(DESTDIR)/etc/systemd/system/hnsensor-serve.service
+	install -D -m 0644 Systemd/hnsensor-correlate.service $(DESTDIR)/etc/systemd/system/hnsensor-correlate.service
+	sed -i 's#/usr/local/bin/hnsensor#$(PREFIX)/bin/hnsensor#' $(DESTDIR)/etc/systemd/system/hnsensor-correlate.service
 	install -D -m 0644 Systemd/hnsensor.sysusers $(DESTDIR)/usr/lib/sysusers.d/hnsensor.conf
 	install -D -m 0644 Systemd/hnsensor.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/hnsensor.conf
 	install -D -m 0644 Systemd/hnsensor.logrotate $(DESTDIR)/etc/logrotate.d/hnsensor
@@ -124,6 +127,7 @@ install: build
 # Removes what install put in place; the configuration, the store and the logs stay.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/hnsensor $(DESTDIR)/etc/systemd/system/hnsensor.service $(DESTDIR)/etc/systemd/system/hnsensor-serve.service \
+	  $(DESTDIR)/etc/systemd/system/hnsensor-correlate.service \
 	  $(DESTDIR)/usr/lib/sysusers.d/hnsensor.conf $(DESTDIR)/usr/lib/tmpfiles.d/hnsensor.conf $(DESTDIR)/etc/logrotate.d/hnsensor
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/hnsensor $(SYSCONF)/rules $(SYSCONF)/rules.old
 	@echo "kept: $(SYSCONF)/hnsensor.yaml, /var/lib/hnsensor, /var/log/hnsensor"

@@ -170,3 +170,7 @@ flowmem "full pipeline, Rules/" 2 --rules Rules
 # The analysts' console under load (its own script: a 10,000-incident store, 50 sessions).
 echo
 Benchmarks/console.sh
+
+# The central store: three sensors writing one PostgreSQL at once, the correlator beside them.
+echo
+Benchmarks/central.sh

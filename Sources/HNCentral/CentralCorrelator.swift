@@ -64,7 +64,8 @@ public final class CentralCorrelator {
     /// The highest alert id read; every alert at or below `floor` is correlated.
     var lastRead: Int64 = 0
     var floor: Int64 = 0
-    var firstRead = true
+    /// The highest alert id correlated when this correlator resumed.
+    var doneUpTo: Int64 = 0
     /// The newest alert time read from each sensor, and of all.
     var watermarks: [String: Int64] = [:]
     var newest: Int64 = .min
@@ -132,7 +133,7 @@ public final class CentralCorrelator {
         pending = []
         watermarks = [:]
         newest = .min
-        firstRead = true
+        doneUpTo = try l.query("SELECT coalesce(max(alert_id), 0) AS n FROM alert_events")[0].int("n")
         let nextEvent = try l.query("SELECT coalesce(max(id), 0) + 1 AS n FROM events")[0].int("n")
         let nextIncident = try l.query("SELECT coalesce(max(id), 0) + 1 AS n FROM incidents")[0].int("n")
         var open: [(Incident, Set<Int64>)] = []
@@ -181,8 +182,9 @@ public final class CentralCorrelator {
 
     // MARK: Work
 
-    /// Reads the alerts stored since the last read (all of them, in id order).
-    func read() throws(StoreError) -> Int {
+    /// Reads the alerts stored since the last read, in id order: all of them, or one batch
+    /// (`readBatch`) when `all` is false.
+    func read(all: Bool = true) throws(StoreError) -> Int {
         let l = link!
         var total = 0
         while true {
@@ -190,13 +192,20 @@ public final class CentralCorrelator {
                 // Waits for the inserts in flight (they hold this lock shared), so no alert
                 // with a lower id can commit after this read.
                 try l.execute("SELECT pg_advisory_xact_lock($1)", [.int(PGSchema.insertBarrier)])
-                let notDone = firstRead ? " AND NOT EXISTS (SELECT 1 FROM alert_events ae WHERE ae.alert_id = a.id)" : ""
+                // After a restart, alerts past the floor may be correlated already (they go in
+                // by time, not by id): read only those that are not, until past the last one.
+                let notDone = lastRead < doneUpTo ? " AND NOT EXISTS (SELECT 1 FROM alert_events ae WHERE ae.alert_id = a.id)" : ""
                 return try l.query("""
                     SELECT a.id, a.sensor, a.source, a.seq, a.timestamp, a.gid, a.sid, a.rev, a.signature, a.classtype, a.category, a.severity,
                            a.origin, a.origin_name, a.src_ip, a.src_port, a.dest_ip, a.dest_port, a.proto, a.app_proto, a.segment, a.target,
                            a.action, a.metadata, a.capture_file, a.pcap_cnt, a.flow_id
                     FROM alerts a WHERE a.id > $1\(notDone) ORDER BY a.id LIMIT $2
                     """, [.int(lastRead), .int(settings.readBatch)])
+            }
+            // Every registered sensor is waited for, even before its first alert; one that stays
+            // silent holds alerts back by at most the lateness bound.
+            for row in try l.query("SELECT name FROM sensors") where watermarks[row.text("name")] == nil {
+                watermarks[row.text("name")] = .min
             }
             for row in batch {
                 let p = Pending(id: row.int("id"), row: CentralCorrelator.central(row))
@@ -207,9 +216,8 @@ public final class CentralCorrelator {
             }
             total += batch.count
             counters.read &+= UInt64(batch.count)
-            if batch.count < settings.readBatch { break }
+            if batch.count < settings.readBatch || !all { break }
         }
-        firstRead = false
         return total
     }
 
@@ -382,12 +390,12 @@ public final class CentralCorrelator {
         defer { wake.stop() }
         var lastNew = Date()
         while !stop() {
-            let read = try self.read()
+            let read = try self.read(all: false)
             if read > 0 { lastNew = Date() }
             let quiet = Date().timeIntervalSince(lastNew) >= idle
             let n = try release(everything: quiet && !pending.isEmpty)
             if n > 0 { try commit() }
-            if read == 0 { wake.wait(seconds: poll) }
+            if read < settings.readBatch { wake.wait(seconds: read == 0 ? poll : 0.05) }
         }
     }
 }

@@ -103,6 +103,7 @@ public final class CentralForwarder: AlertForwarder, @unchecked Sendable {
         condition.lock()
         self.record = record
         registered = false
+        condition.signal()
         condition.unlock()
     }
 
@@ -171,7 +172,8 @@ public final class CentralForwarder: AlertForwarder, @unchecked Sendable {
         while true {
             condition.lock()
             while handoff.isEmpty && !stopping {
-                if counters.spoolAlerts > 0 {
+                // Registers as soon as it can: the central correlator waits for registered sensors.
+                if counters.spoolAlerts > 0 || (record != nil && !registered) {
                     // Something to forward: now, or when the pause after a failure ends.
                     guard let at = retryAt, at > Date() else { break }
                     _ = condition.wait(until: at)

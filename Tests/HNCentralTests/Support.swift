@@ -178,9 +178,14 @@ extension String {
     var databaseName: String { String(split(separator: "/").last!.split(separator: "?").first!) }
 }
 
-/// The comparable facts of an incident (what the parity asks for).
+/// The comparable facts of an incident: rule, class, priority, hosts and alert count, and
+/// (unless `events: false`) how many security events it groups.
 struct IncidentFacts: Hashable, CustomStringConvertible {
     var rule: String, group: String, taxonomy: String, type: String, priority: Int, sources: [String], targets: [String], alerts: Int, events: Int
+    init(_ i: HNCorrelate.Incident, events withEvents: Bool) {
+        self.init(i)
+        if !withEvents { events = -1 }
+    }
     init(_ i: HNCorrelate.Incident) {
         rule = i.ruleID
         group = i.groupKey

@@ -244,6 +244,8 @@ func readableRules(in dir: URL) throws -> URL {
                               "WatchdogSec=", "ReadWritePaths=/var/lib/hnsensor /var/log/hnsensor"]),
         ("hnsensor-serve.service", ["ExecStart=/usr/local/bin/hnsensor serve", "AmbientCapabilities=\n", "CapabilityBoundingSet=\n",
                                     "MemoryDenyWriteExecute=yes", "PrivateUsers=yes", "ReadWritePaths=/var/lib/hnsensor\n"]),
+        ("hnsensor-correlate.service", ["ExecStart=/usr/local/bin/hnsensor correlate", "AmbientCapabilities=\n", "CapabilityBoundingSet=\n",
+                                        "MemoryDenyWriteExecute=yes", "PrivateUsers=yes", "After=network-online.target postgresql.service"]),
     ])
     func theSystemdUnitVerifies(_ name: String, _ specific: [String]) throws {
         guard sh("command -v systemd-analyze") == 0, let binary = hnsensorBinary else {
