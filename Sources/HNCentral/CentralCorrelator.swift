@@ -11,11 +11,12 @@ import PostgresNIO
 /// alert time, and builds events and incidents with the same rules and priority as a sensor
 /// correlating into its own store; one attacker seen by two sensors is one incident.
 ///
-/// - Order: alerts wait in memory until every sensor that sent alerts has sent one at least
-///   as late (its watermark), or until they are `maxLateness` older than the newest alert;
-///   then they go in, oldest first (ties by sensor, source and sequence), so the result does
-///   not depend on which sensor's batch arrived first. An alert older than what already went
-///   in is late: it is correlated at once, after the others, and counted.
+/// - Order: alerts wait in memory until every registered sensor has sent alerts at least
+///   `maxLateness` later (its watermark), but no longer than until they are twice that older
+///   than the newest alert; then they go in, oldest first (ties by sensor, source and
+///   sequence), so the result does not depend on which sensor's batch arrived first. An alert
+///   older than what already went in is late: it is correlated at once, after the others,
+///   and counted.
 /// - Exactly once: the events, incidents, audit entries, the alerts' events and the rule
 ///   windows in progress are committed in one transaction. A correlator killed anywhere
 ///   restarts from the last commit; the alerts after it are read again.
@@ -26,8 +27,11 @@ public final class CentralCorrelator {
         public var url: StoreURL
         /// Alert time an alert may wait for the other sensors (`correlation.max_lateness`).
         public var maxLateness: Int64 = 60_000_000_000
-        /// Alerts read per query.
+        /// Alerts read per query, alerts held in memory at most (a longer backlog is read
+        /// as the held ones go in), and alerts per commit.
         public var readBatch = 20_000
+        public var maxBacklog = 500_000
+        public var commitBatch = 5_000
         /// Who holds the lease (host and process), for the state row and the logs.
         public var holder = "hnsensor-correlate"
         public init(url: StoreURL) { self.url = url }
@@ -216,7 +220,7 @@ public final class CentralCorrelator {
             }
             total += batch.count
             counters.read &+= UInt64(batch.count)
-            if batch.count < settings.readBatch || !all { break }
+            if batch.count < settings.readBatch || !all || pending.count >= settings.maxBacklog { break }
         }
         return total
     }
@@ -225,23 +229,34 @@ public final class CentralCorrelator {
     /// commits. Returns how many went in.
     @discardableResult
     func release(everything: Bool) throws(StoreError) -> Int {
-        var point = newest &- settings.maxLateness
+        // Every sensor is waited for until it has sent alerts `maxLateness` later (a sensor's
+        // detectors raise some alerts for packets up to a minute back), but no longer than
+        // twice that behind the newest alert (a sensor that stays silent).
+        let lateness = settings.maxLateness
+        var point = newest &- lateness
         if let slowest = watermarks.values.min() { point = max(point, slowest) }
+        point = point &- lateness
         if everything { point = .max }
         pending.sort(by: <)
         if pending.first.map({ $0.row.timestamp <= point }) == true { try syncStatuses() }
-        var n = 0
-        while n < pending.count, pending[n].row.timestamp <= point { n += 1 }
-        let going = pending[..<n]
-        for p in going {
-            if p.row.timestamp < released { counters.late &+= 1 }
-            correlator.ingest(p.row.securityAlert(segmentIndex: { self.segmentIndex[$0] }), id: p.id)
-            released = max(released, p.row.timestamp)
+        var total = 0
+        // In commits of `commitBatch` alerts: a long backlog is not one huge transaction.
+        while let first = pending.first, first.row.timestamp <= point {
+            var n = 0
+            while n < pending.count, n < settings.commitBatch, pending[n].row.timestamp <= point {
+                let p = pending[n]
+                if p.row.timestamp < released { counters.late &+= 1 }
+                correlator.ingest(p.row.securityAlert(segmentIndex: { self.segmentIndex[$0] }), id: p.id)
+                released = max(released, p.row.timestamp)
+                n += 1
+            }
+            pending.removeFirst(n)
+            counters.correlated &+= UInt64(n)
+            total += n
+            if pending.first.map({ $0.row.timestamp <= point }) == true { try commit() }
         }
-        counters.correlated &+= UInt64(n)
-        pending.removeFirst(n)
         counters.pending = pending.count
-        return n
+        return total
     }
 
     /// Ends the rule windows that only judge at their end (`lt`, `lte`), as a replay does at
@@ -390,12 +405,14 @@ public final class CentralCorrelator {
         defer { wake.stop() }
         var lastNew = Date()
         while !stop() {
-            let read = try self.read(all: false)
+            // A backlog (a restart, sensors catching up) is read whole before anything goes
+            // in, so its alerts go in in time order whatever the order they were stored in.
+            let read = try self.read(all: true)
             if read > 0 { lastNew = Date() }
             let quiet = Date().timeIntervalSince(lastNew) >= idle
             let n = try release(everything: quiet && !pending.isEmpty)
             if n > 0 { try commit() }
-            if read < settings.readBatch { wake.wait(seconds: read == 0 ? poll : 0.05) }
+            if read == 0 { wake.wait(seconds: poll) }
         }
     }
 }

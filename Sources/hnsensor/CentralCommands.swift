@@ -124,12 +124,15 @@ struct Correlate: ParsableCommand {
     @Option(name: .long, help: "Seconds without new alerts after which waiting alerts are correlated regardless of the other sensors (default 5).")
     var idle: Double = 5
 
-    @Option(name: .long, help: ArgumentHelp("Alerts read per query (tests make it small to have many commits).", visibility: .hidden))
+    @Option(name: .long, help: ArgumentHelp("Alerts read per query.", visibility: .hidden))
     var readBatch = 20_000
+
+    @Option(name: .long, help: ArgumentHelp("Alerts per commit (tests make it small to have many commits to kill in).", visibility: .hidden))
+    var commitBatch = 5_000
 
     func validate() throws {
         if idle <= 0 { throw ValidationError("--idle must be more than 0 seconds") }
-        if readBatch < 1 { throw ValidationError("--read-batch must be 1 or more") }
+        if readBatch < 1 || commitBatch < 1 { throw ValidationError("--read-batch and --commit-batch must be 1 or more") }
     }
 
     func run() throws {
@@ -147,6 +150,7 @@ struct Correlate: ParsableCommand {
         var s = CentralCorrelator.Settings(url: url)
         s.maxLateness = settings.maxLateness
         s.readBatch = readBatch
+        s.commitBatch = commitBatch
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, 255)
         s.holder = "\(String(cString: host)):\(getpid())"

@@ -156,19 +156,18 @@ struct ManySensorsTests {
             }
         }
         _ = try correlateOnce(try StoreURL(parsing: reference), config: config)
-        // Small reads: many commits to land in. The sensors' alerts are not read all at once:
-        // a lateness bound longer than the captures (revisits spans 14 hours) keeps them in time order.
-        let lateConfig = try sensorConfig("correlator", in: dir, lateness: "24h")
+        // Small commits: many to land in.
+        let lateConfig = try sensorConfig("correlator", in: dir, lateness: "10m")
         var random = SystemRandomNumberGenerator()
         for _ in 0..<6 {
-            let c = try Running(["correlate", "--config", lateConfig, "--rules", shippedRules, "--store", killed, "--read-batch", "3", "--idle", "0.2"])
+            let c = try Running(["correlate", "--config", lateConfig, "--rules", shippedRules, "--store", killed, "--read-batch", "7", "--commit-batch", "3", "--idle", "0.2"])
             usleep(UInt32.random(in: 50_000...700_000, using: &random))
             c.kill()
             _ = c.wait()
         }
         let last = try hnsensor(["correlate", "--config", shippedConfig, "--rules", shippedRules, "--store", killed, "--once"])
         #expect(last.status == 0, "\(last.err)")
-        let got = try facts(killed, events: false), expected = try facts(reference, events: false)
+        let got = try facts(killed), expected = try facts(reference)
         #expect(got == expected, "only after kills: \(got.subtracting(expected)); only in one run: \(expected.subtracting(got))")
         let db = killed.databaseName
         #expect(try cluster.scalar(db, "SELECT count(*) FROM alert_events") == cluster.scalar(db, "SELECT count(*) FROM alerts"))
@@ -195,10 +194,10 @@ struct ManySensorsTests {
         // correlators once each sensor has stored alerts, while they go on writing.
         for _ in 0..<1000 where (try? cluster.scalar(url.databaseName, "SELECT count(DISTINCT sensor) FROM alerts")) != "3" { usleep(5_000) }
         var random = SystemRandomNumberGenerator()
-        let lateConfig = try sensorConfig("correlator", in: dir, lateness: "24h")
+        let lateConfig = try sensorConfig("correlator", in: dir, lateness: "10m")
         for _ in 0..<4 {
-            let a = try Running(["correlate", "--config", lateConfig, "--rules", shippedRules, "--store", url, "--read-batch", "5", "--idle", "30"])
-            let b = try Running(["correlate", "--config", lateConfig, "--rules", shippedRules, "--store", url, "--read-batch", "5", "--idle", "30"])
+            let a = try Running(["correlate", "--config", lateConfig, "--rules", shippedRules, "--store", url, "--read-batch", "5", "--commit-batch", "4", "--idle", "30"])
+            let b = try Running(["correlate", "--config", lateConfig, "--rules", shippedRules, "--store", url, "--read-batch", "5", "--commit-batch", "4", "--idle", "30"])
             usleep(UInt32.random(in: 100_000...600_000, using: &random))
             a.kill()
             usleep(UInt32.random(in: 100_000...400_000, using: &random))
@@ -213,7 +212,7 @@ struct ManySensorsTests {
         #expect(try hnsensor(["correlate", "--config", lateConfig, "--rules", shippedRules, "--store", url, "--once"]).status == 0)
         for s in try sensors(reference, "r") { #expect(s.wait().status == 0) }
         #expect(try hnsensor(["correlate", "--config", lateConfig, "--rules", shippedRules, "--store", reference, "--once"]).status == 0)
-        let got = try facts(url, events: false), expected = try facts(reference, events: false)
+        let got = try facts(url), expected = try facts(reference)
         #expect(!expected.isEmpty)
         #expect(got == expected, "only after kills: \(got.subtracting(expected)); only in the quiet run: \(expected.subtracting(got))")
         let db = url.databaseName
