@@ -39,7 +39,10 @@ psql() { "$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U hn -d postgres -Atc "$1"; }
 
 now() { date +%s.%N; }
 TOTAL=$((SENSORS * ALERTS))
-$BIN/hnsensor correlate --store "$URL" --rules Rules > "$PG/correlate.out" 2>&1 &
+# The bench capture spans 40 s of packet time, less than the default max_lateness (60 s): with
+# it every alert would wait for the idle rule. A 1 s bound measures the correlator's own pace.
+printf 'correlation:\n  max_lateness: 1s\n' > "$PG/correlate.yaml"
+$BIN/hnsensor correlate --config "$PG/correlate.yaml" --store "$URL" --rules Rules > "$PG/correlate.out" 2>&1 &
 CORRELATOR=$!
 sleep 1
 START=$(now)
@@ -66,7 +69,7 @@ awk -v s="$START" -v t="$STORED" -v c="$CORRELATED" -v n="$TOTAL" -v stored="$st
   print "|---|---:|"
   printf "| alerts stored | %d |\n", stored
   printf "| stored per second (all sensors) | %.0f |\n", stored / (t - s)
-  printf "| correlated per second | %.0f |\n", n / (c - s)
+  printf "| correlated per second (max_lateness 1 s) | %.0f |\n", n / (c - s)
   printf "| correlator lag after the last alert stored | %.1f s |\n", c - t
   printf "| security events written | %d |\n", e
 }'

@@ -1,6 +1,7 @@
 import HNAlert
 import HNDecode
 import HNStore
+import NIOCore
 
 /// An alert as a sensor sends it to the central store: the alert's fields, the evidence
 /// (excerpt already sealed with the evidence key, or none), and its stable key: the sensor's
@@ -95,16 +96,22 @@ public struct CentralAlert: Sendable, Equatable {
         return a
     }
 
-    /// The columns, in the order `values` gives them.
+    /// The columns of the alerts table a sensor writes, in this order everywhere.
     static let columns = ["sensor", "source", "seq", "timestamp", "gid", "sid", "rev", "signature", "classtype", "category", "severity",
                           "origin", "origin_name", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "app_proto", "segment", "target",
                           "action", "metadata", "capture_file", "pcap_cnt", "flow_id", "excerpt"]
 
-    var values: [PGValue] {
-        [.text(sensor), .text(source), .int(seq), .int(timestamp), .int(gid), .int(sid), .int(rev), .text(signature), .text(classtype),
-         .text(category), .int(severity), .text(origin), .text(originName), .text(sourceIP), .int(sourcePort), .text(destinationIP),
-         .int(destinationPort), .int(proto), .text(appProto), .text(segment), .text(target), .text(action), .text(metadata),
-         .text(captureFile), .int(packetNumber), .int(flowID), .bytes(excerpt)]
+
+    /// The batch as one array per column, in the order of `columns` (NULLs as the insert
+    /// statement reads them: empty, or `Int64.min`).
+    static func columnArrays(_ alerts: [CentralAlert]) -> [PGValue] {
+        func texts(_ f: (CentralAlert) -> String?) -> PGValue { .texts(alerts.map { f($0) ?? "" }) }
+        func ints(_ f: (CentralAlert) -> Int64?) -> PGValue { .ints(alerts.map { f($0) ?? Int64.min }) }
+        return [texts(\.sensor), texts(\.source), ints(\.seq), ints(\.timestamp), ints(\.gid), ints(\.sid), ints(\.rev), texts(\.signature),
+                texts(\.classtype), texts(\.category), ints { Int64($0.severity) }, texts(\.origin), texts(\.originName), texts(\.sourceIP),
+                ints { Int64($0.sourcePort) }, texts(\.destinationIP), ints { Int64($0.destinationPort) }, ints { Int64($0.proto) }, texts(\.appProto),
+                texts(\.segment), texts(\.target), texts(\.action), texts(\.metadata), texts(\.captureFile), ints(\.packetNumber), ints(\.flowID),
+                .blobs(alerts.map { ByteBuffer(bytes: $0.excerpt ?? []) })]
     }
 
     /// Reads a row with `columns` (the spool's or the central store's).

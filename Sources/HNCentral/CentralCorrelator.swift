@@ -57,11 +57,28 @@ public final class CentralCorrelator {
     var correlator: Correlator
     public private(set) var counters = Counters()
 
+    /// An alert read and not yet correlated. Small (the row is behind a reference): sorting
+    /// thousands of them moves 24 bytes each.
     struct Pending {
+        var timestamp: Int64
         var id: Int64
-        var row: CentralAlert
+        let held: Held
+        var row: CentralAlert { held.row }
+        final class Held {
+            let row: CentralAlert
+            init(_ row: CentralAlert) { self.row = row }
+        }
+        init(id: Int64, row: CentralAlert) {
+            timestamp = row.timestamp
+            self.id = id
+            held = Held(row)
+        }
+        /// Alert time, then sensor, source and sequence (ties are rare: the strings are read
+        /// only then).
         static func < (a: Pending, b: Pending) -> Bool {
-            (a.row.timestamp, a.row.sensor, a.row.source, a.row.seq, a.id) < (b.row.timestamp, b.row.sensor, b.row.source, b.row.seq, b.id)
+            if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
+            let x = a.held.row, y = b.held.row
+            return (x.sensor, x.source, x.seq, a.id) < (y.sensor, y.source, y.seq, b.id)
         }
     }
     var pending: [Pending] = []
@@ -184,6 +201,22 @@ public final class CentralCorrelator {
                      excerpt: nil)
     }
 
+    /// An alert of the read query, its cells in the query's order.
+    static func pending(_ row: PostgresRow) -> Pending {
+        var cells = row.makeIterator()
+        func int() -> Int64 { (try? cells.next()?.decode(Int64?.self)).flatMap { $0 } ?? 0 }
+        func optionalInt() -> Int64? { (try? cells.next()?.decode(Int64?.self)).flatMap { $0 } }
+        func text() -> String { (try? cells.next()?.decode(String?.self)).flatMap { $0 } ?? "" }
+        func optionalText() -> String? { (try? cells.next()?.decode(String?.self)).flatMap { $0 } }
+        let id = int()
+        let alert = CentralAlert(sensor: text(), source: text(), seq: int(), timestamp: int(), gid: int(), sid: int(), rev: int(), signature: text(),
+                                 classtype: text(), category: text(), severity: Int(int()), origin: text(), originName: optionalText(),
+                                 sourceIP: text(), sourcePort: Int(int()), destinationIP: text(), destinationPort: Int(int()), proto: Int(int()),
+                                 appProto: optionalText(), segment: optionalText(), target: optionalText(), action: text(), metadata: text(),
+                                 captureFile: optionalText(), packetNumber: optionalInt(), flowID: optionalInt(), excerpt: nil)
+        return Pending(id: id, row: alert)
+    }
+
     // MARK: Work
 
     /// Reads the alerts stored since the last read, in id order: all of them, or one batch
@@ -192,14 +225,14 @@ public final class CentralCorrelator {
         let l = link!
         var total = 0
         while true {
-            let batch: [PostgresRandomAccessRow] = try l.transaction { () throws(StoreError) in
+            let batch: [PostgresRow] = try l.transaction { () throws(StoreError) in
                 // Waits for the inserts in flight (they hold this lock shared), so no alert
                 // with a lower id can commit after this read.
                 try l.execute("SELECT pg_advisory_xact_lock($1)", [.int(PGSchema.insertBarrier)])
                 // After a restart, alerts past the floor may be correlated already (they go in
                 // by time, not by id): read only those that are not, until past the last one.
                 let notDone = lastRead < doneUpTo ? " AND NOT EXISTS (SELECT 1 FROM alert_events ae WHERE ae.alert_id = a.id)" : ""
-                return try l.query("""
+                return try l.rows("""
                     SELECT a.id, a.sensor, a.source, a.seq, a.timestamp, a.gid, a.sid, a.rev, a.signature, a.classtype, a.category, a.severity,
                            a.origin, a.origin_name, a.src_ip, a.src_port, a.dest_ip, a.dest_port, a.proto, a.app_proto, a.segment, a.target,
                            a.action, a.metadata, a.capture_file, a.pcap_cnt, a.flow_id
@@ -212,7 +245,7 @@ public final class CentralCorrelator {
                 watermarks[row.text("name")] = .min
             }
             for row in batch {
-                let p = Pending(id: row.int("id"), row: CentralCorrelator.central(row))
+                let p = CentralCorrelator.pending(row)
                 lastRead = max(lastRead, p.id)
                 watermarks[p.row.sensor] = max(watermarks[p.row.sensor] ?? .min, p.row.timestamp)
                 newest = max(newest, p.row.timestamp)
@@ -238,25 +271,25 @@ public final class CentralCorrelator {
         point = point &- lateness
         if everything { point = .max }
         pending.sort(by: <)
-        if pending.first.map({ $0.row.timestamp <= point }) == true { try syncStatuses() }
-        var total = 0
+        if pending.first.map({ $0.timestamp <= point }) == true { try syncStatuses() }
+        var start = 0
         // In commits of `commitBatch` alerts: a long backlog is not one huge transaction.
-        while let first = pending.first, first.row.timestamp <= point {
-            var n = 0
-            while n < pending.count, n < settings.commitBatch, pending[n].row.timestamp <= point {
-                let p = pending[n]
+        while start < pending.count, pending[start].timestamp <= point {
+            var end = start
+            while end < pending.count, end - start < settings.commitBatch, pending[end].timestamp <= point {
+                let p = pending[end]
                 if p.row.timestamp < released { counters.late &+= 1 }
                 correlator.ingest(p.row.securityAlert(segmentIndex: { self.segmentIndex[$0] }), id: p.id)
                 released = max(released, p.row.timestamp)
-                n += 1
+                end += 1
             }
-            pending.removeFirst(n)
-            counters.correlated &+= UInt64(n)
-            total += n
-            if pending.first.map({ $0.row.timestamp <= point }) == true { try commit() }
+            counters.correlated &+= UInt64(end - start)
+            start = end
+            if start < pending.count, pending[start].timestamp <= point { try commit(waitingFrom: start) }
         }
+        pending.removeFirst(start)
         counters.pending = pending.count
-        return total
+        return start
     }
 
     /// Ends the rule windows that only judge at their end (`lt`, `lte`), as a replay does at
@@ -265,10 +298,11 @@ public final class CentralCorrelator {
         correlator.advance(to: released &+ 365 * 86_400_000_000_000)
     }
 
-    /// Writes what changed, with the progress, in one transaction.
-    func commit() throws(StoreError) {
+    /// Writes what changed, with the progress, in one transaction; `pending` from
+    /// `waitingFrom` on has not gone in yet.
+    func commit(waitingFrom first: Int = 0) throws(StoreError) {
         let batch = correlator.takeBatch()
-        floor = pending.map(\.id).min().map { $0 - 1 } ?? lastRead
+        floor = pending[first...].lazy.map(\.id).min().map { $0 - 1 } ?? lastRead
         let saved = Saved(released: released, windows: correlator.snapshot())
         let state = (try? JSONEncoder().encode(saved)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
         let l = link!
@@ -345,40 +379,24 @@ public final class CentralCorrelator {
     }
 
     func upsertEvents(_ events: [SecurityEvent], _ l: PGLink) throws(StoreError) {
-        var start = 0
-        while start < events.count {
-            let chunk = events[start..<min(events.count, start + 400)]
-            var values: [PGValue] = []
-            var rows: [String] = []
-            for e in chunk {
-                let b = values.count
-                rows.append("(" + (1...12).map { "$\(b + $0)" }.joined(separator: ", ") + ")")
-                values += [.int(e.id), .text(e.source.description), .text(e.destination.description), .int(Int64(e.gid)), .int(Int64(e.sid)),
-                           .text(e.signature), .text(e.classtype), .int(e.severity), .text(e.origin), .int(e.firstSeen), .int(e.lastSeen), .int(e.alertCount)]
-            }
-            try l.execute("""
-                INSERT INTO events(id, src_ip, dest_ip, gid, sid, signature, classtype, severity, origin, first_seen, last_seen, alert_count)
-                VALUES \(rows.joined(separator: ", "))
-                ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, alert_count = excluded.alert_count, severity = excluded.severity
-                """, values)
-            start += 400
-        }
+        guard !events.isEmpty else { return }
+        try l.execute("""
+            INSERT INTO events(id, src_ip, dest_ip, gid, sid, signature, classtype, severity, origin, first_seen, last_seen, alert_count)
+            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bigint[],
+                                 $9::text[], $10::bigint[], $11::bigint[], $12::bigint[])
+            ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, alert_count = excluded.alert_count, severity = excluded.severity
+            """, [.ints(events.map(\.id)), .texts(events.map(\.source.description)), .texts(events.map(\.destination.description)),
+                   .ints(events.map { Int64($0.gid) }), .ints(events.map { Int64($0.sid) }), .texts(events.map(\.signature)),
+                   .texts(events.map(\.classtype)), .ints(events.map { Int64($0.severity) }), .texts(events.map(\.origin)),
+                   .ints(events.map(\.firstSeen)), .ints(events.map(\.lastSeen)), .ints(events.map { Int64($0.alertCount) })])
     }
 
     func insertAssignments(_ alerts: [CorrelationBatch.StoredAlert], _ l: PGLink) throws(StoreError) {
-        var start = 0
-        while start < alerts.count {
-            let chunk = alerts[start..<min(alerts.count, start + 2000)]
-            var values: [PGValue] = []
-            var rows: [String] = []
-            for a in chunk {
-                let b = values.count
-                rows.append("($\(b + 1), $\(b + 2), $\(b + 3))")
-                values += [.int(a.id), .int(a.eventID), .int(a.alert.timestamp)]
-            }
-            try l.execute("INSERT INTO alert_events(alert_id, event_id, timestamp) VALUES " + rows.joined(separator: ", ") + " ON CONFLICT DO NOTHING", values)
-            start += 2000
-        }
+        guard !alerts.isEmpty else { return }
+        try l.execute("""
+            INSERT INTO alert_events(alert_id, event_id, timestamp) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+            ON CONFLICT DO NOTHING
+            """, [.ints(alerts.map(\.id)), .ints(alerts.map(\.eventID)), .ints(alerts.map(\.alert.timestamp))])
     }
 
     /// One round: read what is new, correlate what may go in, commit. `final` correlates

@@ -6,10 +6,10 @@ import HNSensor
 import HNStore
 
 /// A sensor's side of the central store: takes alerts on the output thread, numbers them
-/// (sensor, source, seq), hands them in batches to its own thread, which journals them in the
-/// spool and forwards the spool, oldest first, to PostgreSQL. When the database is away the
-/// spool grows (up to its bound) and the thread retries with a growing pause (up to 5 s); the
-/// pipeline never waits for the database.
+/// (sensor, source, seq), hands them in batches to its own thread, which sends them to
+/// PostgreSQL while it keeps up, and otherwise journals them in the spool and forwards the
+/// spool, oldest first. When the database is away the spool grows (up to its bound) and the
+/// thread retries with a growing pause (up to 5 s); the pipeline never waits for the database.
 public final class CentralForwarder: AlertForwarder, @unchecked Sendable {
     public struct Settings: Sendable {
         public var url: StoreURL
@@ -194,16 +194,29 @@ public final class CentralForwarder: AlertForwarder, @unchecked Sendable {
             condition.unlock()
 
             var error: String? = nil
-            do throws(StoreError) {
-                try spool.append(taken, queuedAt: wallNanos())
-            } catch let e {
-                error = e.description
+            // Straight to the database while it keeps up (nothing waits in the spool, the last
+            // attempt went through); into the spool, behind what waits there, otherwise or when
+            // that fails.
+            var sent = false
+            if !taken.isEmpty, spool.count == 0, retryAt == nil, store != nil {
+                do throws(StoreError) {
+                    try connected().insert(taken)
+                    sent = true
+                    update { $0.forwarded &+= UInt64(taken.count) }
+                } catch {}
             }
-            update { c in
-                c.spooled &+= UInt64(taken.count)
-                c.dropped = UInt64(max(0, spool.dropped))
+            if !sent {
+                do throws(StoreError) {
+                    try spool.append(taken, queuedAt: wallNanos())
+                } catch let e {
+                    error = e.description
+                }
+                update { c in
+                    c.spooled &+= UInt64(taken.count)
+                    c.dropped = UInt64(max(0, spool.dropped))
+                }
+                if error == nil { error = forward() }
             }
-            if error == nil { error = forward() }
             update { c in
                 if let error {
                     c.failures &+= 1
@@ -236,20 +249,29 @@ public final class CentralForwarder: AlertForwarder, @unchecked Sendable {
     }
 
     /// Sends the spool, oldest first, until it is empty; the error that stopped it, if any.
+    /// The store, connected and this sensor registered (the first time, or after a new
+    /// `register`).
+    func connected() throws(StoreError) -> PostgresStore {
+        // A batch is written in well under a second: a statement unanswered for 15 s is on a
+        // connection that died without saying so.
+        if store == nil { store = try PostgresStore(url: settings.url, statementTimeout: 15) }
+        let store = store!
+        condition.lock()
+        let pendingRecord = registered ? nil : record
+        condition.unlock()
+        if let pendingRecord {
+            try store.register(sensor: pendingRecord)
+            if !settings.constituents.isEmpty { try store.saveConstituents(settings.constituents) }
+            condition.lock()
+            if record == pendingRecord { registered = true }
+            condition.unlock()
+        }
+        return store
+    }
+
     func forward() -> String? {
         do throws(StoreError) {
-            if store == nil { store = try PostgresStore(url: settings.url) }
-            let store = store!
-            condition.lock()
-            let pendingRecord = registered ? nil : record
-            condition.unlock()
-            if let pendingRecord {
-                try store.register(sensor: pendingRecord)
-                if !settings.constituents.isEmpty { try store.saveConstituents(settings.constituents) }
-                condition.lock()
-                if record == pendingRecord { registered = true }
-                condition.unlock()
-            }
+            let store = try connected()
             update { $0.connected = true; $0.lastError = nil }
             while spool.count > 0 {
                 let batch = try spool.oldest(settings.batch * 2)

@@ -129,9 +129,16 @@ enum PGValue: Sendable {
     case text(String?)
     case bool(Bool?)
     case bytes([UInt8]?)
+    /// Arrays (one per column of a batch, unnested by the statement).
+    case texts([String])
+    case ints([Int64])
+    case blobs([ByteBuffer])
 
     static func int(_ v: Int) -> PGValue { .int(Int64(v)) }
 }
+
+/// Whether a statement's answer (or its timeout) came first; touched on one event loop only.
+final class AnswerOnce: @unchecked Sendable { var done = false }
 
 /// One connection to PostgreSQL, used synchronously: every call blocks the calling thread
 /// (never an event loop's) until the server answers. Not shared between threads.
@@ -147,7 +154,7 @@ final class PGLink: @unchecked Sendable {
     }
 
     /// Connects (within `timeout` seconds); the error says why in one line.
-    static func connect(_ url: StoreURL, timeout: Int64 = 10) throws(StoreError) -> PGLink {
+    static func connect(_ url: StoreURL, timeout: Int64 = 10, statementTimeout: Int64 = 60) throws(StoreError) -> PGLink {
         var logger = Logger(label: "hnsensor.postgres")
         logger.logLevel = .critical
         let tls: PostgresConnection.Configuration.TLS
@@ -171,7 +178,9 @@ final class PGLink: @unchecked Sendable {
         do {
             let connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
                                                             id: 1, logger: logger).wait()
-            return PGLink(connection: connection, url: url, logger: logger)
+            let link = PGLink(connection: connection, url: url, logger: logger)
+            link.timeout = statementTimeout
+            return link
         } catch {
             throw StoreError("\(url): cannot connect: \(PGLink.describe(error))")
         }
@@ -202,6 +211,9 @@ final class PGLink: @unchecked Sendable {
             case .text(let x): b.append(x)
             case .bool(let x): b.append(x)
             case .bytes(let x): b.append(x.map { ByteBuffer(bytes: $0) })
+            case .texts(let x): b.append(x)
+            case .ints(let x): b.append(x)
+            case .blobs(let x): b.append(x)
             }
         }
         return b
@@ -211,8 +223,18 @@ final class PGLink: @unchecked Sendable {
     @discardableResult
     func query(_ sql: String, _ values: [PGValue] = []) throws(StoreError) -> [PostgresRandomAccessRow] {
         do {
-            let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings(values)), logger: logger).wait()
+            let result = try answer(connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings(values)), logger: logger))
             return result.rows.map { $0.makeRandomAccess() }
+        } catch {
+            throw StoreError("\(url): \(PGLink.describe(error))")
+        }
+    }
+
+    /// Runs one statement and returns its rows as they came (cells read in order: no
+    /// lookup table per row, for large reads).
+    func rows(_ sql: String, _ values: [PGValue] = []) throws(StoreError) -> [PostgresRow] {
+        do {
+            return try answer(connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings(values)), logger: logger)).rows
         } catch {
             throw StoreError("\(url): \(PGLink.describe(error))")
         }
@@ -222,7 +244,7 @@ final class PGLink: @unchecked Sendable {
     @discardableResult
     func execute(_ sql: String, _ values: [PGValue] = []) throws(StoreError) -> Int {
         do {
-            let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings(values)), logger: logger).wait()
+            let result = try answer(connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings(values)), logger: logger))
             return result.metadata.rows ?? 0
         } catch {
             throw StoreError("\(url): \(PGLink.describe(error))")
@@ -237,15 +259,62 @@ final class PGLink: @unchecked Sendable {
             try execute("COMMIT")
             return value
         } catch {
-            _ = try? execute("ROLLBACK")
+            if !isClosed { _ = try? execute("ROLLBACK") }
             throw error
         }
     }
 
-    var isClosed: Bool { connection.isClosed }
+    /// How long a statement may take before the connection is given up (seconds).
+    var timeout: Int64 = 60
+    /// Set when a statement outlived `timeout`: the connection is closed and not reused.
+    private(set) var broken = false
+
+    struct Closed: Error, CustomStringConvertible {
+        var description: String { "the connection is closed" }
+    }
+
+    struct Timeout: Error, CustomStringConvertible {
+        let seconds: Int64
+        var description: String { "no answer within \(seconds) s; the connection was closed" }
+    }
+
+    /// Waits for a statement's answer, at most `timeout` seconds: a server that went away
+    /// without the connection noticing must not hold the caller forever.
+    private func answer<T: Sendable>(_ future: @autoclosure () -> EventLoopFuture<T>) throws -> T {
+        // A statement sent on a connection that has closed is never answered (the channel drops
+        // it): refuse at once.
+        guard !isClosed else { throw Closed() }
+        let future = future()
+        let once = AnswerOnce()
+        let loop = future.eventLoop
+        let promise = loop.makePromise(of: T.self)
+        let seconds = timeout
+        // Both callbacks run on the connection's event loop, one after the other.
+        let timer = loop.scheduleTask(in: .seconds(seconds)) {
+            if !once.done { once.done = true; promise.fail(Timeout(seconds: seconds)) }
+        }
+        future.whenComplete { result in
+            guard !once.done else { return }
+            once.done = true
+            timer.cancel()
+            promise.completeWith(result)
+        }
+        do {
+            return try promise.futureResult.wait()
+        } catch let error as Timeout {
+            broken = true
+            let closing: EventLoopFuture<Void> = connection.close()
+            _ = closing
+            throw error
+        }
+    }
+
+    var isClosed: Bool { broken || connection.isClosed }
 
     func close() {
-        _ = try? connection.close().wait()
+        guard !isClosed else { return }
+        timeout = 5
+        _ = try? answer(connection.close() as EventLoopFuture<Void>)
     }
 }
 

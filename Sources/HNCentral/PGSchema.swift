@@ -1,3 +1,4 @@
+import HNOutput
 import HNStore
 
 /// The central store's schema, as versioned, forward-only migrations (the embedded store's
@@ -227,20 +228,12 @@ enum PGSchema {
 
     /// The partition holding a day of alerts: `alerts_YYYYMMDD`.
     static func partitionName(day start: Int64) -> String {
-        let days = Int(start / day)
-        // Civil date from days since the epoch (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let year = y < 0 ? "0000" : String(repeating: "0", count: max(0, 4 - String(y).count)) + String(y)
-        return "alerts_\(year)\(two(m))\(two(d))"
+        let (y, m, d) = EVETime.civil(fromDays: start / day)
+        func digits(_ n: Int64, _ width: Int) -> String {
+            let text = String(max(0, n))
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "alerts_" + digits(y, 4) + digits(m, 2) + digits(d, 2)
     }
 
     /// The start of the day holding `timestamp` (nanoseconds; days begin at 00:00 UTC).

@@ -13,9 +13,13 @@ public final class PostgresStore: CSIRTStore, @unchecked Sendable {
     private var idle: [PGLink] = []
 
     /// Connects and applies the migrations not yet applied.
-    public init(url: StoreURL, timeout: Int64 = 10) throws(StoreError) {
+    /// How long one statement may go unanswered before its connection is given up.
+    let statementTimeout: Int64
+
+    public init(url: StoreURL, timeout: Int64 = 10, statementTimeout: Int64 = 60) throws(StoreError) {
         self.url = url
-        let link = try PGLink.connect(url, timeout: timeout)
+        self.statementTimeout = statementTimeout
+        let link = try PGLink.connect(url, timeout: timeout, statementTimeout: statementTimeout)
         do {
             try PGSchema.migrate(link)
         } catch {
@@ -39,7 +43,7 @@ public final class PostgresStore: CSIRTStore, @unchecked Sendable {
         lock.lock()
         var link = idle.popLast()
         lock.unlock()
-        if link == nil || link!.isClosed { link = try PGLink.connect(url) }
+        if link == nil || link!.isClosed { link = try PGLink.connect(url, statementTimeout: statementTimeout) }
         let l = link!
         do {
             let value = try body(l)
@@ -123,23 +127,7 @@ public final class PostgresStore: CSIRTStore, @unchecked Sendable {
                 // Held (shared) while ids are drawn and rows written: the correlator takes it
                 // exclusively before it reads, so it never reads past an insert in flight.
                 try l.execute("SELECT pg_advisory_xact_lock_shared($1)", [.int(PGSchema.insertBarrier)])
-                var added = 0
-                let width = CentralAlert.columns.count
-                var start = 0
-                while start < alerts.count {
-                    let chunk = alerts[start..<min(alerts.count, start + 200)]
-                    var sql = "INSERT INTO alerts(" + CentralAlert.columns.joined(separator: ", ") + ") VALUES "
-                    var values: [PGValue] = []
-                    values.reserveCapacity(chunk.count * width)
-                    for (i, a) in chunk.enumerated() {
-                        if i > 0 { sql += ", " }
-                        sql += "(" + (1...width).map { "$\(i * width + $0)" }.joined(separator: ", ") + ")"
-                        values += a.values
-                    }
-                    sql += " ON CONFLICT (sensor, source, seq, timestamp) DO NOTHING"
-                    added += try l.execute(sql, values)
-                    start += 200
-                }
+                let added = try l.execute(PostgresStore.insertAlerts, CentralAlert.columnArrays(alerts))
                 var bySensor: [String: (Int, Int64)] = [:]
                 for a in alerts {
                     let c = bySensor[a.sensor] ?? (0, Int64.min)
@@ -156,6 +144,31 @@ public final class PostgresStore: CSIRTStore, @unchecked Sendable {
             }
         }
     }
+
+    /// One statement for a whole batch: a column array per parameter, unnested into rows
+    /// (planned once, whatever the batch's size). Arrays hold no NULL: empty texts and bytes
+    /// and `Int64.min` stand for it.
+    static let insertAlerts: String = {
+        let n = CentralAlert.columns.count
+        let types = CentralAlert.columns.map { c -> String in
+            switch c {
+            case "seq", "timestamp", "gid", "sid", "rev", "severity", "src_port", "dest_port", "proto", "pcap_cnt", "flow_id": return "bigint"
+            case "excerpt": return "bytea"
+            default: return "text"
+            }
+        }
+        let values = CentralAlert.columns.enumerated().map { i, c -> String in
+            switch c {
+            case "origin_name", "app_proto", "segment", "target", "capture_file": return "NULLIF(a\(i + 1), '')"
+            case "pcap_cnt", "flow_id": return "NULLIF(a\(i + 1), (-9223372036854775807)::bigint - 1)"
+            case "excerpt": return "NULLIF(a\(i + 1), ''::bytea)"
+            default: return "a\(i + 1)"
+            }
+        }
+        return "INSERT INTO alerts(" + CentralAlert.columns.joined(separator: ", ") + ") SELECT " + values.joined(separator: ", ")
+            + " FROM unnest(" + (1...n).map { "$\($0)::\(types[$0 - 1])[]" }.joined(separator: ", ") + ") AS u("
+            + (1...n).map { "a\($0)" }.joined(separator: ", ") + ") ON CONFLICT (sensor, source, seq, timestamp) DO NOTHING"
+    }()
 
     // MARK: Incidents
 
@@ -308,10 +321,7 @@ public final class PostgresStore: CSIRTStore, @unchecked Sendable {
                 }
                 let current = PostgresStore.incident(row)
                 if let status {
-                    guard status != current.status else { throw StoreError("incident \(id) is already \(status.rawValue)") }
-                    guard current.status.next.contains(status) else {
-                        throw StoreError("incident \(id): cannot go from \(current.status.rawValue) to \(status.rawValue) (allowed: \(current.status.next.map(\.rawValue).joined(separator: ", ")))")
-                    }
+                    try current.status.checkMove(to: status, incident: id)
                     try l.execute("UPDATE incidents SET status = $1 WHERE id = $2", [.text(status.rawValue), .int(id)])
                     try l.execute("INSERT INTO audit(incident_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, 'status', $4, $5, $6)",
                                   [.int(id), .int(time), .text(actor), .text(current.status.rawValue), .text(status.rawValue), .text(note)])

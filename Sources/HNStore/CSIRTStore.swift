@@ -57,6 +57,17 @@ extension CSIRTStore {
     }
 }
 
+extension IncidentStatus {
+    /// Refuses a move an analyst may not make from this status (the same words on every
+    /// store engine).
+    public func checkMove(to status: IncidentStatus, incident id: Int64) throws(StoreError) {
+        guard status != self else { throw StoreError("incident \(id) is already \(status.rawValue)") }
+        guard next.contains(status) else {
+            throw StoreError("incident \(id): cannot go from \(rawValue) to \(status.rawValue) (allowed: \(next.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+}
+
 extension IncidentStore: CSIRTStore {
     public var location: String { path }
     public var defaultKeyPath: String { path + ".key" }

@@ -462,10 +462,7 @@ public final class IncidentStore: @unchecked Sendable {
             }
             let current = IncidentStore.incident(row)
             if let status {
-                guard status != current.status else { throw StoreError("incident \(id) is already \(status.rawValue)") }
-                guard current.status.next.contains(status) else {
-                    throw StoreError("incident \(id): cannot go from \(current.status.rawValue) to \(status.rawValue) (allowed: \(current.status.next.map(\.rawValue).joined(separator: ", ")))")
-                }
+                try current.status.checkMove(to: status, incident: id)
                 try db.execute(sql: "UPDATE incidents SET status = ? WHERE id = ?", arguments: [status.rawValue, id])
                 try db.execute(sql: "INSERT INTO audit(incident_id, at, actor, action, from_status, to_status, note) VALUES (?, ?, ?, 'status', ?, ?, ?)",
                                arguments: [id, time, actor, current.status.rawValue, status.rawValue, note])
