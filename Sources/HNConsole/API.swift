@@ -54,11 +54,12 @@ extension Console {
         api.get("/incidents") { request, context in
             _ = try self.require(request, context, api: true)
             let query = try QueueQuery(request.uri, api: true, pageSize: self.settings.pageSize)
-            let incidents = try await self.blocking { [store = self.store] in
+            let (incidents, sensors) = try await self.blocking { [store = self.store] in
                 self.refreshStatisticsIfDue()
-                return try store.incidents(query.filter)
+                let incidents = try store.incidents(query.filter)
+                return (incidents, try store.sensors(incidents: incidents.map(\.id)))
             }
-            return self.json(IncidentJSON.array(incidents))
+            return self.json(IncidentJSON.array(incidents, sensors: sensors))
         }
         api.get("/incidents/:id") { request, context in
             _ = try self.require(request, context, api: true)

@@ -30,6 +30,7 @@ enum OpenAPI {
                   "first_seen": {"type": "string"}, "last_seen": {"type": "string"},
                   "sources": {"type": "array", "items": {"type": "string"}}, "targets": {"type": "array", "items": {"type": "string"}},
                   "segments": {"type": "array", "items": {"type": "string"}}, "constituents": {"type": "array", "items": {"type": "string"}},
+                  "sensors": {"type": "array", "items": {"type": "string"}, "description": "the sensors whose alerts the incident holds"},
                   "alert_count": {"type": "integer"}, "event_count": {"type": "integer"}, "severity": {"type": "integer"},
                   "patient_care": {"type": "boolean"}, "reportable": {"type": "boolean"},
                   "report_deadline": {"type": "string"}, "reported_at": {"type": "string"}, "assignee": {"type": "string"},

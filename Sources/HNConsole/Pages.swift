@@ -129,9 +129,11 @@ extension Console {
         let store = self.store, directory = self.directory
         let found: (IncidentExport.Material, [String])? = try await blocking {
             guard let incident = try store.incident(id) else { return nil }
-            let m = IncidentExport.Material(incident: incident, events: try store.events(incident: id), alerts: try store.alerts(incident: id),
+            var m = IncidentExport.Material(incident: incident, events: try store.events(incident: id), alerts: try store.alerts(incident: id),
                                             audit: try store.audit(incident: id), sensorName: directory.sensorName, homeNet: directory.homeNet)
-            return (m, try store.sensors(incident: id))
+            let sensors = try store.sensors(incident: id)
+            m.sensors = sensors
+            return (m, sensors)
         }
         guard let found else { throw ConsoleError(status: .notFound, message: "incident \(id) not found", api: api) }
         return found
