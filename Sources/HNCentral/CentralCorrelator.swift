@@ -180,8 +180,9 @@ public final class CentralCorrelator {
         var alerts: [Int64: SecurityAlert] = [:]
         if !ids.isEmpty {
             let list = ids.sorted().map(String.init).joined(separator: ",")
-            for row in try l.query("SELECT * FROM alerts WHERE id IN (\(list))") {
-                alerts[row.int("id")] = CentralCorrelator.central(row).securityAlert(segmentIndex: { self.segmentIndex[$0] })
+            for row in try l.rows("SELECT \(CentralCorrelator.readColumns) FROM alerts a WHERE a.id IN (\(list))") {
+                let p = CentralCorrelator.pending(row)
+                alerts[p.id] = p.row.securityAlert(segmentIndex: { self.segmentIndex[$0] })
             }
         }
         correlator.restore(saved.windows, alerts: alerts)
@@ -190,16 +191,12 @@ public final class CentralCorrelator {
         }
     }
 
-    static func central(_ row: PostgresRandomAccessRow) -> CentralAlert {
-        CentralAlert(sensor: row.text("sensor"), source: row.text("source"), seq: row.int("seq"), timestamp: row.int("timestamp"), gid: row.int("gid"),
-                     sid: row.int("sid"), rev: row.int("rev"), signature: row.text("signature"), classtype: row.text("classtype"),
-                     category: row.text("category"), severity: Int(row.int("severity")), origin: row.text("origin"), originName: row.optionalText("origin_name"),
-                     sourceIP: row.text("src_ip"), sourcePort: Int(row.int("src_port")), destinationIP: row.text("dest_ip"),
-                     destinationPort: Int(row.int("dest_port")), proto: Int(row.int("proto")), appProto: row.optionalText("app_proto"),
-                     segment: row.optionalText("segment"), target: row.optionalText("target"), action: row.text("action"), metadata: row.text("metadata"),
-                     captureFile: row.optionalText("capture_file"), packetNumber: row.optionalInt("pcap_cnt"), flowID: row.optionalInt("flow_id"),
-                     excerpt: nil)
-    }
+    /// The columns `pending` reads, in its order.
+    static let readColumns = """
+        a.id, a.sensor, a.source, a.seq, a.timestamp, a.gid, a.sid, a.rev, a.signature, a.classtype, a.category, a.severity,
+        a.origin, a.origin_name, a.src_ip, a.src_port, a.dest_ip, a.dest_port, a.proto, a.app_proto, a.segment, a.target,
+        a.action, a.metadata, a.capture_file, a.pcap_cnt, a.flow_id
+        """
 
     /// An alert of the read query, its cells in the query's order.
     static func pending(_ row: PostgresRow) -> Pending {
@@ -233,9 +230,7 @@ public final class CentralCorrelator {
                 // by time, not by id): read only those that are not, until past the last one.
                 let notDone = lastRead < doneUpTo ? " AND NOT EXISTS (SELECT 1 FROM alert_events ae WHERE ae.alert_id = a.id)" : ""
                 return try l.rows("""
-                    SELECT a.id, a.sensor, a.source, a.seq, a.timestamp, a.gid, a.sid, a.rev, a.signature, a.classtype, a.category, a.severity,
-                           a.origin, a.origin_name, a.src_ip, a.src_port, a.dest_ip, a.dest_port, a.proto, a.app_proto, a.segment, a.target,
-                           a.action, a.metadata, a.capture_file, a.pcap_cnt, a.flow_id
+                    SELECT \(CentralCorrelator.readColumns)
                     FROM alerts a WHERE a.id > $1\(notDone) ORDER BY a.id LIMIT $2
                     """, [.int(lastRead), .int(settings.readBatch)])
             }

@@ -128,13 +128,11 @@ public final class PostgresStore: CSIRTStore, @unchecked Sendable {
                 // exclusively before it reads, so it never reads past an insert in flight.
                 try l.execute("SELECT pg_advisory_xact_lock_shared($1)", [.int(PGSchema.insertBarrier)])
                 let added = try l.execute(PostgresStore.insertAlerts, CentralAlert.columnArrays(alerts))
-                var bySensor: [String: (Int, Int64)] = [:]
-                for a in alerts {
-                    let c = bySensor[a.sensor] ?? (0, Int64.min)
-                    bySensor[a.sensor] = (c.0 + 1, max(c.1, a.timestamp))
-                }
+                // The latest alert time of each sensor in the batch.
+                var latest: [String: Int64] = [:]
+                for a in alerts { latest[a.sensor] = max(latest[a.sensor] ?? .min, a.timestamp) }
                 if added > 0 {
-                    for (name, (_, last)) in bySensor {
+                    for (name, last) in latest {
                         try l.execute("UPDATE sensors SET alerts = alerts + $1, last_alert = greatest(coalesce(last_alert, 0), $2) WHERE name = $3",
                                       [.int(added), .int(last), .text(name)])
                     }
