@@ -6,7 +6,8 @@
 # correlator, one security event per alert). Prints: alerts stored per second (from the first
 # sensor's start to the last sensor's spool drained), alerts correlated per second (from the
 # start to the last alert correlated), and the correlator's lag (how long after the last
-# alert was stored the last one was correlated). The cluster is the benchmark's own (initdb
+# alert was stored the last one was correlated); then the correlator's own pace: the
+# correlation emptied, a fresh `correlate --once` over the stored alerts. The cluster is the benchmark's own (initdb
 # and pg_ctl in .bench/pg, loopback, a free port, PostgreSQL's default durability settings),
 # removed at the end.
 set -euo pipefail
@@ -63,7 +64,15 @@ done
 CORRELATED=$(now)
 kill $CORRELATOR; wait $CORRELATOR || true
 incidents=$(psql "SELECT count(*) FROM events")
-awk -v s="$START" -v t="$STORED" -v c="$CORRELATED" -v n="$TOTAL" -v stored="$stored" -v k="$SENSORS" -v e="$incidents" 'BEGIN {
+# The correlator's own pace, without the sensors beside it on the same two cores: the
+# correlation is emptied and a fresh correlator works through the stored alerts (--once).
+psql "TRUNCATE alert_events, incident_events, audit, incidents, events, correlator_state" > /dev/null
+ALONE_START=$(now)
+$BIN/hnsensor correlate --once --config "$PG/correlate.yaml" --store "$URL" --rules Rules > "$PG/correlate-once.out" 2>&1
+ALONE_END=$(now)
+again=$(psql "SELECT count(*) FROM alert_events")
+[ "$again" = "$TOTAL" ] || { echo "the correlator alone correlated $again alerts of $TOTAL"; exit 1; }
+awk -v s="$START" -v t="$STORED" -v c="$CORRELATED" -v as="$ALONE_START" -v ae="$ALONE_END" -v n="$TOTAL" -v stored="$stored" -v k="$SENSORS" -v e="$incidents" 'BEGIN {
   printf "central store ingest: %d sensors at once, %d alerts each (one per TCP connection), one PostgreSQL on this machine\n\n", k, n / k
   print "| figure | value |"
   print "|---|---:|"
@@ -72,4 +81,5 @@ awk -v s="$START" -v t="$STORED" -v c="$CORRELATED" -v n="$TOTAL" -v stored="$st
   printf "| correlated per second (max_lateness 1 s) | %.0f |\n", n / (c - s)
   printf "| correlator lag after the last alert stored | %.1f s |\n", c - t
   printf "| security events written | %d |\n", e
+  printf "| correlator alone on the stored alerts (--once) | %.0f alerts/s |\n", n / (ae - as)
 }'

@@ -93,6 +93,8 @@ public final class CentralCorrelator {
     /// The latest alert time correlated.
     var released: Int64 = .min
     var segmentIndex: [String: Int] = [:]
+    /// Writes the commits on its own thread while the next alerts are correlated.
+    let writer = Writer()
 
     public init(settings: Settings, rules: [CorrelationRule], config: SensorConfig, store: PostgresStore) throws(StoreError) {
         self.settings = settings
@@ -116,6 +118,7 @@ public final class CentralCorrelator {
 
     /// Takes the lease: at once (true) or, when another correlator holds it, not (false).
     public func tryAcquire() throws(StoreError) -> Bool {
+        writer.discard()
         if link == nil || link!.isClosed { link = try PGLink.connect(settings.url) }
         let rows = try link!.query("SELECT pg_try_advisory_lock($1) AS ok", [.int(PGSchema.correlatorLock)])
         guard rows.first?.bool("ok") == true else { return false }
@@ -136,6 +139,7 @@ public final class CentralCorrelator {
     }
 
     public func release() {
+        writer.discard()
         link?.close()
         link = nil
     }
@@ -191,36 +195,39 @@ public final class CentralCorrelator {
         }
     }
 
-    /// The columns `pending` reads, in its order.
+    /// The columns `pending` reads, in its order: what correlation looks at (the rules, the
+    /// hosts, the segment, the priority) and what orders alerts; not the evidence.
     static let readColumns = """
-        a.id, a.sensor, a.source, a.seq, a.timestamp, a.gid, a.sid, a.rev, a.signature, a.classtype, a.category, a.severity,
-        a.origin, a.origin_name, a.src_ip, a.src_port, a.dest_ip, a.dest_port, a.proto, a.app_proto, a.segment, a.target,
-        a.action, a.metadata, a.capture_file, a.pcap_cnt, a.flow_id
+        a.id, a.sensor, a.source, a.seq, a.timestamp, a.gid, a.sid, a.signature, a.classtype, a.severity,
+        a.origin, a.origin_name, a.src_ip, a.dest_ip, a.dest_port, a.segment, a.target
         """
 
     /// An alert of the read query, its cells in the query's order.
     static func pending(_ row: PostgresRow) -> Pending {
         var cells = row.makeIterator()
         func int() -> Int64 { (try? cells.next()?.decode(Int64?.self)).flatMap { $0 } ?? 0 }
-        func optionalInt() -> Int64? { (try? cells.next()?.decode(Int64?.self)).flatMap { $0 } }
         func text() -> String { (try? cells.next()?.decode(String?.self)).flatMap { $0 } ?? "" }
         func optionalText() -> String? { (try? cells.next()?.decode(String?.self)).flatMap { $0 } }
         let id = int()
-        let alert = CentralAlert(sensor: text(), source: text(), seq: int(), timestamp: int(), gid: int(), sid: int(), rev: int(), signature: text(),
-                                 classtype: text(), category: text(), severity: Int(int()), origin: text(), originName: optionalText(),
-                                 sourceIP: text(), sourcePort: Int(int()), destinationIP: text(), destinationPort: Int(int()), proto: Int(int()),
-                                 appProto: optionalText(), segment: optionalText(), target: optionalText(), action: text(), metadata: text(),
-                                 captureFile: optionalText(), packetNumber: optionalInt(), flowID: optionalInt(), excerpt: nil)
+        let alert = CentralAlert(sensor: text(), source: text(), seq: int(), timestamp: int(), gid: int(), sid: int(), rev: 0, signature: text(),
+                                 classtype: text(), category: "", severity: Int(int()), origin: text(), originName: optionalText(),
+                                 sourceIP: text(), sourcePort: 0, destinationIP: text(), destinationPort: Int(int()), proto: 0,
+                                 appProto: nil, segment: optionalText(), target: optionalText(), action: "", metadata: "",
+                                 captureFile: nil, packetNumber: nil, flowID: nil, excerpt: nil)
         return Pending(id: id, row: alert)
     }
 
     // MARK: Work
 
-    /// Reads the alerts stored since the last read, in id order: all of them, or one batch
+    /// Reads the alerts stored since the last read, in id order: all those stored when the
+    /// read starts (not the ones sensors store meanwhile: those wait for the next round, so
+    /// a steady stream goes in as it comes instead of being chased), or one batch
     /// (`readBatch`) when `all` is false.
     func read(all: Bool = true) throws(StoreError) -> Int {
+        try writer.wait()
         let l = link!
         var total = 0
+        let target = all ? try l.query("SELECT coalesce(max(id), 0) AS n FROM alerts")[0].int("n") : 0
         while true {
             let batch: [PostgresRow] = try l.transaction { () throws(StoreError) in
                 // Waits for the inserts in flight (they hold this lock shared), so no alert
@@ -248,7 +255,7 @@ public final class CentralCorrelator {
             }
             total += batch.count
             counters.read &+= UInt64(batch.count)
-            if batch.count < settings.readBatch || !all || pending.count >= settings.maxBacklog { break }
+            if batch.count < settings.readBatch || !all || lastRead >= target || pending.count >= settings.maxBacklog { break }
         }
         return total
     }
@@ -293,72 +300,91 @@ public final class CentralCorrelator {
         correlator.advance(to: released &+ 365 * 86_400_000_000_000)
     }
 
-    /// Writes what changed, with the progress, in one transaction; `pending` from
-    /// `waitingFrom` on has not gone in yet.
+    /// Hands what changed, with the progress, to the writer, which commits it in one
+    /// transaction while the next alerts are correlated; `pending` from `waitingFrom` on has
+    /// not gone in yet. The previous commit is waited for first: one at most in flight.
     func commit(waitingFrom first: Int = 0) throws(StoreError) {
+        try writer.wait()
         let batch = correlator.takeBatch()
         floor = pending[first...].lazy.map(\.id).min().map { $0 - 1 } ?? lastRead
         let saved = Saved(released: released, windows: correlator.snapshot())
         let state = (try? JSONEncoder().encode(saved)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-        let l = link!
-        let actor = "hnsensor-correlate"
-        try l.transaction { () throws(StoreError) in
-            // Still the holder? (A correlator whose connection was lost and came back must not
-            // write beside the one that took over.)
-            guard try l.query("""
-                SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-                    AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1
-                """, [.int(PGSchema.correlatorLock >> 32), .int(PGSchema.correlatorLock & 0xFFFF_FFFF)])[0].int("n") > 0 else {
-                throw StoreError("\(settings.url): the correlator lost its lease")
-            }
-            try upsertEvents(batch.events, l)
-            try insertAssignments(batch.alerts, l)
-            let opened = Set(batch.opened)
-            for i in batch.incidents {
-                let before = try l.query("SELECT priority FROM incidents WHERE id = $1", [.int(i.id)]).first.map { Int($0.int("priority")) }
-                try l.execute("""
-                    INSERT INTO incidents(id, rule_id, group_key, title, taxonomy, type, status, sources, targets, segments, constituents,
-                                          first_seen, last_seen, alert_count, event_count, severity, priority, priority_reason, score,
-                                          patient_care, reportable, report_deadline, related)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
-                    ON CONFLICT (id) DO UPDATE SET sources = excluded.sources, targets = excluded.targets, segments = excluded.segments,
-                        constituents = excluded.constituents, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
-                        alert_count = excluded.alert_count, event_count = excluded.event_count, severity = excluded.severity,
-                        priority = least(incidents.priority, excluded.priority),
-                        priority_reason = CASE WHEN excluded.priority < incidents.priority THEN excluded.priority_reason ELSE incidents.priority_reason END,
-                        score = greatest(incidents.score, excluded.score), patient_care = excluded.patient_care,
-                        reportable = incidents.reportable OR excluded.reportable,
-                        report_deadline = coalesce(incidents.report_deadline, excluded.report_deadline), related = excluded.related
-                    """, [.int(i.id), .text(i.ruleID), .text(i.groupKey), .text(i.title), .text(i.taxonomy), .text(i.type), .text(i.status.rawValue),
-                          .text(JSONText.array(i.sources)), .text(JSONText.array(i.targets)), .text(JSONText.array(i.segments)),
-                          .text(JSONText.array(i.constituents)), .int(i.firstSeen), .int(i.lastSeen), .int(i.alertCount), .int(i.eventCount),
-                          .int(i.severity), .int(i.priority), .text(i.priorityReason), .int(i.score), .bool(i.patientCare), .bool(i.reportable),
-                          .int(i.reportDeadline), .text(JSONText.array(i.related.map(String.init)))])
-                if opened.contains(i.id) {
-                    counters.incidentsOpened &+= 1
-                    try l.execute("INSERT INTO audit(incident_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, 'opened', NULL, $4, $5)",
-                                  [.int(i.id), .int(i.firstSeen), .text(actor), .text(IncidentStatus.new.rawValue), .text("\(i.priorityName): \(i.priorityReason)")])
-                } else if let before, i.priority < before {
-                    try l.execute("INSERT INTO audit(incident_id, at, actor, action, note) VALUES ($1, $2, $3, 'priority', $4)",
-                                  [.int(i.id), .int(i.lastSeen), .text(actor), .text("P\(before) -> \(i.priorityName): \(i.priorityReason)")])
-                }
-            }
-            if !batch.links.isEmpty {
-                var values: [PGValue] = []
-                var rows: [String] = []
-                for (incident, event) in batch.links {
-                    rows.append("($\(values.count + 1), $\(values.count + 2))")
-                    values += [.int(incident), .int(event)]
-                }
-                try l.execute("INSERT INTO incident_events(incident_id, event_id) VALUES " + rows.joined(separator: ", ") + " ON CONFLICT DO NOTHING", values)
-            }
-            try l.execute("""
-                INSERT INTO correlator_state(id, floor, state, holder, updated_at) VALUES (1, $1, $2, $3, $4)
-                ON CONFLICT (id) DO UPDATE SET floor = excluded.floor, state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at
-                """, [.int(floor), .text(state), .text(settings.holder), .int(wallNanos())])
-        }
+        writer.submit(Write(link: link!, batch: batch, floor: floor, state: state, holder: settings.holder, url: settings.url))
+        counters.incidentsOpened &+= UInt64(batch.opened.count)
         counters.commits &+= 1
         counters.lagSeconds = newest == .min || released == .min ? 0 : Double(max(0, newest - released)) / 1e9
+    }
+
+    /// Waits for the commit in flight; its failure is thrown here.
+    public func settle() throws(StoreError) { try writer.wait() }
+
+    /// One commit: what it writes, taken from the correlator when it was handed over.
+    struct Write: @unchecked Sendable {
+        let link: PGLink
+        let batch: CorrelationBatch
+        let floor: Int64
+        let state: String
+        let holder: String
+        let url: StoreURL
+
+        func run() throws(StoreError) {
+            let l = link
+            let actor = "hnsensor-correlate"
+            try l.transaction { () throws(StoreError) in
+                // Still the holder? (A correlator whose connection was lost and came back must
+                // not write beside the one that took over.)
+                guard try l.query("""
+                    SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                        AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1
+                    """, [.int(PGSchema.correlatorLock >> 32), .int(PGSchema.correlatorLock & 0xFFFF_FFFF)])[0].int("n") > 0 else {
+                    throw StoreError("\(url): the correlator lost its lease")
+                }
+                try CentralCorrelator.upsertEvents(batch.events, l)
+                try CentralCorrelator.insertAssignments(batch.alerts, l)
+                let opened = Set(batch.opened)
+                for i in batch.incidents {
+                    let before = try l.query("SELECT priority FROM incidents WHERE id = $1", [.int(i.id)]).first.map { Int($0.int("priority")) }
+                    try l.execute("""
+                        INSERT INTO incidents(id, rule_id, group_key, title, taxonomy, type, status, sources, targets, segments, constituents,
+                                              first_seen, last_seen, alert_count, event_count, severity, priority, priority_reason, score,
+                                              patient_care, reportable, report_deadline, related)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+                        ON CONFLICT (id) DO UPDATE SET sources = excluded.sources, targets = excluded.targets, segments = excluded.segments,
+                            constituents = excluded.constituents, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+                            alert_count = excluded.alert_count, event_count = excluded.event_count, severity = excluded.severity,
+                            priority = least(incidents.priority, excluded.priority),
+                            priority_reason = CASE WHEN excluded.priority < incidents.priority THEN excluded.priority_reason ELSE incidents.priority_reason END,
+                            score = greatest(incidents.score, excluded.score), patient_care = excluded.patient_care,
+                            reportable = incidents.reportable OR excluded.reportable,
+                            report_deadline = coalesce(incidents.report_deadline, excluded.report_deadline), related = excluded.related
+                        """, [.int(i.id), .text(i.ruleID), .text(i.groupKey), .text(i.title), .text(i.taxonomy), .text(i.type), .text(i.status.rawValue),
+                              .text(JSONText.array(i.sources)), .text(JSONText.array(i.targets)), .text(JSONText.array(i.segments)),
+                              .text(JSONText.array(i.constituents)), .int(i.firstSeen), .int(i.lastSeen), .int(i.alertCount), .int(i.eventCount),
+                              .int(i.severity), .int(i.priority), .text(i.priorityReason), .int(i.score), .bool(i.patientCare), .bool(i.reportable),
+                              .int(i.reportDeadline), .text(JSONText.array(i.related.map(String.init)))])
+                    if opened.contains(i.id) {
+                        try l.execute("INSERT INTO audit(incident_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, 'opened', NULL, $4, $5)",
+                                      [.int(i.id), .int(i.firstSeen), .text(actor), .text(IncidentStatus.new.rawValue), .text("\(i.priorityName): \(i.priorityReason)")])
+                    } else if let before, i.priority < before {
+                        try l.execute("INSERT INTO audit(incident_id, at, actor, action, note) VALUES ($1, $2, $3, 'priority', $4)",
+                                      [.int(i.id), .int(i.lastSeen), .text(actor), .text("P\(before) -> \(i.priorityName): \(i.priorityReason)")])
+                    }
+                }
+                if !batch.links.isEmpty {
+                    var values: [PGValue] = []
+                    var rows: [String] = []
+                    for (incident, event) in batch.links {
+                        rows.append("($\(values.count + 1), $\(values.count + 2))")
+                        values += [.int(incident), .int(event)]
+                    }
+                    try l.execute("INSERT INTO incident_events(incident_id, event_id) VALUES " + rows.joined(separator: ", ") + " ON CONFLICT DO NOTHING", values)
+                }
+                try l.execute("""
+                    INSERT INTO correlator_state(id, floor, state, holder, updated_at) VALUES (1, $1, $2, $3, $4)
+                    ON CONFLICT (id) DO UPDATE SET floor = excluded.floor, state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at
+                    """, [.int(floor), .text(state), .text(holder), .int(wallNanos())])
+            }
+        }
     }
 
     /// Incidents analysts closed (or marked false positive or duplicate) since the last
@@ -366,6 +392,7 @@ public final class CentralCorrelator {
     func syncStatuses() throws(StoreError) {
         let open = correlator.openIncidents
         guard !open.isEmpty else { return }
+        try writer.wait()
         let ids = open.map { String($0.id) }.joined(separator: ",")
         let openNames = IncidentStatus.allCases.filter(\.isOpen).map { "'\($0.rawValue)'" }.joined(separator: ", ")
         for row in try link!.query("SELECT id, status FROM incidents WHERE id IN (\(ids)) AND status NOT IN (\(openNames))") {
@@ -373,7 +400,7 @@ public final class CentralCorrelator {
         }
     }
 
-    func upsertEvents(_ events: [SecurityEvent], _ l: PGLink) throws(StoreError) {
+    static func upsertEvents(_ events: [SecurityEvent], _ l: PGLink) throws(StoreError) {
         guard !events.isEmpty else { return }
         try l.execute("""
             INSERT INTO events(id, src_ip, dest_ip, gid, sid, signature, classtype, severity, origin, first_seen, last_seen, alert_count)
@@ -386,7 +413,7 @@ public final class CentralCorrelator {
                    .ints(events.map(\.firstSeen)), .ints(events.map(\.lastSeen)), .ints(events.map { Int64($0.alertCount) })])
     }
 
-    func insertAssignments(_ alerts: [CorrelationBatch.StoredAlert], _ l: PGLink) throws(StoreError) {
+    static func insertAssignments(_ alerts: [CorrelationBatch.StoredAlert], _ l: PGLink) throws(StoreError) {
         guard !alerts.isEmpty else { return }
         try l.execute("""
             INSERT INTO alert_events(alert_id, event_id, timestamp) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
@@ -402,6 +429,7 @@ public final class CentralCorrelator {
         let n = try release(everything: final)
         if final { closeWindows() }
         if n > 0 || final { try commit() }
+        try writer.wait()
         return n
     }
 
@@ -425,9 +453,49 @@ public final class CentralCorrelator {
             let quiet = Date().timeIntervalSince(lastNew) >= idle
             let n = try release(everything: quiet && !pending.isEmpty)
             if n > 0 { try commit() }
-            if read == 0 { wake.wait(seconds: poll) }
+            if read == 0 {
+                // Nothing new: the last commit lands before the wait.
+                try writer.wait()
+                wake.wait(seconds: poll)
+            }
+        }
+        try writer.wait()
+    }
+}
+
+/// Runs the correlator's commits on a thread of its own, one at a time, in the order handed
+/// over. The correlator waits for the one in flight before it hands over the next or uses
+/// the connection otherwise; a failure is thrown there, and nothing after it is written.
+final class Writer: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "hnsensor.correlate.writer")
+    private let group = DispatchGroup()
+    private let lock = NSLock()
+    private var failure: StoreError?
+
+    func submit(_ write: CentralCorrelator.Write) {
+        group.enter()
+        queue.async { [self] in
+            do throws(StoreError) {
+                try write.run()
+            } catch {
+                lock.withLock { failure = error }
+            }
+            group.leave()
         }
     }
+
+    func wait() throws(StoreError) {
+        group.wait()
+        let failed = lock.withLock { () -> StoreError? in
+            defer { failure = nil }
+            return failure
+        }
+        if let failed { throw failed }
+    }
+
+    /// Waits for the commit in flight and forgets how it ended (the connection is being
+    /// given up; the next lease resumes from what the store holds).
+    func discard() { try? wait() }
 }
 
 /// Wakes the correlator when a sensor stores alerts (`NOTIFY hnsensor_alerts`): a
