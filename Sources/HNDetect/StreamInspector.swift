@@ -6,8 +6,11 @@ import HNFlow
 /// mode, the other direction's acknowledged data) are inspected as one payload by the TCP
 /// payload rules of established flows, so content that spans segments matches. The last bytes
 /// of each inspection are kept and put in front of the next, so a match across two deliveries
-/// is found too. Rules that already alerted on a packet of that data, or in the overlap, are
-/// left out: a match inside one segment alerts once.
+/// is found too. One alert per signature for the same bytes, as Suricata reports them: a rule
+/// that alerted on a packet is left out of the stream inspections until that packet's bytes
+/// and the overlap after them have gone through, and a rule that alerted on the stream is
+/// left out until the bytes it matched have left the overlap (the overlap can hold the
+/// stream's first bytes again: a `depth` match would be found twice otherwise).
 ///
 /// Per-flow state lives at the flow's slot (`Flow.slot`), made on first use and reused from
 /// a bounded pool after the flow ends.
@@ -19,22 +22,34 @@ public final class StreamInspector {
 
     /// One flow's stream-matching state, per direction (to server, to client).
     final class State {
-        /// Stream rules that alerted on a packet since the direction was last inspected; nil
-        /// until one does.
-        var alertedOnPackets: Both<Set<Int>>? = nil
+        /// Stream rules that alerted recently, per direction, with how many more stream bytes
+        /// must go through before they are inspected again.
+        var recent = Both<[Recent]>([])
         /// The last bytes inspected, and whether this flow counts against `maxTailFlows`.
         var tail = Both<[UInt8]>([])
         var hasTail = false
-        /// Stream rules that alerted in the last inspection (not repeated on the overlap).
-        var tailAlerted: Both<Set<Int>>? = nil
 
         func reset() {
-            alertedOnPackets = nil
+            recent[0].removeAll(keepingCapacity: true)
+            recent[1].removeAll(keepingCapacity: true)
             tail[0].removeAll(keepingCapacity: true)
             tail[1].removeAll(keepingCapacity: true)
             hasTail = false
-            tailAlerted = nil
         }
+
+        /// Leaves `rule` out until `bytes` more stream bytes have gone through.
+        func hold(_ rule: Int, direction d: Int, bytes: Int) {
+            if let i = recent[d].firstIndex(where: { $0.rule == rule }) {
+                recent[d][i].left = max(recent[d][i].left, bytes)
+            } else {
+                recent[d].append(Recent(rule: rule, left: bytes))
+            }
+        }
+    }
+
+    struct Recent {
+        var rule: Int
+        var left: Int
     }
 
     var states: [State?] = []
@@ -55,11 +70,10 @@ public final class StreamInspector {
         return s
     }
 
-    /// A stream rule alerted on a packet of this direction: its stream inspection leaves it out.
-    public func packetAlerted(slot: Int, toServer: Bool, rule: Int) {
-        let s = state(slot)
-        if s.alertedOnPackets == nil { s.alertedOnPackets = Both([]) }
-        s.alertedOnPackets![toServer ? 0 : 1].insert(rule)
+    /// A stream rule alerted on a packet of this direction carrying `bytes` bytes: the stream
+    /// inspections leave it out until those bytes and the overlap after them have gone through.
+    public func packetAlerted(slot: Int, toServer: Bool, rule: Int, bytes: Int) {
+        state(slot).hold(rule, direction: toServer ? 0 : 1, bytes: bytes + StreamInspector.overlap)
     }
 
     /// Inspects `data` (the stream bytes handed on this packet per direction) for the flow at
@@ -73,9 +87,13 @@ public final class StreamInspector {
             let direction = d == 0
             guard !data[d].isEmpty else { continue }
             let existing = slot < states.count ? states[slot] : nil
-            let alertedOnPackets = existing?.alertedOnPackets?[d] ?? [], alertedBefore = existing?.tailAlerted?[d] ?? []
-            let skip = alertedOnPackets.isEmpty ? alertedBefore : (alertedBefore.isEmpty ? alertedOnPackets : alertedOnPackets.union(alertedBefore))
-            if existing?.alertedOnPackets != nil { existing!.alertedOnPackets![d] = [] }
+            let skip: Set<Int> = existing.map { $0.recent[d].isEmpty ? [] : Set($0.recent[d].lazy.map(\.rule)) } ?? []
+            if let existing, !existing.recent[d].isEmpty {
+                // These bytes count against what the held rules wait for.
+                let n = data[d].count
+                for i in existing.recent[d].indices { existing.recent[d][i].left -= n }
+                existing.recent[d].removeAll { $0.left <= 0 }
+            }
             var view = packet
             if direction != toServer {
                 swap(&view.source, &view.destination)
@@ -89,14 +107,14 @@ public final class StreamInspector {
             defer { swap(&window, &self.window) }
             if let existing, existing.hasTail { window.append(contentsOf: existing.tail[d]) }
             window.append(contentsOf: data[d])
-            var alerted: Set<Int> = []
+            var alerted: [Int] = []
             let next = window.withUnsafeBytes { raw -> DetectionEngine.Verdict in
                 view.payload = ByteView(raw)
                 buffers.clear()
                 buffers.set(.payload, ByteView(raw))
                 return detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: Int(flow.id), toServer: direction,
                                          buffers: buffers, facts: facts, streamOnly: true, skip: skip) { alert in
-                    alerted.insert(alert.ruleIndex)
+                    alerted.append(alert.ruleIndex)
                     emit(alert)
                 }
             }
@@ -109,10 +127,8 @@ public final class StreamInspector {
                 }
                 // Updated in place: the tail's storage is reused from one packet to the next.
                 s.tail[d].replaceSubrange(0..., with: window.suffix(StreamInspector.overlap))
-                if !alerted.isEmpty || s.tailAlerted != nil {
-                    if s.tailAlerted == nil { s.tailAlerted = Both([]) }
-                    s.tailAlerted![d] = alerted
-                }
+                // What matched here stays in the overlap until that many new bytes came.
+                for rule in alerted { s.hold(rule, direction: d, bytes: StreamInspector.overlap) }
             }
             if next != .accepted { verdict = next }
         }

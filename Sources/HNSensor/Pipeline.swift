@@ -278,7 +278,7 @@ public final class Pipeline {
         var result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                        toServer: toServer, buffers: buffers, facts: facts) { alert in
             if let position, detection.isStreamRule(alert.ruleIndex) {
-                streamInspector.packetAlerted(slot: position, toServer: toServer, rule: alert.ruleIndex)
+                streamInspector.packetAlerted(slot: position, toServer: toServer, rule: alert.ruleIndex, bytes: packet.payload.count)
             }
             emitAlert(alert, detection, flow, position)
         }

@@ -42,4 +42,43 @@ import Testing
     @Test func contentAcrossSegmentsMatchesOnceInInlineMode() throws {
         #expect(try run(inline: true) == [1, 2])
     }
+
+    /// A short first message (a banner, a ClientHello) followed by more data the same way:
+    /// the overlap kept between stream inspections holds the stream's first bytes again, and
+    /// an anchored rule (`depth`) that alerted on the packet must not alert on it a second
+    /// time; a match spanning the short message and the next one is still found, once.
+    func runShortFirstMessage(inline: Bool) throws -> [Int] {
+        let s = Scenario(name: "banner", summary: "", seed: 11)
+        let client = Host("10.20.1.16", mac: 1), server = Host("10.20.2.22", mac: 2)
+        let c = s.tcp(client, server, sport: 40_001, dport: 2222, at: Scenario.baseTime).handshake()
+        c.send(fromClient: false, Array("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n".utf8))
+        c.send(fromClient: true, Array("SSH-2.0-client\r\n".utf8))
+        c.send(fromClient: false, Array("KEXINIT curve25519-sha256 and more".utf8))
+        c.send(fromClient: true, Array("KEXINIT client".utf8))
+        c.send(fromClient: false, [UInt8](repeating: UInt8(ascii: "k"), count: 600))
+        c.close()
+        let dir = try scratchFolder()
+        let pcap = dir.appendingPathComponent("banner.pcap")
+        try Data(s.capture()).write(to: pcap)
+        let rules = dir.appendingPathComponent("banner.rules")
+        try """
+        alert tcp any 2222 -> any any (msg:"banner"; flow:established,to_client; content:"SSH-2.0-OpenSSH_9.2"; depth:20; sid:1;)
+        alert tcp any 2222 -> any any (msg:"across"; flow:established,to_client; content:"Debian-2"; content:"KEXINIT"; distance:0; sid:2;)
+        alert tcp any 2222 -> any any (msg:"later"; flow:established,to_client; content:"kkkkkkkk"; sid:3;)
+
+        """.write(to: rules, atomically: true, encoding: .utf8)
+        var config = SensorConfig()
+        config.streamInline = inline
+        let eve = dir.appendingPathComponent("eve.json").path
+        _ = try Replay.run(files: [pcap.path], config: config, evePath: eve, rulesPath: rules.path)
+        return try readEVE(eve).compactMap { ($0["alert"] as? [String: Any])?["signature_id"] as? Int }.sorted()
+    }
+
+    @Test func anAnchoredMatchOnAShortFirstMessageAlertsOnceInIDSMode() throws {
+        #expect(try runShortFirstMessage(inline: false) == [1, 2, 3])
+    }
+
+    @Test func anAnchoredMatchOnAShortFirstMessageAlertsOnceInInlineMode() throws {
+        #expect(try runShortFirstMessage(inline: true) == [1, 2, 3])
+    }
 }
