@@ -69,6 +69,9 @@ public final class DetectionEngine {
     /// alerts of every worker in packet order): `inspect` then emits every matching alerting
     /// rule. Otherwise `inspect` passes them through `gate` itself.
     public var deferThresholds = false
+    /// Where the payload being inspected begins in its TCP stream (set by the stream
+    /// inspection for its window; 0 for a packet).
+    public var streamStart = 0
     /// The thresholds and suppressions of these rules, with their state.
     public private(set) lazy var gate = AlertGate(rules: rules)
     let scratch: PrefilterScratch
@@ -451,7 +454,7 @@ public final class DetectionEngine {
                 continue
             }
             var budget = 3000
-            if !matchItems(b.items, 0, view, cursor: 0, budget: &budget) {
+            if !matchItems(b.items, 0, view, cursor: 0, budget: &budget, streamStart: b.buffer == .payload ? streamStart : 0) {
                 if budget <= 0 { counters.recursionLimitHits &+= 1 }
                 return false
             }
@@ -463,7 +466,12 @@ public final class DetectionEngine {
 
     /// Matches a buffer's items in order, backtracking over earlier content positions when a
     /// later relative item fails (as Suricata does), within a recursion budget.
-    func matchItems(_ items: [MatchItem], _ index: Int, _ buffer: ByteView, cursor: Int, budget: inout Int) -> Bool {
+    ///
+    /// `streamStart` is where the buffer begins in its TCP stream (a stream inspection's
+    /// window past the stream's start): absolute positions (`offset`, `depth`, `startswith`)
+    /// count from the stream's start, so an anchored pattern is not found again at the start
+    /// of every later window.
+    func matchItems(_ items: [MatchItem], _ index: Int, _ buffer: ByteView, cursor: Int, budget: inout Int, streamStart: Int = 0) -> Bool {
         if index == items.count { return true }
         budget -= 1
         if budget <= 0 { return false }
@@ -480,17 +488,26 @@ public final class DetectionEngine {
                 start = c.offset ?? 0
                 end = c.depth.map { start + $0 } ?? buffer.count
             }
+            if streamStart > 0 && !c.isRelative {
+                // Anchored to the stream's start: past it in this window, or nowhere.
+                let anchored = c.startsWith || c.depth != nil
+                if anchored && end <= streamStart {
+                    return c.negated && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget, streamStart: streamStart)
+                }
+                start -= streamStart
+                if anchored { end -= streamStart }
+            }
             if start < 0 { start = 0 }
             if end > buffer.count { end = buffer.count }
             if c.endsWith { start = max(start, buffer.count - c.pattern.count) }
             if c.negated {
                 if c.find(in: buffer, from: start, limit: end) != nil { return false }
-                return matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+                return matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget, streamStart: streamStart)
             }
             var from = start
             let nextRelative = index + 1 < items.count && items[index + 1].isRelative
             while let position = c.find(in: buffer, from: from, limit: end) {
-                if matchItems(items, index + 1, buffer, cursor: position + c.pattern.count, budget: &budget) { return true }
+                if matchItems(items, index + 1, buffer, cursor: position + c.pattern.count, budget: &budget, streamStart: streamStart) { return true }
                 if !nextRelative || budget <= 0 { return false }
                 from = position + 1
             }
@@ -501,27 +518,27 @@ public final class DetectionEngine {
             let start = p.relative ? min(cursor, buffer.count) : 0
             let subject = buffer.suffix(from: start) ?? .empty
             if p.negated {
-                return pcre.match(p.regex, subject, from: 0) == nil && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+                return pcre.match(p.regex, subject, from: 0) == nil && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget, streamStart: streamStart)
             }
             // Like content, a later relative item that fails makes the expression search on
             // from just after its last match's start.
             let nextRelative = index + 1 < items.count && items[index + 1].isRelative
             var from = 0
             while from <= subject.count, let found = pcre.match(p.regex, subject, from: from) {
-                if matchItems(items, index + 1, buffer, cursor: start + found.end, budget: &budget) { return true }
+                if matchItems(items, index + 1, buffer, cursor: start + found.end, budget: &budget, streamStart: streamStart) { return true }
                 if !nextRelative || budget <= 0 { return false }
                 from = found.start + 1
             }
             return false
         case .byteTest(let t):
-            return t.matches(buffer, position: cursor) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+            return t.matches(buffer, position: cursor) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget, streamStart: streamStart)
         case .byteJump(let j):
             guard let next = j.jump(buffer, position: cursor) else { return false }
-            return matchItems(items, index + 1, buffer, cursor: next, budget: &budget)
+            return matchItems(items, index + 1, buffer, cursor: next, budget: &budget, streamStart: streamStart)
         case .isDataAt(let d):
-            return d.matches(buffer, position: cursor) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+            return d.matches(buffer, position: cursor) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget, streamStart: streamStart)
         case .size(let s):
-            return s.range.matches(buffer.count) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget)
+            return s.range.matches(buffer.count) && matchItems(items, index + 1, buffer, cursor: cursor, budget: &budget, streamStart: streamStart)
         }
     }
 

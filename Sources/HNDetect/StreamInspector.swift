@@ -76,11 +76,14 @@ public final class StreamInspector {
         state(slot).hold(rule, direction: toServer ? 0 : 1, bytes: bytes + StreamInspector.overlap)
     }
 
-    /// Inspects `data` (the stream bytes handed on this packet per direction) for the flow at
-    /// `slot`; `packet` is the packet being processed (its tuple is turned for the other
-    /// direction). Returns the strongest verdict, starting from `result`.
+    /// Inspects `data` (the stream bytes handed on this packet per direction, starting at
+    /// `streamOffsets` in each direction's stream) for the flow at `slot`; `packet` is the
+    /// packet being processed (its tuple is turned for the other direction). Anchored content
+    /// (`depth`, `offset`, `startswith`) is placed in the stream, not in the window, as
+    /// Suricata does: `depth:2` matches the stream's first two bytes only. Returns the
+    /// strongest verdict, starting from `result`.
     public func inspect(_ packet: Packet, packetNumber: UInt64, flow: Flow, slot: Int, toServer: Bool, data: Both<[UInt8]>,
-                        detection: DetectionEngine, facts: AppFacts?, result: DetectionEngine.Verdict,
+                        streamOffsets: Both<Int>, detection: DetectionEngine, facts: AppFacts?, result: DetectionEngine.Verdict,
                         emit: (Alert) -> Void) -> DetectionEngine.Verdict {
         var verdict = result
         for d in 0..<2 {
@@ -106,12 +109,15 @@ public final class StreamInspector {
             window.removeAll(keepingCapacity: true)
             defer { swap(&window, &self.window) }
             if let existing, existing.hasTail { window.append(contentsOf: existing.tail[d]) }
+            let windowStart = max(0, streamOffsets[d] - window.count)
             window.append(contentsOf: data[d])
             var alerted: [Int] = []
             let next = window.withUnsafeBytes { raw -> DetectionEngine.Verdict in
                 view.payload = ByteView(raw)
                 buffers.clear()
                 buffers.set(.payload, ByteView(raw))
+                detection.streamStart = windowStart
+                defer { detection.streamStart = 0 }
                 return detection.inspect(view, packetNumber: packetNumber, flow: flow, flowKey: Int(flow.id), toServer: direction,
                                          buffers: buffers, facts: facts, streamOnly: true, skip: skip) { alert in
                     alerted.append(alert.ruleIndex)

@@ -165,6 +165,13 @@ public final class StreamReassembler {
     /// A gap (bytes the peer acknowledged that never passed here) arrives as a `.gap` chunk
     /// in its place: the bytes that waited for acknowledgement before it, the gap, then what
     /// the skip made deliverable.
+    /// Bytes of one direction of the flow at `slot` handed on so far: the stream offset just
+    /// past the last byte delivered.
+    public func delivered(slot: Int, toServer: Bool) -> Int {
+        guard slot < states.count else { return 0 }
+        return toServer ? states[slot].toServer.delivered : states[slot].toClient.delivered
+    }
+
     public func segment(slot: Int, toServer: Bool, packet: Packet, deliver: (Chunk, Bool) -> Void) {
         if slot >= states.count { states.append(contentsOf: repeatElement(State(), count: slot + 1 - states.count)) }
         // Worked on in place in the array (buffers never copied).

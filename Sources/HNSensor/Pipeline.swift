@@ -283,8 +283,13 @@ public final class Pipeline {
             emitAlert(alert, detection, flow, position)
         }
         if let flow, let position, packet.ipProto == IPProto.tcp, result != .dropped {
+            // Where this packet's stream bytes start in each direction's stream.
+            var starts = Both(0)
+            starts[0] = streams.delivered(slot: position, toServer: true) - streamData[0].count
+            starts[1] = streams.delivered(slot: position, toServer: false) - streamData[1].count
             result = streamInspector.inspect(packet, packetNumber: packetNumber, flow: flow, slot: position, toServer: toServer,
-                                             data: streamData, detection: detection, facts: facts, result: result) { alert in
+                                             data: streamData, streamOffsets: starts, detection: detection, facts: facts,
+                                             result: result) { alert in
                 emitAlert(alert, detection, flow, position)
             }
         }

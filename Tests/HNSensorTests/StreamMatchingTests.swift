@@ -81,4 +81,41 @@ import Testing
     @Test func anAnchoredMatchOnAShortFirstMessageAlertsOnceInInlineMode() throws {
         #expect(try runShortFirstMessage(inline: true) == [1, 2, 3])
     }
+
+    /// `depth` and `startswith` count from the stream's start in a stream inspection, not from
+    /// its window: the overlap kept from the last inspection can start with the pattern in
+    /// the middle of the stream, and that is no match (no packet starts with it either).
+    @Test func anchoredContentIsPlacedInTheStreamNotInTheWindow() throws {
+        let s = Scenario(name: "anchored", summary: "", seed: 12)
+        let client = Host("10.20.1.17", mac: 1), server = Host("10.20.2.90", mac: 2)
+        let c = s.tcp(client, server, sport: 40_002, dport: 7777, at: Scenario.baseTime).handshake()
+        // The first inspection holds 300 bytes; the overlap kept from it starts at byte 44.
+        var first = [UInt8](repeating: UInt8(ascii: "x"), count: 300)
+        first.replaceSubrange(44..<48, with: Array("ZZZZ".utf8))
+        c.send(fromClient: false, first)
+        c.send(fromClient: true, Array("ack".utf8))
+        c.send(fromClient: false, Array("more data".utf8))
+        c.close()
+        let dir = try scratchFolder()
+        let pcap = dir.appendingPathComponent("anchored.pcap")
+        try Data(s.capture()).write(to: pcap)
+        let rules = dir.appendingPathComponent("anchored.rules")
+        try """
+        alert tcp any 7777 -> any any (msg:"depth"; flow:established,to_client; content:"ZZZZ"; depth:4; sid:1;)
+        alert tcp any 7777 -> any any (msg:"startswith"; flow:established,to_client; content:"ZZZZ"; startswith; sid:2;)
+        alert tcp any 7777 -> any any (msg:"first bytes"; flow:established,to_client; content:"xxxx"; depth:4; content:"more"; distance:0; sid:3;)
+        alert tcp any 7777 -> any any (msg:"offset"; flow:established,to_client; content:"ZZZZ"; offset:40; depth:10; content:"more"; distance:0; sid:4;)
+
+        """.write(to: rules, atomically: true, encoding: .utf8)
+        for inline in [false, true] {
+            var config = SensorConfig()
+            config.streamInline = inline
+            let eve = dir.appendingPathComponent("eve-\(inline).json").path
+            _ = try Replay.run(files: [pcap.path], config: config, evePath: eve, rulesPath: rules.path)
+            let sids = try readEVE(eve).compactMap { ($0["alert"] as? [String: Any])?["signature_id"] as? Int }.sorted()
+            // 4 only: bytes 40-50 of the stream are in the last window, with "more" after them;
+            // the stream's first bytes (3) are not in that window any more.
+            #expect(sids == [4], "inline \(inline)")
+        }
+    }
 }
