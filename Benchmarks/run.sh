@@ -174,3 +174,8 @@ Benchmarks/console.sh
 # The central store: three sensors writing one PostgreSQL at once, the correlator beside them.
 echo
 Benchmarks/central.sh
+
+# An enterprise traffic mix (HTTP with bodies, TLS, SSH, DNS, ICMP) against the read floor,
+# and the memory of 1,000 downloads of 50 MB at once.
+echo
+Benchmarks/mix.sh

@@ -94,6 +94,13 @@ public final class AppLayer {
 
     public init() {}
 
+    /// Whether the HTTP parser keeps bodies for the detection engine (the pipeline turns it
+    /// off when no rule reads them: nothing else does).
+    public var keepBodies: Bool {
+        get { scratch.keepBodies }
+        set { scratch.keepBodies = newValue }
+    }
+
     public func flowEnded(_ flow: inout Flow, events: inout [AppEvent]) {
         let slot = Int(flow.slot)
         guard slot < states.count, let state = states[slot] else { return }

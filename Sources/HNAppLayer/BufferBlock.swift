@@ -107,6 +107,14 @@ public struct BufferBlock: Sequence, ExpressibleByArrayLiteral, @unchecked Senda
             text.withUTF8 { add(buffer, UnsafeRawBufferPointer($0)) }
         }
 
+        /// `buffer` holds the same bytes as the buffer added last (`http.response_body` and
+        /// `file.data`): one copy of them in the block.
+        public mutating func alias(_ buffer: InspectionBuffer) {
+            precondition(open == nil, "a buffer is open")
+            guard let last = table.last else { return }
+            table.append((UInt32(truncatingIfNeeded: buffer.slot), last.offset, last.length))
+        }
+
         /// Starts a buffer whose bytes follow in `append` calls.
         public mutating func begin(_ buffer: InspectionBuffer) {
             precondition(open == nil, "a buffer is already open")
@@ -185,6 +193,9 @@ extension InspectionBuffers {
 /// builder and the HTTP head scratch. Shared so a flow's parser holds no buffers of its own
 /// between packets.
 final class ParserScratch {
+    /// Whether HTTP bodies are kept for inspection (`http.request_body`, `http.response_body`,
+    /// `file.data`); off when no rule reads them: their lengths are still counted.
+    var keepBodies = true
     var builder = BufferBlock.Builder()
     var fields: [HTTPParser.Field] = []
     var pieces: [Range<Int>] = []

@@ -103,6 +103,12 @@ public final class DetectionEngine {
     var dotScratch: [UInt8] = []
 
     public var ruleCount: Int { rules.count }
+
+    /// Whether any rule reads `buffer` (the parsers keep bodies, and the pipeline stream
+    /// bytes, only for rules that read them).
+    public func reads(_ buffer: InspectionBuffer) -> Bool {
+        rules.contains { $0.rule.buffers.contains { $0.buffer == buffer } }
+    }
     public var pcreLimitHits: UInt64 { pcre.limitHits }
 
     public func rule(_ index: Int) -> Rule { rules[index].rule }

@@ -64,7 +64,19 @@ public final class Pipeline {
     public var outputFailure: OutputFile.Failure? { localFailure ?? stage?.outputFailure }
     var localFailure: OutputFile.Failure? = nil
     public var flowRecords: UInt64 { stage?.flowRecords ?? 0 }
-    public private(set) var detection: DetectionEngine?
+    public private(set) var detection: DetectionEngine? {
+        didSet { fitTo(detection) }
+    }
+    /// What the rules read, so nothing else is copied: stream bytes only when a rule reads
+    /// the payload, HTTP bodies only when one reads a body; no detection pass without rules.
+    var readsPayload = false
+    var hasRules = false
+
+    func fitTo(_ detection: DetectionEngine?) {
+        hasRules = (detection?.ruleCount ?? 0) > 0
+        readsPayload = detection?.reads(.payload) ?? false
+        appLayer.keepBodies = detection.map { $0.reads(.httpRequestBody) || $0.reads(.httpResponseBody) || $0.reads(.fileData) } ?? false
+    }
     public let streams: StreamReassembler
     public let appLayer = AppLayer()
     var buffers = InspectionBuffers()
@@ -138,6 +150,7 @@ public final class Pipeline {
         self.detection = detection
         detection?.deferThresholds = true
         var limits = StreamReassembler.Limits()
+        defer { fitTo(detection) }
         limits.inline = config.streamInline
         limits.depth = config.streamDepth
         limits.memcap /= shares
@@ -187,7 +200,7 @@ public final class Pipeline {
             observeEvents(at: tracked.position)
             writeRecords(tracked)
         }
-        guard let detection, packet.ipVersion != 0, !packet.isFragment else { return }
+        guard let detection, hasRules, packet.ipVersion != 0, !packet.isFragment else { return }
         detect(tracked, detection)
     }
 
@@ -282,7 +295,7 @@ public final class Pipeline {
             }
             emitAlert(alert, detection, flow, position)
         }
-        if let flow, let position, packet.ipProto == IPProto.tcp, result != .dropped {
+        if let flow, let position, packet.ipProto == IPProto.tcp, result != .dropped, readsPayload {
             // Where this packet's stream bytes start in each direction's stream.
             var starts = Both(0)
             starts[0] = streams.delivered(slot: position, toServer: true) - streamData[0].count
@@ -368,8 +381,8 @@ public final class Pipeline {
         if packet.ipProto == IPProto.tcp {
             streamData[0].removeAll(keepingCapacity: true)
             streamData[1].removeAll(keepingCapacity: true)
-            // The bytes are kept for stream-level matching only when there are rules.
-            let keep = detection != nil
+            // The bytes are kept for stream-level matching only when a rule reads the payload.
+            let keep = readsPayload
             streams.segment(slot: position, toServer: toServer, packet: packet) { chunk, direction in
                 if keep, case .data(let bytes) = chunk { streamData[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
                 appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)

@@ -7,8 +7,11 @@ import Glibc
 ///   hncapgen [--out DIR] [SCENARIO...]     scenario captures and their .labels.json
 ///   hncapgen bench --size MB --out FILE    a large benchmark capture
 ///   hncapgen bulk --size MB --out FILE     long TLS and HTTP downloads (steady-state cost)
+///   hncapgen mix --size MB --out FILE      an enterprise mix: HTTP with bodies, TLS, SSH, DNS, ICMP
 ///   hncapgen indicators --count N --out F  a Zeek Intel file of N generated indicators
 ///   hncapgen flows --count N --out F       a capture of N TCP connections open at once
+///   hncapgen downloads --count N --megabytes M --out F|-
+///                                          N HTTP downloads of M MB each at once, streamed
 func fail(_ message: String) -> Never {
     let line = Array("hncapgen: \(message)\n".utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
@@ -22,8 +25,8 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
-if args.first == "bench" || args.first == "bulk" {
-    let bulk = args.removeFirst() == "bulk"
+if args.first == "bench" || args.first == "bulk" || args.first == "mix" {
+    let kind = args.removeFirst()
     var size = 300, out: String? = nil
     while !args.isEmpty {
         let a = args.removeFirst()
@@ -33,10 +36,11 @@ if args.first == "bench" || args.first == "bulk" {
         default: fail("unknown argument '\(a)'")
         }
     }
-    guard let out else { fail("\(bulk ? "bulk" : "bench") needs --out FILE") }
+    guard let out else { fail("\(kind) needs --out FILE") }
     guard let f = fopen(out + ".tmp", "wb") else { fail("\(out): cannot create") }
     let sink: ([UInt8]) -> Void = { bytes in _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) } }
-    let result = bulk ? BulkCapture.write(targetBytes: size << 20, sink: sink) : BenchCapture.write(targetBytes: size << 20, sink: sink)
+    let result = kind == "bulk" ? BulkCapture.write(targetBytes: size << 20, sink: sink)
+        : kind == "mix" ? MixCapture.write(targetBytes: size << 20, sink: sink) : BenchCapture.write(targetBytes: size << 20, sink: sink)
     fclose(f)
     rename(out + ".tmp", out)
     print("\(out): \(result.packets) packets, \(result.flows) flows")
@@ -63,6 +67,31 @@ if args.first == "rules" {
     let (count, out) = countAndOut(&args, defaultCount: 2000, command: "rules")
     writeFile(out, Array(BenchRules.text(count: count).utf8))
     print("\(out): \(count) rules")
+    exit(0)
+}
+
+if args.first == "downloads" {
+    args.removeFirst()
+    var count = 1000, megabytes = 50, out: String? = nil
+    while !args.isEmpty {
+        let a = args.removeFirst()
+        switch a {
+        case "--count": guard let v = args.first.flatMap({ Int($0) }), v > 0 else { fail("--count takes a number") }; count = v; args.removeFirst()
+        case "--megabytes": guard let v = args.first.flatMap({ Int($0) }), v > 0 else { fail("--megabytes takes a number") }; megabytes = v; args.removeFirst()
+        case "--out": guard let v = args.first else { fail("--out takes a file") }; out = v; args.removeFirst()
+        default: fail("unknown argument '\(a)'")
+        }
+    }
+    guard let out else { fail("downloads needs --out FILE (- for standard output)") }
+    guard let file = out == "-" ? fdopen(1, "wb") : fopen(out, "wb") else { fail("\(out): cannot create") }
+    let result = Downloads.write(count: count, bytesEach: megabytes << 20) { chunk in
+        _ = chunk.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+    }
+    fflush(file)
+    if out != "-" {
+        fclose(file)
+        print("\(out): \(result.flows) downloads of \(megabytes) MB at once, \(result.packets) packets")
+    }
     exit(0)
 }
 

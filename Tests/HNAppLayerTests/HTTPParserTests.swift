@@ -42,6 +42,28 @@ import Testing
         }
     }
 
+    @Test func bodiesAreNotKeptWhenNoRuleReadsThemButTheirLengthIsLogged() throws {
+        let post = Array("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nabcd".utf8)
+        for keep in [true, false] {
+            let scratch = ParserScratch()
+            scratch.keepBodies = keep
+            let p = HTTPParser(scratch: scratch)
+            var events: [AppEvent] = []
+            feed([post]) { p.receive($0, toServer: true, events: &events) }
+            feed([response]) { p.receive($0, toServer: false, events: &events) }
+            #expect(buffer(events, .httpRequestBody) == (keep ? "abcd" : nil))
+            #expect(buffer(events, .httpResponseBody) == (keep ? "hello" : nil))
+            // file.data is the response body's bytes again, not a second copy of them.
+            #expect(buffer(events, .fileData) == (keep ? "hello" : nil))
+            let log = try #require(records(events).first)
+            guard case .int(let length)? = log["length"] else {
+                Issue.record("no length in \(log)")
+                continue
+            }
+            #expect(length == 5)
+        }
+    }
+
     @Test func chunkedBodyAndPipelinedRequests() {
         let two = Array("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
         for chunks in splits(two) {

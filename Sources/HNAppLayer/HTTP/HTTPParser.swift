@@ -461,7 +461,7 @@ final class HTTPParser {
             requestPhase = .chunkSize
         } else if let n = length, n > 0 {
             requestPhase = .body(remaining: n)
-            transactions[transactions.count - 1].requestBody.reserveCapacity(min(n, HTTPParser.bodyLimit))
+            if scratch.keepBodies { transactions[transactions.count - 1].requestBody.reserveCapacity(min(n, HTTPParser.bodyLimit)) }
         } else {
             requestPhase = .head
         }
@@ -564,14 +564,17 @@ final class HTTPParser {
     }
 
     func appendBody(_ bytes: ArraySlice<UInt8>, request: Bool) {
+        let keep = scratch.keepBodies
         if request {
             guard let i = transactions.indices.last else { return }
             transactions[i].requestBodyLength += bytes.count
+            guard keep else { return }
             let room = HTTPParser.bodyLimit - transactions[i].requestBody.count
             if room > 0 { transactions[i].requestBody += bytes.prefix(room) }
         } else {
             guard nextResponse < transactions.count else { return }
             transactions[nextResponse].responseBodyLength += bytes.count
+            guard keep else { return }
             let room = HTTPParser.bodyLimit - transactions[nextResponse].responseBody.count
             if room > 0 { transactions[nextResponse].responseBody += bytes.prefix(room) }
         }
@@ -689,7 +692,7 @@ final class HTTPParser {
                 finishResponse(&events)
             } else {
                 responsePhase = .body(remaining: n)
-                transactions[nextResponse].responseBody.reserveCapacity(min(n, HTTPParser.bodyLimit))
+                if scratch.keepBodies { transactions[nextResponse].responseBody.reserveCapacity(min(n, HTTPParser.bodyLimit)) }
             }
         } else {
             responsePhase = .untilClose
@@ -759,7 +762,7 @@ final class HTTPParser {
         let tx = transactions[index]
         if !tx.responseBody.isEmpty {
             builder.add(.httpResponseBody, tx.responseBody)
-            builder.add(.fileData, tx.responseBody)
+            builder.alias(.fileData)
         }
         return AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: builder.build(), toServer: false)
     }
