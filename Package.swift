@@ -112,7 +112,7 @@ let package = Package(
 
         .testTarget(name: "HNDecodeTests", dependencies: ["HNDecode", "HNCapGen"]),
         .testTarget(name: "HNFlowTests", dependencies: ["HNFlow", "HNDecode"]),
-        .testTarget(name: "HNDetectTests", dependencies: ["HNDetect", "HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
+        .testTarget(name: "HNDetectTests", dependencies: ["HNDetect", "HNAlert", "HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNAppLayerTests", dependencies: ["HNAppLayer", "HNDecode", "HNFlow", "HNCapGen"]),
         .testTarget(name: "HNCaptureTests", dependencies: ["HNCapture", "HNCapGen"]),
         .testTarget(name: "HNSensorTests", dependencies: ["HNSensor", "HNReport", "HNCapGen", "HNStore", "HNOutput", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]),

@@ -17,6 +17,17 @@ public enum AlertOrigin: Sendable, Equatable {
     }
 }
 
+/// A flow's traffic tags, as Suricata logs them (EVE `traffic: {id: […], label: […]}`): the
+/// names of the flowbits set on it that start with `traffic/id/` and `traffic/label/`.
+public struct TrafficTags: Sendable, Equatable {
+    public var ids: [String]
+    public var labels: [String]
+    public init(ids: [String], labels: [String]) {
+        self.ids = ids
+        self.labels = labels
+    }
+}
+
 /// An alert as everything after detection sees it (EVE writer, correlator, store), whatever
 /// produced it: the tuple as the packet travelled and the resolved signature fields. Built
 /// once per alert, never per packet.
@@ -59,6 +70,8 @@ public struct SecurityAlert: Sendable {
     public var destinationMAC: UInt64 = 0
     /// The encapsulation the alerting packet came in (EVE `tunnel`, `pkt_src`), if any.
     public var tunnel: Tunnel? = nil
+    /// The flow's traffic tags (EVE `traffic`), if its flowbits name any.
+    public var traffic: TrafficTags? = nil
 
     /// The outer header of a tunnelled packet.
     public struct Tunnel: Sendable, Equatable {

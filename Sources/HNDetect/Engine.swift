@@ -1,3 +1,4 @@
+import HNAlert
 import HNAppLayer
 import HNDecode
 import HNFlow
@@ -78,6 +79,28 @@ public final class DetectionEngine {
     let pcre = PCREScratch()
     let candidates: CandidateSet
     let flowbitNames: [String: Int]
+    /// The flowbits that tag traffic (`traffic/id/NAME`, `traffic/label/NAME`), by bit, in
+    /// name order: (bit, is a label, name).
+    let trafficBits: [(bit: Int, label: Bool, name: String)]
+
+    static func trafficBits(_ names: [String: Int]) -> [(bit: Int, label: Bool, name: String)] {
+        names.compactMap { name, bit -> (bit: Int, label: Bool, name: String)? in
+            if name.hasPrefix("traffic/id/") { return (bit, false, String(name.dropFirst("traffic/id/".count))) }
+            if name.hasPrefix("traffic/label/") { return (bit, true, String(name.dropFirst("traffic/label/".count))) }
+            return nil
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// The traffic tags of a flow: its set flowbits named `traffic/id/…` or `traffic/label/…`
+    /// (nil when none is set).
+    public func traffic(flowKey: Int) -> TrafficTags? {
+        guard !trafficBits.isEmpty else { return nil }
+        var tags = TrafficTags(ids: [], labels: [])
+        for t in trafficBits where isBitSet(flowKey, t.bit) {
+            if t.label { tags.labels.append(t.name) } else { tags.ids.append(t.name) }
+        }
+        return tags.ids.isEmpty && tags.labels.isEmpty ? nil : tags
+    }
     let flowintNames: [String: Int]
     let xbitNames: [String: Int]
     var counters = DetectStats()
@@ -172,6 +195,7 @@ public final class DetectionEngine {
         }
         rules = compiled
         flowbitNames = bitNames
+        trafficBits = DetectionEngine.trafficBits(bitNames)
         flowintNames = intNames
         xbitNames = xNames
 
@@ -220,6 +244,7 @@ public final class DetectionEngine {
         rules = other.rules
         groups = other.groups
         flowbitNames = other.flowbitNames
+        trafficBits = other.trafficBits
         flowintNames = other.flowintNames
         xbitNames = other.xbitNames
         scratch = PrefilterScratch(databases: other.groups.flatMap { $0 }.compactMap { $0 }.flatMap(\.databases).compactMap { $0 })

@@ -103,7 +103,7 @@ public final class EVEWriter {
     }
 
     /// An `event_type: flow` record, written when a flow ends.
-    public func writeFlow(_ f: Flow, reason: FlowEndReason, macs: FlowMACs? = nil) throws(OutputFile.Failure) {
+    public func writeFlow(_ f: Flow, reason: FlowEndReason, macs: FlowMACs? = nil, traffic: TrafficTags? = nil) throws(OutputFile.Failure) {
         guard settings.writes("flow") else { return }
         let appProto = AppProtocol.name(f.appProto)
         header(f.start, type: "flow", flowID: f.id, segment: f.segment)
@@ -143,6 +143,7 @@ public final class EVEWriter {
             json.endArray()
         }
         json.endObject()
+        if let traffic { writeTraffic(traffic) }
         if f.proto == IPProto.tcp {
             json.beginObject("tcp")
             json.field("tcp_flags", hex(f.tcpFlags))
@@ -162,6 +163,22 @@ public final class EVEWriter {
             json.endObject()
         }
         try finish(type: "flow")
+    }
+
+    /// `traffic: {id: […], label: […]}` (the flow's tagging flowbits).
+    func writeTraffic(_ traffic: TrafficTags) {
+        json.beginObject("traffic")
+        if !traffic.ids.isEmpty {
+            json.beginArray("id")
+            for id in traffic.ids { json.string(id) }
+            json.endArray()
+        }
+        if !traffic.labels.isEmpty {
+            json.beginArray("label")
+            for label in traffic.labels { json.string(label) }
+            json.endArray()
+        }
+        json.endObject()
     }
 
     func hex(_ value: UInt8) -> String {
@@ -299,6 +316,7 @@ public final class EVEWriter {
             }
             json.endObject()
         }
+        if let traffic = alert.traffic { writeTraffic(traffic) }
         if settings.alertPayload && payload.count > 0 { json.field("payload", Base64.encode(payload.rawBuffer)) }
         if settings.alertPacket, let packet = alert.packet {
             packet.withUnsafeBytes { json.field("packet", Base64.encode($0)) }

@@ -24,7 +24,7 @@ public enum StageItem {
     case appEvent(AppEvent, Flow, time: Int64)
     case flowEnding(Flow)
     /// The flow's EVE `flow` record (its `alerted` flag is known only here).
-    case flowRecord(Flow, FlowEndReason, FlowMACs?)
+    case flowRecord(Flow, FlowEndReason, FlowMACs?, TrafficTags?)
 }
 
 /// The single-threaded stage after the workers: applies alert thresholds, runs the behaviour
@@ -102,12 +102,12 @@ public final class OutputStage {
         case .flowEnding(let flow):
             guard let anomalies else { return }
             anomalies.flowEnded(flow) { deliver($0, about: flow) }
-        case .flowRecord(var flow, let reason, let macs):
+        case .flowRecord(var flow, let reason, let macs, let traffic):
             flowRecords += 1
             if alertedFlows.remove(flow.id) != nil { flow.alerted = true }
             guard let eve, outputFailure == nil else { return }
             do {
-                try eve.writeFlow(flow, reason: reason, macs: macs)
+                try eve.writeFlow(flow, reason: reason, macs: macs, traffic: traffic)
             } catch {
                 outputFailure = error
             }

@@ -395,6 +395,7 @@ public final class Pipeline {
     func emitAlert(_ alert: Alert, _ detection: DetectionEngine, _ flow: Flow?, _ position: Int?) {
         var described = detection.describe(alert, flowID: flow?.id, segment: flow?.segment ?? packet.segment,
                                            appProto: flow.flatMap { AppProtocol.name($0.appProto) }, hasFlow: flow != nil)
+        if let flow { described.traffic = detection.traffic(flowKey: Int(flow.id)) }
         let onThisPacket = !endingFlow && alert.packetNumber == packetNumber
         let payload = onThisPacket ? packet.payload : .empty
         if onThisPacket, eve?.settings.ethernet == true {
@@ -510,7 +511,7 @@ public final class Pipeline {
         default: break
         }
         guard depth == .full else {
-            emit(.flowRecord(flow, reason, macs.removeValue(forKey: flow.id)))
+            emit(.flowRecord(flow, reason, macs.removeValue(forKey: flow.id), nil))
             key = saved
             return
         }
@@ -533,7 +534,7 @@ public final class Pipeline {
             swap(&flushed, &flushScratch)
         }
         var ended = flow
-        let keep = detection != nil
+        let keep = readsPayload
         streams.flowEnded(slot: Int(flow.slot)) { chunk, direction in
             if keep, case .data(let bytes) = chunk { flushed[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
             appLayer.stream(chunk, toServer: direction, flow: &ended, events: &ending)
@@ -556,7 +557,7 @@ public final class Pipeline {
                 writeApp(event, flow: ended, timestamp: flow.last, packetNumber: nil, packetToServer: true)
             }
         }
-        emit(.flowRecord(ended, reason, macs.removeValue(forKey: flow.id)))
+        emit(.flowRecord(ended, reason, macs.removeValue(forKey: flow.id), detection?.traffic(flowKey: Int(flow.id))))
     }
 
     /// Swaps in a reloaded rule set between two packets (the daemon's SIGHUP). Flows keep

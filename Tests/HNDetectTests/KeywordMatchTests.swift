@@ -1,3 +1,4 @@
+import HNAlert
 import HNAppLayer
 import Testing
 @testable import HNDecode
@@ -73,6 +74,41 @@ import Testing
         #expect(try alerts([#"alert tcp any any -> any any (byte_jump:2,0,post_offset 1; content:"OK"; within:2; sid:1;)"#], payload: p).isEmpty)
         let ascii = bytes("len=123;")
         #expect(try alerts(["alert tcp any any -> any any (byte_test:3,>,100,4,string,dec; sid:1;)"], payload: ascii) == [1])
+    }
+
+    /// `byte_jump:0,…` reads nothing (only `post_offset` moves the cursor), and a negative
+    /// `post_offset` stops at the buffer's start instead of failing.
+    @Test func aZeroByteJumpMovesByItsPostOffsetAndStopsAtTheBufferStart() throws {
+        let p = bytes("xxHEADERpayload")
+        #expect(try alerts([#"alert tcp any any -> any any (content:"payload"; byte_jump:0,0,relative,post_offset -13; pcre:"/^HEADER/R"; sid:1;)"#], payload: p) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (content:"payload"; byte_jump:0,0,relative,post_offset -40; pcre:"/^xxHEADER/R"; sid:1;)"#], payload: p) == [1])
+        #expect(try alerts([#"alert tcp any any -> any any (content:"payload"; byte_jump:0,0,relative,post_offset -40; pcre:"/^HEADER/R"; sid:1;)"#], payload: p).isEmpty)
+        #expect(parseError(#"alert tcp any any -> any any (byte_test:0,=,1,0; sid:1;)"#) != nil)
+    }
+
+    /// Flowbits named `traffic/id/…` and `traffic/label/…` tag the flow (EVE `traffic`).
+    @Test func trafficFlowbitsTagTheFlow() throws {
+        var set = RuleSet()
+        set.rules.append(try parseRule(#"alert tcp any any -> any any (content:"GET"; flowbits:set,traffic/id/web; flowbits:set,traffic/label/portal; sid:1;)"#))
+        set.rules.append(try parseRule(#"alert tcp any any -> any any (content:"NOPE"; flowbits:set,traffic/id/other; sid:2;)"#))
+        let engine = try DetectionEngine(ruleSet: set)
+        #expect(engine.traffic(flowKey: 1) == nil)
+        let (_, frame) = tcpPacket(get)
+        var decoder = Decoder()
+        var packet = Packet()
+        packet.captureLength = frame.count
+        _ = frame.withUnsafeBytes { decoder.decode(ByteView($0), linkType: 1, into: &packet) }
+        var flow = Flow()
+        flow.state = .established
+        flow.proto = 6
+        flow.id = 1
+        frame.withUnsafeBytes { _ in
+            var buffers = InspectionBuffers()
+            buffers.set(.payload, packet.payload)
+            _ = engine.inspect(packet, packetNumber: 1, flow: flow, flowKey: 1, toServer: true, buffers: buffers) { _ in }
+        }
+        #expect(engine.traffic(flowKey: 1) == TrafficTags(ids: ["web"], labels: ["portal"]))
+        #expect(engine.traffic(flowKey: 2) == nil)
     }
 
     @Test func isdataatAndDsize() throws {

@@ -11,7 +11,7 @@ extension Builder {
 extension Builder {
     func parseByteJump(_ value: String) -> Result<ByteJump, OptionProblem> {
         let parts: [String], reader: ByteReader
-        do throws(OptionProblem) { (parts, reader) = try parseReader(value, minimum: 2, expected: "bytes,offset[,options]").get() } catch {
+        do throws(OptionProblem) { (parts, reader) = try parseReader(value, minimum: 2, expected: "bytes,offset[,options]", zeroJump: true).get() } catch {
             return .failure(error)
         }
         guard let offset = Int(parts[1]) else { return .failure(Builder.problem("offset must be a number")) }

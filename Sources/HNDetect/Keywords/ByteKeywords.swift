@@ -154,6 +154,9 @@ public struct ByteJump: Sendable {
             target = at + reader.count + amount
         }
         target += postOffset
+        // A negative `post_offset` may not take the cursor before the buffer: it stops at its
+        // start (as Suricata does).
+        if target < 0 && postOffset < 0 && target - postOffset >= 0 { target = 0 }
         guard target >= 0, target <= buffer.count else { return nil }
         return target
     }
@@ -180,10 +183,10 @@ public struct SizeCheck: Sendable {
 extension Builder {
     /// The comma-separated parts of a byte_test or byte_jump argument (at least `minimum`)
     /// and the reader its count and options describe.
-    func parseReader(_ value: String, minimum: Int, expected: String) -> Result<([String], ByteReader), OptionProblem> {
+    func parseReader(_ value: String, minimum: Int, expected: String, zeroJump: Bool = false) -> Result<([String], ByteReader), OptionProblem> {
         let parts = value.split(separator: ",").map { String($0.trimmingSpaces) }
         guard parts.count >= minimum else { return .failure(Builder.problem("expected \(expected)")) }
-        return parseReader(parts, countIndex: 0).map { (parts, $0) }
+        return parseReader(parts, countIndex: 0, zeroJump: zeroJump).map { (parts, $0) }
     }
 
     /// Appends a parsed item to the current buffer, or returns why it did not parse.
@@ -196,10 +199,11 @@ extension Builder {
         }
     }
 
-    func parseReader(_ parts: [String], countIndex: Int) -> Result<ByteReader, OptionProblem> {
+    func parseReader(_ parts: [String], countIndex: Int, zeroJump: Bool = false) -> Result<ByteReader, OptionProblem> {
         let isString = parts.contains("string")
-        // With `string`, a count of 0 reads the whole buffer (Suricata 7, for http.content_len).
-        guard let count = Int(parts[countIndex]), count >= (isString ? 0 : 1), count <= (isString ? 20 : 10) else {
+        // With `string`, a count of 0 reads the whole buffer (Suricata 7, for http.content_len);
+        // `byte_jump` reads nothing with it (a jump of 0: only `post_offset` moves the cursor).
+        guard let count = Int(parts[countIndex]), count >= (isString || zeroJump ? 0 : 1), count <= (isString ? 20 : 10) else {
             return .failure(Builder.problem("the byte count must be 1 to 10"))
         }
         var reader = ByteReader(count: count)
