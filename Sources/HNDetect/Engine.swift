@@ -20,6 +20,10 @@ final class CompiledRule {
     /// A TCP payload rule on established flows that may also match on reassembled stream data
     /// (content spanning segments); `flow:no_stream` rules never do.
     var isStreamRule: Bool
+    /// A rule of TLS state checks only (`ssl_version`, `tls.version`, `ssl_state`, certificate
+    /// validity), no content: Suricata inspects them with the transaction, so it alerts once
+    /// per direction of a flow, not on every packet after the handshake.
+    var oncePerDirection: Bool
 
     init(rule: Rule, threshold: ThresholdSpec?, severity: Int, category: String) {
         self.rule = rule
@@ -36,6 +40,10 @@ final class CompiledRule {
         let flow = rule.flow ?? FlowOptions()
         self.isStreamRule = tcp && !usesAppLayer && rule.buffers.contains { $0.buffer == .payload }
             && (flow.established || flow.onlyStream) && !flow.noStream
+        self.oncePerDirection = rule.buffers.isEmpty && !rule.appChecks.isEmpty && rule.appChecks.allSatisfy {
+            if case .appLayerProtocol = $0 { return false }
+            return true
+        }
     }
 }
 
@@ -115,6 +123,8 @@ public final class DetectionEngine {
 
     // Per-flow state, keyed by flow id.
     var flowBits: [Int: [UInt64]] = [:]
+    /// The once-per-direction rules that matched on a flow (rule index × 2 + direction).
+    var stateMatched: [Int: Set<Int>] = [:]
     var flowInts: [Int: [Int: Int64]] = [:]
     /// Flows a drop rule blocked (simulated IPS): later packets are dropped uninspected.
     var droppedFlows: Set<Int> = []
@@ -273,6 +283,7 @@ public final class DetectionEngine {
 
     /// Forgets the detection state of a flow that ended. `flowKey` is the flow's id.
     public func flowEnded(flowKey: Int) {
+        if !stateMatched.isEmpty { stateMatched.removeValue(forKey: flowKey) }
         if !flowBits.isEmpty { flowBits.removeValue(forKey: flowKey) }
         if !flowInts.isEmpty { flowInts.removeValue(forKey: flowKey) }
         if !droppedFlows.isEmpty { droppedFlows.remove(flowKey) }
@@ -317,6 +328,9 @@ public final class DetectionEngine {
             if appOnly && !rules[i].usesAppLayer { continue }
             if streamOnly && (!rules[i].isStreamRule || skip.contains(i)) { continue }
             guard evaluate(i, packet, flow: flow, flowKey: flowKey, toServer: toServer, buffers: buffers, facts: facts) else { continue }
+            if rules[i].oncePerDirection, let flowKey {
+                guard stateMatched[flowKey, default: []].insert(i * 2 + (toServer ? 0 : 1)).inserted else { continue }
+            }
             counters.matches &+= 1
             let r = rules[i]
             applyEffects(r, packet, flowKey: flowKey)
@@ -443,8 +457,9 @@ public final class DetectionEngine {
                     if has == negated { return false }
                 case .tlsVersion(let v):
                     guard facts?.tlsVersion == v else { return false }
-                case .sslVersion(let list):
-                    guard let v = facts?.tlsVersion, list.contains(v) else { return false }
+                case .sslVersion(let list, let negated):
+                    // A flow whose version is not known yet matches neither way.
+                    guard let v = facts?.tlsVersion, list.contains(v) != negated else { return false }
                 default:
                     return false
                 }

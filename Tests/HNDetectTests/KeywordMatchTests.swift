@@ -111,6 +111,42 @@ import Testing
         #expect(engine.traffic(flowKey: 2) == nil)
     }
 
+    /// `ssl_version` with a leading `!` negates its whole list; a rule of TLS state checks
+    /// alone alerts once per direction of a flow (with the transaction, as Suricata inspects
+    /// it), not on every packet after the handshake.
+    @Test func sslVersionNegationAndOneAlertPerDirection() throws {
+        func run(_ rule: String, version: UInt16) throws -> [Bool] {
+            var set = RuleSet()
+            set.rules.append(try parseRule(rule))
+            let engine = try DetectionEngine(ruleSet: set)
+            let (_, frame) = tcpPacket(get)
+            var decoder = Decoder()
+            var packet = Packet()
+            packet.captureLength = frame.count
+            _ = frame.withUnsafeBytes { decoder.decode(ByteView($0), linkType: 1, into: &packet) }
+            var flow = Flow()
+            flow.state = .established
+            flow.proto = 6
+            flow.id = 1
+            var facts = AppFacts()
+            facts.tlsVersion = version
+            var alerted: [Bool] = []
+            frame.withUnsafeBytes { _ in
+                for toServer in [true, true, false, false] {
+                    var n = 0
+                    _ = engine.inspect(packet, packetNumber: 1, flow: flow, flowKey: 1, toServer: toServer, buffers: InspectionBuffers(),
+                                       facts: facts) { _ in n += 1 }
+                    alerted.append(n > 0)
+                }
+            }
+            return alerted
+        }
+        #expect(try run("alert tcp any any -> any any (ssl_version:tls1.0; sid:1;)", version: 0x0301) == [true, false, true, false])
+        #expect(try run("alert tcp any any -> any any (ssl_version:!sslv3; sid:1;)", version: 0x0301) == [true, false, true, false])
+        #expect(try run("alert tcp any any -> any any (ssl_version:!tls1.3,tls1.0; sid:1;)", version: 0x0301) == [false, false, false, false])
+        #expect(try run("alert tcp any any -> any any (ssl_version:!tls1.3,tls1.2; sid:1;)", version: 0x0301) == [true, false, true, false])
+    }
+
     @Test func isdataatAndDsize() throws {
         #expect(try alerts([#"alert tcp any any -> any any (content:"GET"; isdataat:10,relative; sid:1;)"#], payload: get) == [1])
         #expect(try alerts([#"alert tcp any any -> any any (content:"|0d 0a 0d 0a|"; isdataat:!1,relative; sid:1;)"#], payload: get) == [1])

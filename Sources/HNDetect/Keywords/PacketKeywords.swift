@@ -129,7 +129,8 @@ public struct FragBitsCheck: Sendable, Equatable {
 /// transaction they do not match.
 public enum AppCheck: Sendable {
     case tlsVersion(UInt16)
-    case sslVersion([UInt16])
+    /// `negated`: a leading `!` negates the whole list (`!tls1.3,tls1.2`: neither).
+    case sslVersion([UInt16], negated: Bool)
     case sslState(String)
     case tlsCertExpired
     case tlsCertValid
