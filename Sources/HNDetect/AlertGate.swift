@@ -39,6 +39,8 @@ public final class AlertGate {
         var alerted: Bool
         /// The distinct ports counted (`unique_on`).
         var seen: Set<UInt16> = []
+        /// The match that alerts next (`backoff`).
+        var next = 0
     }
 
     /// Per rule index: its threshold and its suppressions.
@@ -95,7 +97,7 @@ public final class AlertGate {
         }
         let window = spec.seconds * 1_000_000_000
         var state = states[key] ?? State(count: 0, first: t.time, alerted: false)
-        if t.time - state.first >= window && window > 0 || (window == 0 && state.count > 0 && t.time != state.first) {
+        if spec.kind != .backoff, t.time - state.first >= window && window > 0 || (window == 0 && state.count > 0 && t.time != state.first) {
             state = State(count: 0, first: t.time, alerted: false)
         }
         var fresh = true
@@ -115,6 +117,11 @@ public final class AlertGate {
         case .both:
             pass = state.count >= spec.count && !state.alerted
             if pass { state.alerted = true }
+        case .backoff:
+            if state.next == 0 { state.next = spec.count }
+            pass = state.count == state.next
+            // Past Int.max the rule stays silent for the flow.
+            if pass { state.next = state.next.multipliedReportingOverflow(by: max(spec.multiplier, 1)).overflow ? .max : state.next * max(spec.multiplier, 1) }
         case .detectionFilter:
             pass = state.count > spec.count && fresh
         }

@@ -272,6 +272,16 @@ import Testing
         #expect(throws: (any Error).self) { try parseRule("alert tcp any any -> any any (detection_filter:track by_dst, count 1, seconds 60, unique_on proto; sid:1;)") }
     }
 
+    /// `type backoff`: the count-th match alerts, then each match `multiplier` times further.
+    @Test func backoffAlertsAtTheCountThenEachMultipleFurther() throws {
+        #expect(try run("alert icmp any any -> any any (itype:8; threshold:type backoff, track by_flow, count 1, multiplier 2; sid:1;)", packets: 20) == 5)
+        #expect(try run("alert icmp any any -> any any (itype:8; threshold:type backoff, track by_flow, count 3, multiplier 2; sid:1;)", packets: 30) == 4)
+        #expect(try run("alert icmp any any -> any any (itype:8; threshold:type backoff, track by_flow, count 5, multiplier 5; sid:1;)", packets: 30) == 2)
+        #expect(throws: (any Error).self) { try parseRule("alert icmp any any -> any any (threshold:type backoff, track by_flow, count 1; sid:1;)") }
+        #expect(throws: (any Error).self) { try parseRule("alert icmp any any -> any any (threshold:type backoff, track by_src, count 1, multiplier 2; sid:1;)") }
+        #expect(throws: (any Error).self) { try parseRule("alert icmp any any -> any any (threshold:type limit, track by_src, count 1, seconds 60, multiplier 2; sid:1;)") }
+    }
+
     @Test func windowsRestartAfterTheirSeconds() throws {
         // One packet every 20 s; a 60 s window with limit 1 allows one alert per window.
         #expect(try run("alert icmp any any -> any any (itype:8; threshold:type limit, track by_src, count 1, seconds 60; sid:1;)", packets: 9, spacing: 20) == 3)

@@ -33,7 +33,7 @@ public struct FlowintOperation: Sendable {
 
 /// `threshold` / `detection_filter` / threshold.config entries.
 public struct ThresholdSpec: Sendable, Equatable {
-    public enum Kind: String, Sendable { case limit, threshold, both, detectionFilter = "detection_filter" }
+    public enum Kind: String, Sendable { case limit, threshold, both, backoff, detectionFilter = "detection_filter" }
     public enum Track: String, Sendable { case bySource = "by_src", byDestination = "by_dst", byRule = "by_rule", byBoth = "by_both", byFlow = "by_flow" }
     public var kind: Kind
     public var track: Track
@@ -43,11 +43,14 @@ public struct ThresholdSpec: Sendable, Equatable {
     /// number of distinct ports, and only a new one can pass.
     public enum UniqueOn: String, Sendable { case sourcePort = "src_port", destinationPort = "dst_port" }
     public var uniqueOn: UniqueOn? = nil
+    /// `type backoff` (Suricata 8): the `count`-th match alerts, then the match `multiplier`
+    /// times further, and so on (count 1, multiplier 2: matches 1, 2, 4, 8, …); no `seconds`.
+    public var multiplier = 0
 
     /// Parses `type limit, track by_src, count 1, seconds 60` (no `type` for detection_filter).
     static func parse(_ value: String, detectionFilter: Bool) -> Result<ThresholdSpec, OptionProblem> {
         var kind: Kind? = detectionFilter ? .detectionFilter : nil
-        var track: Track? = nil, count: Int? = nil, seconds: Int64? = nil, unique: UniqueOn? = nil
+        var track: Track? = nil, count: Int? = nil, seconds: Int64? = nil, unique: UniqueOn? = nil, multiplier: Int? = nil
         for part in value.split(separator: ",") {
             let words = part.split(separator: " ", omittingEmptySubsequences: true)
             guard words.count == 2 else { return .failure("expected 'name value' pairs, got '\(part.trimmingSpaces)'") }
@@ -65,6 +68,9 @@ public struct ThresholdSpec: Sendable, Equatable {
             case "seconds":
                 guard let s = Int64(v), s >= 0 else { return .failure("seconds must be a number") }
                 seconds = s
+            case "multiplier" where !detectionFilter:
+                guard let m = Int(v), m >= 1 else { return .failure("multiplier must be a number of at least 1") }
+                multiplier = m
             case "unique_on" where detectionFilter:
                 guard let u = UniqueOn(rawValue: v) else { return .failure("unique_on must be src_port or dst_port") }
                 unique = u
@@ -75,6 +81,16 @@ public struct ThresholdSpec: Sendable, Equatable {
         guard let kind else { return .failure("missing 'type'") }
         guard let track else { return .failure("missing 'track'") }
         guard let count else { return .failure("missing 'count'") }
+        if kind == .backoff {
+            guard let multiplier else { return .failure("type backoff needs 'multiplier'") }
+            guard track == .byFlow else { return .failure("type backoff takes 'track by_flow' only") }
+            guard count >= 1 else { return .failure("type backoff needs a count of at least 1") }
+            guard seconds == nil else { return .failure("type backoff takes no 'seconds'") }
+            var spec = ThresholdSpec(kind: kind, track: track, count: count, seconds: 0)
+            spec.multiplier = multiplier
+            return .success(spec)
+        }
+        guard multiplier == nil else { return .failure("'multiplier' is for type backoff") }
         guard let seconds else { return .failure("missing 'seconds'") }
         var spec = ThresholdSpec(kind: kind, track: track, count: count, seconds: seconds)
         spec.uniqueOn = unique
