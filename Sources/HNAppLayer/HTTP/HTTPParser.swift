@@ -754,7 +754,8 @@ final class HTTPParser {
 
     func requestBodyEvent() -> AppEvent {
         guard let tx = transactions.last else { return AppEvent(eventType: "http", record: nil, transactionID: 0, buffers: .empty, toServer: true) }
-        builder.add(.httpRequestBody, tx.requestBody)
+        // No buffer when the body was not kept (no rule reads it).
+        if !tx.requestBody.isEmpty { builder.add(.httpRequestBody, tx.requestBody) }
         return AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: builder.build(), toServer: true)
     }
 
