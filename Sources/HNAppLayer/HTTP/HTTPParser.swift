@@ -755,8 +755,17 @@ final class HTTPParser {
     func requestBodyEvent() -> AppEvent {
         guard let tx = transactions.last else { return AppEvent(eventType: "http", record: nil, transactionID: 0, buffers: .empty, toServer: true) }
         // No buffer when the body was not kept (no rule reads it).
-        if !tx.requestBody.isEmpty { builder.add(.httpRequestBody, tx.requestBody) }
+        if !tx.requestBody.isEmpty {
+            builder.add(.httpRequestBody, tx.requestBody)
+            // A POST or PUT body is an upload: `file.data` too, as Suricata tracks it as a file.
+            if let method = tx.field(.httpMethod), HTTPParser.isUpload(method) { builder.alias(.fileData) }
+        }
         return AppEvent(eventType: "http", record: nil, transactionID: tx.id, buffers: builder.build(), toServer: true)
+    }
+
+    static func isUpload(_ method: ByteView) -> Bool {
+        let m = method.rawBuffer
+        return m.elementsEqual("POST".utf8) || m.elementsEqual("PUT".utf8)
     }
 
     func responseBodyEvent(_ index: Int) -> AppEvent {
