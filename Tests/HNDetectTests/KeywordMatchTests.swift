@@ -93,16 +93,7 @@ import Testing
         set.rules.append(try parseRule(#"alert tcp any any -> any any (content:"NOPE"; flowbits:set,traffic/id/other; sid:2;)"#))
         let engine = try DetectionEngine(ruleSet: set)
         #expect(engine.traffic(flowKey: 1) == nil)
-        let (_, frame) = tcpPacket(get)
-        var decoder = Decoder()
-        var packet = Packet()
-        packet.captureLength = frame.count
-        _ = frame.withUnsafeBytes { decoder.decode(ByteView($0), linkType: 1, into: &packet) }
-        var flow = Flow()
-        flow.state = .established
-        flow.proto = 6
-        flow.id = 1
-        frame.withUnsafeBytes { _ in
+        withTCPPacket(get) { packet, flow in
             var buffers = InspectionBuffers()
             buffers.set(.payload, packet.payload)
             _ = engine.inspect(packet, packetNumber: 1, flow: flow, flowKey: 1, toServer: true, buffers: buffers) { _ in }
@@ -119,19 +110,10 @@ import Testing
             var set = RuleSet()
             set.rules.append(try parseRule(rule))
             let engine = try DetectionEngine(ruleSet: set)
-            let (_, frame) = tcpPacket(get)
-            var decoder = Decoder()
-            var packet = Packet()
-            packet.captureLength = frame.count
-            _ = frame.withUnsafeBytes { decoder.decode(ByteView($0), linkType: 1, into: &packet) }
-            var flow = Flow()
-            flow.state = .established
-            flow.proto = 6
-            flow.id = 1
             var facts = AppFacts()
             facts.tlsVersion = version
             var alerted: [Bool] = []
-            frame.withUnsafeBytes { _ in
+            withTCPPacket(get) { packet, flow in
                 for toServer in [true, true, false, false] {
                     var n = 0
                     _ = engine.inspect(packet, packetNumber: 1, flow: flow, flowKey: 1, toServer: toServer, buffers: InspectionBuffers(),

@@ -27,6 +27,23 @@ func tcpPacket(_ payload: [UInt8], flags: UInt8 = 0x18, sport: UInt16 = 1234, dp
     return (Packet(), frame)
 }
 
+/// Decodes `tcpPacket(payload)` and hands it to `body` with flow 1 (established or new), the
+/// frame kept alive while `body` runs.
+func withTCPPacket<T>(_ payload: [UInt8], flags: UInt8 = 0x18, dport: UInt16 = 80, established: Bool = true,
+                      _ body: (Packet, Flow) throws -> T) rethrows -> T {
+    let (_, frame) = tcpPacket(payload, flags: flags, dport: dport)
+    var decoder = Decoder()
+    var packet = Packet()
+    packet.captureLength = frame.count
+    _ = frame.withUnsafeBytes { decoder.decode(ByteView($0), linkType: 1, into: &packet) }
+    var flow = Flow()
+    flow.state = established ? .established : .new
+    flow.tcpState = established ? .established : .synSent
+    flow.proto = 6
+    flow.id = 1
+    return try frame.withUnsafeBytes { _ in try body(packet, flow) }
+}
+
 /// Runs `rules` over one packet (payload as the only buffer) and returns the sids that alerted.
 func alerts(_ rules: [String], payload: [UInt8], flags: UInt8 = 0x18, dport: UInt16 = 80,
             established: Bool = true, toServer: Bool = true) throws -> [UInt32] {
@@ -39,18 +56,8 @@ func inspect(_ rules: [String], payload: [UInt8], flags: UInt8 = 0x18, dport: UI
     var set = RuleSet()
     for r in rules { set.rules.append(try parseRule(r)) }
     let engine = try DetectionEngine(ruleSet: set)
-    let (_, frame) = tcpPacket(payload, flags: flags, dport: dport)
-    var decoder = Decoder()
-    var packet = Packet()
-    packet.captureLength = frame.count
-    _ = frame.withUnsafeBytes { decoder.decode(ByteView($0), linkType: 1, into: &packet) }
-    var flow = Flow()
-    flow.state = established ? .established : .new
-    flow.tcpState = established ? .established : .synSent
-    flow.proto = 6
-    flow.id = 1
     var sids: [UInt32] = []
-    frame.withUnsafeBytes { _ in
+    withTCPPacket(payload, flags: flags, dport: dport, established: established) { packet, flow in
         var buffers = InspectionBuffers()
         if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
         _ = engine.inspect(packet, packetNumber: 1, flow: flow, flowKey: 1, toServer: toServer, buffers: buffers) { a in

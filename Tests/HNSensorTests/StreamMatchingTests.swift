@@ -6,6 +6,21 @@ import Testing
 /// Payload rules on established TCP flows match content that spans segments (on the
 /// reassembled stream), and a match inside one segment still alerts once.
 @Suite struct StreamMatchingTests {
+    /// Replays the scenario's capture with `rules` (IDS or inline stream mode) and returns the
+    /// sids of the alerts, sorted.
+    func alertedSids(_ s: Scenario, rules text: String, inline: Bool) throws -> [Int] {
+        let dir = try scratchFolder()
+        let pcap = dir.appendingPathComponent("\(s.name).pcap")
+        try Data(s.capture()).write(to: pcap)
+        let rules = dir.appendingPathComponent("\(s.name).rules")
+        try text.write(to: rules, atomically: true, encoding: .utf8)
+        var config = SensorConfig()
+        config.streamInline = inline
+        let eve = dir.appendingPathComponent("eve.json").path
+        _ = try Replay.run(files: [pcap.path], config: config, evePath: eve, rulesPath: rules.path)
+        return try readEVE(eve).compactMap { ($0["alert"] as? [String: Any])?["signature_id"] as? Int }.sorted()
+    }
+
     func run(inline: Bool) throws -> [Int] {
         let s = Scenario(name: "split", summary: "", seed: 9)
         let client = Host("10.20.1.15", mac: 1), server = Host("10.20.2.80", mac: 2)
@@ -18,21 +33,12 @@ import Testing
         c.send(fromClient: true, body)
         c.send(fromClient: false, Array("ok".utf8))
         c.close()
-        let dir = try scratchFolder()
-        let pcap = dir.appendingPathComponent("split.pcap")
-        try Data(s.capture()).write(to: pcap)
-        let rules = dir.appendingPathComponent("split.rules")
-        try """
+        return try alertedSids(s, rules: """
         alert tcp any any -> any any (msg:"split"; flow:established,to_server; content:"SPLITMARKER"; sid:1;)
         alert tcp any any -> any any (msg:"one"; flow:established,to_server; content:"ONESEGMENT"; sid:2;)
         alert tcp any any -> any any (msg:"packet only"; flow:established,to_server,no_stream; content:"SPLITMARKER"; sid:3;)
 
-        """.write(to: rules, atomically: true, encoding: .utf8)
-        var config = SensorConfig()
-        config.streamInline = inline
-        let eve = dir.appendingPathComponent("eve.json").path
-        _ = try Replay.run(files: [pcap.path], config: config, evePath: eve, rulesPath: rules.path)
-        return try readEVE(eve).compactMap { ($0["alert"] as? [String: Any])?["signature_id"] as? Int }.sorted()
+        """, inline: inline)
     }
 
     @Test func contentAcrossSegmentsMatchesOnceInIDSMode() throws {
@@ -57,21 +63,12 @@ import Testing
         c.send(fromClient: true, Array("KEXINIT client".utf8))
         c.send(fromClient: false, [UInt8](repeating: UInt8(ascii: "k"), count: 600))
         c.close()
-        let dir = try scratchFolder()
-        let pcap = dir.appendingPathComponent("banner.pcap")
-        try Data(s.capture()).write(to: pcap)
-        let rules = dir.appendingPathComponent("banner.rules")
-        try """
+        return try alertedSids(s, rules: """
         alert tcp any 2222 -> any any (msg:"banner"; flow:established,to_client; content:"SSH-2.0-OpenSSH_9.2"; depth:20; sid:1;)
         alert tcp any 2222 -> any any (msg:"across"; flow:established,to_client; content:"Debian-2"; content:"KEXINIT"; distance:0; sid:2;)
         alert tcp any 2222 -> any any (msg:"later"; flow:established,to_client; content:"kkkkkkkk"; sid:3;)
 
-        """.write(to: rules, atomically: true, encoding: .utf8)
-        var config = SensorConfig()
-        config.streamInline = inline
-        let eve = dir.appendingPathComponent("eve.json").path
-        _ = try Replay.run(files: [pcap.path], config: config, evePath: eve, rulesPath: rules.path)
-        return try readEVE(eve).compactMap { ($0["alert"] as? [String: Any])?["signature_id"] as? Int }.sorted()
+        """, inline: inline)
     }
 
     @Test func anAnchoredMatchOnAShortFirstMessageAlertsOnceInIDSMode() throws {
@@ -96,23 +93,15 @@ import Testing
         c.send(fromClient: true, Array("ack".utf8))
         c.send(fromClient: false, Array("more data".utf8))
         c.close()
-        let dir = try scratchFolder()
-        let pcap = dir.appendingPathComponent("anchored.pcap")
-        try Data(s.capture()).write(to: pcap)
-        let rules = dir.appendingPathComponent("anchored.rules")
-        try """
+        let rules = """
         alert tcp any 7777 -> any any (msg:"depth"; flow:established,to_client; content:"ZZZZ"; depth:4; sid:1;)
         alert tcp any 7777 -> any any (msg:"startswith"; flow:established,to_client; content:"ZZZZ"; startswith; sid:2;)
         alert tcp any 7777 -> any any (msg:"first bytes"; flow:established,to_client; content:"xxxx"; depth:4; content:"more"; distance:0; sid:3;)
         alert tcp any 7777 -> any any (msg:"offset"; flow:established,to_client; content:"ZZZZ"; offset:40; depth:10; content:"more"; distance:0; sid:4;)
 
-        """.write(to: rules, atomically: true, encoding: .utf8)
+        """
         for inline in [false, true] {
-            var config = SensorConfig()
-            config.streamInline = inline
-            let eve = dir.appendingPathComponent("eve-\(inline).json").path
-            _ = try Replay.run(files: [pcap.path], config: config, evePath: eve, rulesPath: rules.path)
-            let sids = try readEVE(eve).compactMap { ($0["alert"] as? [String: Any])?["signature_id"] as? Int }.sorted()
+            let sids = try alertedSids(s, rules: rules, inline: inline)
             // 4 only: bytes 40-50 of the stream are in the last window, with "more" after them;
             // the stream's first bytes (3) are not in that window any more.
             #expect(sids == [4], "inline \(inline)")
