@@ -34,7 +34,8 @@ public enum Downloads {
                                           left: bytesEach))
         }
         var ipID: UInt16 = 1
-        func emit(_ c: Connection, fromClient: Bool, flags: UInt8, payload: [UInt8]) {
+        /// Writes one segment of `c` and advances the sender's sequence number past it.
+        func emit(_ c: inout Connection, fromClient: Bool, flags: UInt8, payload: [UInt8] = []) {
             let src = fromClient ? c.client : server, dst = fromClient ? server : c.client
             let l4 = Frames.tcp(src: src.ip, dst: dst.ip, sport: fromClient ? c.sport : 80, dport: fromClient ? 80 : c.sport,
                                 seq: fromClient ? c.clientSeq : c.serverSeq, ack: flags & 0x10 != 0 ? (fromClient ? c.serverSeq : c.clientSeq) : 0,
@@ -45,14 +46,17 @@ public enum Downloads {
             time += 2_000
             packets += 1
             if out.bytes.count > 1 << 20 { sink(out.take()) }
+            let advance = UInt32(payload.count) + (flags & 0x03 != 0 ? 1 : 0)  // SYN and FIN take one
+            if fromClient { c.clientSeq &+= advance } else { c.serverSeq &+= advance }
         }
         // A server data segment of `block`, built from a template: only the sequence number,
         // the IP id and the two checksums change.
-        func data(_ c: Connection, length: Int) {
+        func data(_ c: inout Connection, length: Int) {
             guard length == mss else {
-                emit(c, fromClient: false, flags: 0x18, payload: Array(block.prefix(length)))
+                emit(&c, fromClient: false, flags: 0x18, payload: Array(block.prefix(length)))
                 return
             }
+            defer { c.serverSeq &+= UInt32(mss) }
             var frame = [UInt8](repeating: 0, count: 14 + 20 + 20 + mss)
             frame.replaceSubrange(0..<6, with: c.client.mac)
             frame.replaceSubrange(6..<12, with: server.mac)
@@ -83,20 +87,14 @@ public enum Downloads {
             if out.bytes.count > 1 << 20 { sink(out.take()) }
         }
         for i in connections.indices {
-            var c = connections[i]
-            emit(c, fromClient: true, flags: 0x02, payload: [])
-            c.clientSeq &+= 1
-            emit(c, fromClient: false, flags: 0x12, payload: [])
-            c.serverSeq &+= 1
-            emit(c, fromClient: true, flags: 0x10, payload: [])
+            emit(&connections[i], fromClient: true, flags: 0x02)
+            emit(&connections[i], fromClient: false, flags: 0x12)
+            emit(&connections[i], fromClient: true, flags: 0x10)
             let request = Payloads.httpRequest(uri: "/results/archive-\(i).pdf", host: "lab.healthnet.lu", userAgent: "Mozilla/5.0")
-            emit(c, fromClient: true, flags: 0x18, payload: request)
-            c.clientSeq &+= UInt32(request.count)
+            emit(&connections[i], fromClient: true, flags: 0x18, payload: request)
             let head = Payloads.bytes("HTTP/1.1 200 OK\r\nServer: Apache\r\nContent-Type: application/pdf\r\nContent-Length: \(bytesEach)\r\n\r\n")
-            emit(c, fromClient: false, flags: 0x18, payload: head)
-            c.serverSeq &+= UInt32(head.count)
-            emit(c, fromClient: true, flags: 0x10, payload: [])
-            connections[i] = c
+            emit(&connections[i], fromClient: false, flags: 0x18, payload: head)
+            emit(&connections[i], fromClient: true, flags: 0x10)
         }
         var open = count
         while open > 0 {
@@ -104,21 +102,17 @@ public enum Downloads {
             for i in connections.indices where connections[i].left > 0 {
                 for _ in 0..<2 where connections[i].left > 0 {
                     let n = min(mss, connections[i].left)
-                    data(connections[i], length: n)
-                    connections[i].serverSeq &+= UInt32(n)
+                    data(&connections[i], length: n)
                     connections[i].left -= n
                 }
-                emit(connections[i], fromClient: true, flags: 0x10, payload: [])
+                emit(&connections[i], fromClient: true, flags: 0x10)
                 if connections[i].left > 0 { open += 1 }
             }
         }
         for i in connections.indices {
-            var c = connections[i]
-            emit(c, fromClient: true, flags: 0x11, payload: [])
-            c.clientSeq &+= 1
-            emit(c, fromClient: false, flags: 0x11, payload: [])
-            c.serverSeq &+= 1
-            emit(c, fromClient: true, flags: 0x10, payload: [])
+            emit(&connections[i], fromClient: true, flags: 0x11)
+            emit(&connections[i], fromClient: false, flags: 0x11)
+            emit(&connections[i], fromClient: true, flags: 0x10)
         }
         sink(out.take())
         return (packets, count)

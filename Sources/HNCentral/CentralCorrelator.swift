@@ -315,9 +315,6 @@ public final class CentralCorrelator {
         counters.lagSeconds = newest == .min || released == .min ? 0 : Double(max(0, newest - released)) / 1e9
     }
 
-    /// Waits for the commit in flight; its failure is thrown here.
-    public func settle() throws(StoreError) { try writer.wait() }
-
     /// One commit: what it writes, taken from the correlator when it was handed over.
     struct Write: @unchecked Sendable {
         let link: PGLink
