@@ -183,7 +183,7 @@ public final class AppLayer {
         if TLSParser.looksLikeTLS(data) { return (.tls(TLSParser(scratch: scratch)), AppProtocol.tls) }
         if SSHParser.looksLikeSSH(data) { return (.ssh(SSHParser(scratch: scratch)), AppProtocol.ssh) }
         if toServer && RDPParser.looksLikeRDP(data) { return (.rdp(RDPParser()), AppProtocol.rdp) }
-        if SMBParser.looksLikeSMB(data) { return (.smb(SMBParser()), AppProtocol.smb) }
+        if SMBParser.looksLikeSMB(data) { return (.smb(SMBParser(fileData: scratch.keepBodies)), AppProtocol.smb) }
         if toServer, let verb = Optional(AppLayer.commandVerb(data)) {
             if ["EHLO", "HELO"].contains(verb) { return (.smtp(SMTPParser()), AppProtocol.smtp) }
             if ["USER", "FEAT", "SYST", "AUTH"].contains(verb) && flow.serverPort == 21 { return (.ftp(FTPParser()), AppProtocol.ftp) }

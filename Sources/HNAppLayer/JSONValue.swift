@@ -2,7 +2,7 @@
 /// their order, so records are byte-identical run to run. Not `indirect`: arrays and objects
 /// already hold their elements out of line, and a boxed case would cost an allocation for
 /// every field of every record.
-public enum JSONValue: Sendable {
+public enum JSONValue: Sendable, Equatable {
     case string(String)
     case int(Int64)
     case bool(Bool)
@@ -13,6 +13,18 @@ public enum JSONValue: Sendable {
     public subscript(key: String) -> JSONValue? {
         if case .object(let pairs) = self { return pairs.first { $0.0 == key }?.1 }
         return nil
+    }
+
+    /// Equal values: objects with the same keys in the same order.
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.string(let x), .string(let y)): x == y
+        case (.int(let x), .int(let y)): x == y
+        case (.bool(let x), .bool(let y)): x == y
+        case (.array(let x), .array(let y)): x == y
+        case (.object(let x), .object(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: false
+        }
     }
 }
 

@@ -37,6 +37,9 @@ public struct AppEvent {
     public var notes: [AppNote] = []
     /// Objects EVE writes beside the record, at the top level (SMTP's `email`).
     public var siblings: [(String, JSONValue)] = []
+    /// The kind of transaction, where a protocol's log can be limited to some kinds (SMB's
+    /// `negotiate`, `create`, `file`, `dcerpc`, …, as Suricata names them); nil: none.
+    public var kind: String? = nil
 
     public init(eventType: String, record: JSONValue?, transactionID: Int, buffers: BufferBlock, toServer: Bool) {
         self.eventType = eventType

@@ -24,6 +24,12 @@ public struct EVESettings: Sendable, Equatable {
     public var dnsResponses = true
     public var dnsTypes: Set<String>? = nil
     public var dnsFormats: Set<String> = ["detailed", "grouped"]
+    /// SMB records: the transaction kinds logged (`types:` under `smb`, Suricata's names:
+    /// negotiate, session_setup, tree_connect, create, file, rename, set_file_path_info,
+    /// dcerpc, ioctl, generic); nil: all.
+    public var smbTypes: Set<String>? = nil
+    public static let smbKinds: [String] = ["negotiate", "session_setup", "tree_connect", "create", "file", "rename", "set_file_path_info",
+                                            "dcerpc", "ioctl", "generic"]
     /// Ethernet addresses on records (`ethernet`): `ether` with the MACs of each side.
     public var ethernet = false
     /// IPv6 addresses in their compressed form (`ipv6-compress`); Suricata writes them in full.
@@ -51,6 +57,7 @@ public struct EVESettings: Sendable, Equatable {
         "alert": ["enabled", "payload", "payload-printable", "packet", "metadata"],
         "http": ["enabled", "extended"],
         "dns": ["enabled", "version", "requests", "responses", "types", "formats"],
+        "smb": ["enabled", "types"],
     ]
 
     /// The options of one type.

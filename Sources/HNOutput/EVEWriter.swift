@@ -336,6 +336,7 @@ public final class EVEWriter {
     public func writeApp(_ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, packetToServer: Bool,
                          macs: FlowMACs? = nil) throws(OutputFile.Failure) {
         guard let record = event.record, settings.writes(event.eventType) else { return }
+        if event.eventType == "smb", let kinds = settings.smbTypes, !kinds.contains(event.kind ?? "generic") { return }
         if event.eventType == "dns" && !settings.dnsAsParsed {
             for body in DNSLayout.records(record, settings: settings) {
                 try writeApp(body, event, flow: flow, timestamp: timestamp, packetNumber: packetNumber, macs: macs)

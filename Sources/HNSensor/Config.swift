@@ -348,6 +348,15 @@ extension YAMLReader {
                             eve.dnsFormats = Set(formats)
                         }
                     }
+                case "smb":
+                    for (k, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) {
+                        if k == "enabled" { enabled = try bool(v, "\(at).enabled"); continue }
+                        let kinds = try strings(v, "\(at).types")
+                        for kind in kinds where !EVESettings.smbKinds.contains(kind) {
+                            throw fail(v, "\(at).types", "unknown SMB transaction type '\(kind)' (expected one of \(EVESettings.smbKinds.joined(separator: ", ")))")
+                        }
+                        eve.smbTypes = Set(kinds)
+                    }
                 default:
                     for (_, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) { enabled = try bool(v, "\(at).enabled") }
                 }

@@ -79,4 +79,79 @@ import Testing
         #expect(p.buffers[0].isEmpty)
         #expect(p.skip[0] > 0)
     }
+
+    /// TREE_CONNECT to a pipe share (tree 7) and CREATE of `name` there, answered with file id 9.
+    static func openPipe(_ name: String, fuid: [UInt8]) -> [([UInt8], Bool)] {
+        let path = utf16("\\\\dc1\\IPC$")
+        let tree = frame(3, id: 1, [9, 0, 0, 0, 72, 0, UInt8(path.count), 0] + path)
+        let treeAnswer = frame(3, id: 1, response: true, tree: 7, [16, 0, 2, 0] + [UInt8](repeating: 0, count: 12))
+        let encoded = utf16(name)
+        var create = [UInt8](repeating: 0, count: 56)
+        create[0] = 57; create[36] = 1; create[44] = 120; create[46] = UInt8(encoded.count)
+        let createAnswer = frame(5, id: 2, response: true, tree: 7, [89, 0] + [UInt8](repeating: 0, count: 62) + fuid + [UInt8](repeating: 0, count: 8))
+        return [(tree, true), (treeAnswer, false), (frame(5, id: 2, tree: 7, create + encoded), true), (createAnswer, false)]
+    }
+
+    /// A WRITE of `data` to the file, and a READ answered with `answer`.
+    static func writeThenRead(_ fuid: [UInt8], _ data: [UInt8], _ answer: [UInt8], ids: (UInt8, UInt8)) -> [([UInt8], Bool)] {
+        let write = [UInt8]([49, 0, 112, 0, UInt8(data.count), 0, 0, 0]) + [UInt8](repeating: 0, count: 8) + fuid + [UInt8](repeating: 0, count: 16) + data
+        let read = [UInt8]([49, 0, 0, 0, 0, 16, 0, 0]) + [UInt8](repeating: 0, count: 8) + fuid + [UInt8](repeating: 0, count: 17)
+        return [(frame(9, id: ids.0, tree: 7, write), true),
+                (frame(9, id: ids.0, response: true, tree: 7, [17, 0, 0, 0, UInt8(data.count), 0, 0, 0] + [UInt8](repeating: 0, count: 8)), false),
+                (frame(8, id: ids.1, tree: 7, read), true),
+                (frame(8, id: ids.1, response: true, tree: 7, [17, 0, 80, 0, UInt8(answer.count), 0, 0, 0] + [UInt8](repeating: 0, count: 8) + answer), false)]
+    }
+
+    /// A DCERPC PDU: type, call id, then its body after the 16-byte header.
+    static func pdu(_ type: UInt8, call: UInt8, _ body: [UInt8]) -> [UInt8] {
+        let length = 16 + body.count
+        return [5, 0, type, 3, 0x10, 0, 0, 0, UInt8(length), 0, 0, 0, call, 0, 0, 0] + body
+    }
+
+    @Test func aBindOnADCERPCPipeIsOneCallAnsweredByTheRead() {
+        let fuid = [UInt8](repeating: 0, count: 8) + [1, 0, 0, 0, 0, 0, 0, 0]
+        // BIND offering one interface (context 0, svcctl's UUID, version 2.0, one transfer syntax).
+        let uuid: [UInt8] = [0x81, 0xBB, 0x7A, 0x36, 0x44, 0x98, 0xF1, 0x35, 0xAD, 0x32, 0x98, 0xF0, 0x38, 0x00, 0x10, 0x03]
+        let bind = SMBParserTests.pdu(11, call: 2, [0xB8, 0x10, 0xB8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0] + uuid + [2, 0, 0, 0]
+                                      + [UInt8](repeating: 0, count: 20))
+        // BINDACK: no secondary address (length 0, padded to 28), one result: accepted.
+        let ack = SMBParserTests.pdu(12, call: 2, [0xB8, 0x10, 0xB8, 0x10, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+                                     + [UInt8](repeating: 0, count: 20))
+        let frames = SMBParserTests.openPipe("svcctl", fuid: fuid) + SMBParserTests.writeThenRead(fuid, bind, ack, ids: (3, 4))
+        let logs = records(SMBParser(), frames)
+        #expect(logs.count == 3)  // tree connect, create, the call
+        guard let call = logs.last, case .object(let rpc)? = call["dcerpc"], case .string(let command)? = call["command"] else {
+            Issue.record("\(logs)"); return
+        }
+        let fields = Dictionary(rpc, uniquingKeysWith: { a, _ in a })
+        #expect(command == "SMB2_COMMAND_WRITE")
+        #expect(fields["request"] == .string("BIND") && fields["response"] == .string("BINDACK") && fields["call_id"] == .int(2))
+        guard case .array(let interfaces)? = fields["interfaces"], case .object(let first)? = interfaces.first else { Issue.record("\(rpc)"); return }
+        let i = Dictionary(first, uniquingKeysWith: { a, _ in a })
+        #expect(i["uuid"] == .string("367abb81-9844-35f1-ad32-98f038001003") && i["version"] == .string("2.0") && i["ack_result"] == .int(0))
+    }
+
+    @Test func anotherPipesReadsAndWritesAndGetInfoMakeNoTransaction() {
+        let fuid = [UInt8](repeating: 0, count: 8) + [2, 0, 0, 0, 0, 0, 0, 0]
+        var frames = SMBParserTests.openPipe("PSEXESVC", fuid: fuid) + SMBParserTests.writeThenRead(fuid, [1, 2, 3, 4], [5, 6, 7, 8], ids: (3, 4))
+        frames.append((SMBParserTests.frame(16, id: 5, tree: 7, [41, 0, 1, 5] + [UInt8](repeating: 0, count: 36)), true))
+        frames.append((SMBParserTests.frame(16, id: 5, response: true, tree: 7, [9, 0, 0, 0, 0, 0, 0, 0]), false))
+        let logs = records(SMBParser(), frames)
+        #expect(logs.map { $0["command"] } == [.string("SMB2_COMMAND_TREE_CONNECT"), .string("SMB2_COMMAND_CREATE")])
+    }
+
+    @Test func anSMB1NegotiateAnsweredInSMB2IsOneTransaction() {
+        // SMB1 NEGOTIATE offering "NT LM 0.12" and "SMB 2.002" (word count 0, then the byte count).
+        let names: [UInt8] = [2] + Array("NT LM 0.12".utf8) + [0, 2] + Array("SMB 2.002".utf8) + [0]
+        var smb1 = [UInt8](repeating: 0, count: 32)
+        smb1[0] = 0xFF; smb1[1] = 0x53; smb1[2] = 0x4D; smb1[3] = 0x42; smb1[4] = 0x72
+        smb1 += [0, UInt8(names.count), 0] + names
+        let request = [0, 0, 0, UInt8(smb1.count)] + smb1
+        let answer = SMBParserTests.frame(0, id: 0, response: true, [65, 0, 0, 0, 0xFF, 0x02] + [UInt8](repeating: 0, count: 58))
+        let logs = records(SMBParser(), [(request, true), (answer, false)])
+        #expect(logs.count == 1)
+        #expect(logs.first?["command"] == .string("SMB1_COMMAND_NEGOTIATE_PROTOCOL"))
+        #expect(logs.first?["client_dialects"] == .array([.string("NT LM 0.12"), .string("SMB 2.002")]))
+        #expect(logs.first?["dialect"] == .string("2.??") && logs.first?["id"] == .int(1))
+    }
 }

@@ -13,8 +13,14 @@ final class SMBParser {
     var dialect: String? = nil
     var logged = false
     var messages = 0
-    /// SMB2/3 transactions (SMB1 sessions log their negotiation only).
+    /// SMB2/3 transactions, and SMB1's generic ones.
     var smb2 = SMB2Transactions()
+
+    /// `fileData`: the bytes of files read and written are handed to detection (`file.data`)
+    /// when a rule reads them.
+    init(fileData: Bool = true) {
+        smb2.fileData = fileData
+    }
 
     static func looksLikeSMB(_ d: ByteView) -> Bool {
         guard d.u8(0) == 0, let m = d.u8(4), d.u8(5) == UInt8(ascii: "S"), d.u8(6) == UInt8(ascii: "M"), d.u8(7) == UInt8(ascii: "B") else { return false }
@@ -69,12 +75,20 @@ final class SMBParser {
     func parse(_ m: ByteView, toServer: Bool, events: inout [AppEvent]) {
         guard let protocolByte = m.u8(0) else { return }
         if protocolByte == 0xFF {  // SMB1
-            guard m.u8(4) == 0x72 else { return }  // negotiate
+            guard m.u8(4) == 0x72 else {
+                smb2.smb1Message(m, toServer: toServer, dialect: dialect, events: &events)
+                return
+            }
             if toServer, let wordCount = m.u8(32), let byteCount = m.u16le(33 + Int(wordCount) * 2),
                let names = m.slice(35 + Int(wordCount) * 2, Int(byteCount)) {
                 for part in names.toArray().split(separator: 0x02) {
                     let name = String(decoding: part.prefix { $0 != 0 }, as: UTF8.self)
-                    if !name.isEmpty { dialects.append(name) }
+                    if !name.isEmpty && dialects.count < 64 { dialects.append(name) }
+                }
+                // The NEGOTIATE's transaction (an SMB2 answer completes it in SMB2Transactions).
+                if smb2.smb1Negotiate == nil && !logged {
+                    smb2.smb1Negotiate = (smb2.nextID, dialects)
+                    smb2.nextID += 1
                 }
             } else if !toServer, let index = m.u16le(33), Int(index) < dialects.count {
                 dialect = dialects[Int(index)]
@@ -118,16 +132,22 @@ final class SMBParser {
         }
     }
 
-    /// An SMB1 session's one record: the dialects offered and the one chosen.
+    /// An SMB1 session's NEGOTIATE record: the dialects offered and the one chosen.
     func logEvent() -> AppEvent {
         logged = true
         var fields: [(String, JSONValue)] = []
-        if let dialect { fields.append(("dialect", .string(dialect))) }
+        if let n = smb2.smb1Negotiate { fields.append(("id", .int(Int64(n.id)))) }
+        fields.append(("dialect", .string(dialect ?? "unknown")))
+        fields.append(("command", .string("SMB1_COMMAND_NEGOTIATE_PROTOCOL")))
         if !dialects.isEmpty { fields.append(("client_dialects", .array(dialects.map { .string($0) }))) }
-        return AppEvent(eventType: "smb", record: .object(fields), transactionID: 0, buffers: [], toServer: true)
+        var event = AppEvent(eventType: "smb", record: .object(fields), transactionID: max(0, (smb2.smb1Negotiate?.id ?? 1) - 1), buffers: [], toServer: true)
+        event.kind = SMB2Transactions.Kind.negotiate.rawValue
+        smb2.smb1Negotiate = nil
+        return event
     }
 
     func flush(_ events: inout [AppEvent]) {
-        if !logged && (dialect != nil || !dialects.isEmpty) { events.append(logEvent()) }
+        if !logged && smb2.smb1Negotiate != nil { events.append(logEvent()) }
+        smb2.flush(&events)
     }
 }
