@@ -154,4 +154,22 @@ import Testing
         #expect(logs.first?["client_dialects"] == .array([.string("NT LM 0.12"), .string("SMB 2.002")]))
         #expect(logs.first?["dialect"] == .string("2.??") && logs.first?["id"] == .int(1))
     }
+
+    @Test func anSMB1WriteAndXHandsItsBytesToDetectionAsFileData() {
+        // WRITE_ANDX (word count 14) to FID 0x4000, its 4 bytes at offset 64 from the header.
+        var smb1 = [UInt8](repeating: 0, count: 32)
+        smb1[0] = 0xFF; smb1[1] = 0x53; smb1[2] = 0x4D; smb1[3] = 0x42; smb1[4] = 0x2F
+        var words = [UInt8](repeating: 0, count: 28)
+        words[0] = 0xFF; words[4] = 0x00; words[5] = 0x40; words[20] = 4; words[22] = 64
+        smb1 += [14] + words + [5, 0, 0] + [0x58, 0x35, 0x4F, 0x21]
+        let p = SMBParser()
+        var events: [AppEvent] = []
+        ([0, 0, 0, UInt8(smb1.count)] + smb1).withUnsafeBytes { p.receive(ByteView($0), toServer: true, events: &events) }
+        #expect(events.count == 1 && events.first?.record == nil)
+        #expect(events.first?.buffers.view(.fileData)?.toArray() == [0x58, 0x35, 0x4F, 0x21])
+        // Without a rule on file.data, the bytes are not copied.
+        var none: [AppEvent] = []
+        ([0, 0, 0, UInt8(smb1.count)] + smb1).withUnsafeBytes { SMBParser(fileData: false).receive(ByteView($0), toServer: true, events: &none) }
+        #expect(none.isEmpty)
+    }
 }
