@@ -33,6 +33,8 @@ public final class AppLayer {
         var seen = 0
         var failed = false
         var dnsTransactions = 0
+        /// The connection closed: the parser's open transactions were logged then.
+        var closed = false
 
         /// Back to a new flow's state (for reuse from the pool).
         func reset() {
@@ -40,6 +42,7 @@ public final class AppLayer {
             seen = 0
             failed = false
             dnsTransactions = 0
+            closed = false
         }
     }
 
@@ -101,13 +104,42 @@ public final class AppLayer {
         set { scratch.keepBodies = newValue }
     }
 
+    /// SSH records carry HASSH (logged after both KEXINITs) rather than the banners alone.
+    public var sshHassh: Bool {
+        get { scratch.hassh }
+        set { scratch.hassh = newValue }
+    }
+
     public func flowEnded(_ flow: inout Flow, events: inout [AppEvent]) {
         let slot = Int(flow.slot)
         guard slot < states.count, let state = states[slot] else { return }
         states[slot] = nil
         // A CONNECT tunnel whose protocol was never recognised: detection failed inside it.
         if case .none = state.parser, flow.appProtoOrig != 0, flow.appProto == flow.appProtoOrig { flow.appProto = AppProtocol.failed }
-        switch state.parser {
+        if !state.closed { finish(state.parser, events: &events) }
+        // Kept until the next flow ends: alerts raised at this flow's end take its records.
+        if let (_, previous) = lastEnded, spareStates.count < AppLayer.maxSpareStates {
+            previous.reset()
+            spareStates.append(previous)
+        }
+        lastEnded = (flow.id, state)
+    }
+
+    /// The state of the flow that ended last, and its flow id.
+    var lastEnded: (UInt64, FlowState)? = nil
+
+    /// The TCP connection closed (the last FIN acknowledged, or a reset): the stream's end,
+    /// where Suricata's parsers see EOF and log their open transactions, on this packet.
+    public func connectionClosed(_ flow: Flow, events: inout [AppEvent]) {
+        let slot = Int(flow.slot)
+        guard slot < states.count, let state = states[slot], !state.closed else { return }
+        state.closed = true
+        finish(state.parser, events: &events)
+    }
+
+    /// A parser's open transactions, logged at the stream's end.
+    func finish(_ parser: Parser, events: inout [AppEvent]) {
+        switch parser {
         case .http(let p): p.flush(&events)
         case .tls(let p): if !p.logged && (p.sni != nil || p.serverVersion != nil || p.clientVersion != 0) { events.append(p.logEvent()) }
         case .ssh(let p): if !p.logged && (p.banner[0] != nil || p.banner[1] != nil) { events.append(p.logEvent()) }
@@ -115,10 +147,6 @@ public final class AppLayer {
         case .ftp(let p): p.flush(&events)
         case .smb(let p): p.flush(&events)
         default: break
-        }
-        if spareStates.count < AppLayer.maxSpareStates {
-            state.reset()
-            spareStates.append(state)
         }
     }
 
@@ -138,10 +166,10 @@ public final class AppLayer {
     /// events when one logged it, else from the parser's state (HTTP, SSH).
     public func alertMetadata(_ flow: Flow, eventType: String, tx: Int, events: [AppEvent]) -> AlertApp? {
         if let e = events.last(where: { $0.eventType == eventType && $0.transactionID == tx && $0.record != nil }), let record = e.record {
-            return AlertApp(transactionID: tx, objects: [(eventType, record)] + e.siblings)
+            return AlertApp(transactionID: tx, objects: [(eventType, record)] + e.siblings + e.alertObjects)
         }
         let slot = Int(flow.slot)
-        guard slot < states.count, let state = states[slot] else { return nil }
+        guard let state = slot < states.count ? states[slot] ?? (lastEnded?.0 == flow.id ? lastEnded?.1 : nil) : nil else { return nil }
         switch state.parser {
         case .http(let p): return p.snapshot(tx).map { AlertApp(transactionID: tx, objects: [("http", $0)]) }
         case .ssh(let p): return AlertApp(transactionID: tx, objects: [("ssh", p.record)])
@@ -185,11 +213,11 @@ public final class AppLayer {
         if toServer && RDPParser.looksLikeRDP(data) { return (.rdp(RDPParser()), AppProtocol.rdp) }
         if SMBParser.looksLikeSMB(data) { return (.smb(SMBParser(fileData: scratch.keepBodies)), AppProtocol.smb) }
         if toServer, let verb = Optional(AppLayer.commandVerb(data)) {
-            if ["EHLO", "HELO"].contains(verb) { return (.smtp(SMTPParser()), AppProtocol.smtp) }
+            if ["EHLO", "HELO"].contains(verb) { return (.smtp(SMTPParser(files: scratch.keepBodies)), AppProtocol.smtp) }
             if ["USER", "FEAT", "SYST", "AUTH"].contains(verb) && flow.serverPort == 21 { return (.ftp(FTPParser()), AppProtocol.ftp) }
             // Picked up without the greeting (or the server said nothing): a command of the
             // protocol on its own port, as Suricata's probing parsers decide.
-            if AppLayer.smtpPorts.contains(flow.serverPort) && AppLayer.smtpVerbs.contains(verb) { return (.smtp(SMTPParser()), AppProtocol.smtp) }
+            if AppLayer.smtpPorts.contains(flow.serverPort) && AppLayer.smtpVerbs.contains(verb) { return (.smtp(SMTPParser(files: scratch.keepBodies)), AppProtocol.smtp) }
             if flow.serverPort == 21 && AppLayer.ftpVerbs.contains(verb) { return (.ftp(FTPParser()), AppProtocol.ftp) }
         }
         if let length = data.u16(0), length >= 12, let message = data.slice(2, min(Int(length), data.count - 2)) {
@@ -215,7 +243,7 @@ public final class AppLayer {
             // The client's first command tells SMTP from FTP; the parser gets the greeting too.
             let verb = data.prefix(16).toArray().commandAndArgument.0
             if ["EHLO", "HELO"].contains(verb) {
-                state.parser = .smtp(SMTPParser())
+                state.parser = .smtp(SMTPParser(files: scratch.keepBodies))
                 flow.appProto = AppProtocol.smtp
                 stats.count(AppProtocol.smtp)
             } else {

@@ -196,6 +196,9 @@ final class ParserScratch {
     /// Whether HTTP bodies are kept for inspection (`http.request_body`, `http.response_body`,
     /// `file.data`); off when no rule reads them: their lengths are still counted.
     var keepBodies = true
+    /// Whether SSH records wait for both KEXINITs to carry HASSH (Suricata turns HASSH on
+    /// when a rule reads it); otherwise a record is logged once both banners are seen.
+    var hassh = true
     var builder = BufferBlock.Builder()
     var fields: [HTTPParser.Field] = []
     var pieces: [Range<Int>] = []

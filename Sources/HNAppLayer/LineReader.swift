@@ -9,6 +9,9 @@ struct LineReader {
 
     /// The current unfinished line was cut at `maxLine`.
     var pendingCut = false
+    /// A line longer than `maxLine` is handed on in pieces (each flagged: no line end after
+    /// it) instead of cut, as Suricata hands a message's long lines to its MIME decoder.
+    var splitting = false
 
     mutating func lines(_ data: UnsafeRawBufferPointer) -> [[UInt8]] {
         var out: [[UInt8]] = []
@@ -26,12 +29,27 @@ struct LineReader {
     mutating func scan(_ data: UnsafeRawBufferPointer, _ emit: ([UInt8], Bool) -> Void) {
         for b in data {
             if b == 0x0A {
-                if pending.last == 0x0D { pending.removeLast() }
+                // A cut line keeps its CR (the LF came past the limit, as Suricata cuts it).
+                if pending.last == 0x0D && !pendingCut { pending.removeLast() }
                 emit(pending, pendingCut)
                 pending.removeAll(keepingCapacity: true)
                 pendingCut = false
             } else if pending.count < maxLine {
                 pending.append(b)
+                // The line end must come within `maxLine` bytes.
+                if pending.count == maxLine {
+                    overlong = true
+                    if splitting {
+                        // A CR that may start the line end waits for the next byte.
+                        let cr = pending.last == 0x0D
+                        if cr { pending.removeLast() }
+                        emit(pending, true)
+                        pending.removeAll(keepingCapacity: true)
+                        if cr { pending.append(0x0D) }
+                    } else {
+                        pendingCut = true
+                    }
+                }
             } else {
                 overlong = true
                 pendingCut = true

@@ -37,6 +37,9 @@ public struct AppEvent {
     public var notes: [AppNote] = []
     /// Objects EVE writes beside the record, at the top level (SMTP's `email`).
     public var siblings: [(String, JSONValue)] = []
+    /// Objects an alert on the transaction carries beside its record, and its EVE record
+    /// does not (the `files` of an SMTP message, as Suricata writes them in alerts).
+    public var alertObjects: [(String, JSONValue)] = []
     /// The kind of transaction, where a protocol's log can be limited to some kinds (SMB's
     /// `negotiate`, `create`, `file`, `dcerpc`, …, as Suricata names them); nil: none.
     public var kind: String? = nil

@@ -122,6 +122,9 @@ public final class FlowTable {
             stats.notTracked &+= 1
             return nil
         }
+        // An ICMPv4 error about a tracked flow's packet belongs to that flow (Suricata counts
+        // it there): found by the returned header's tuple, travelling back to its sender.
+        if packet.ipProto == IPProto.icmp, let tracked = icmpError(packet, onEnd: onEnd) { return tracked }
         var sport = packet.sourcePort, dport = packet.destinationPort
         let proto = packet.ipProto
         if !IPProto.hasPorts(proto) { sport = 0; dport = 0 }
@@ -156,6 +159,43 @@ public final class FlowTable {
         return create(packet, sport: sport, dport: dport, hash: hash, onEnd: onEnd)
     }
 
+    /// The flow an ICMPv4 error (unreachable, source quench, redirect, time exceeded,
+    /// parameter problem) is about, when tracked: its body carries the IPv4 header and the
+    /// first 8 bytes of the packet that caused it.
+    func icmpError(_ packet: Packet, onEnd: (Flow, FlowEndReason) -> Void) -> Tracked? {
+        guard [3, 4, 5, 11, 12].contains(packet.icmpType) else { return nil }
+        let body = packet.payload
+        guard let first = body.u8(0), first >> 4 == 4, let proto = body.u8(9), IPProto.hasPorts(proto),
+              let source = body.u32(12), let destination = body.u32(16) else { return nil }
+        let headerLength = Int(first & 0x0F) * 4
+        guard headerLength >= 20, let sport = body.u16(headerLength), let dport = body.u16(headerLength + 2) else { return nil }
+        let inner = (source: IPAddress(ipv4: source), destination: IPAddress(ipv4: destination))
+        let vlan = UInt32(packet.vlan0) << 16 | UInt32(packet.vlan1)
+        let hash = FlowTable.keyHash(inner.source, sport, inner.destination, dport, proto: proto, vlan: vlan, segment: packet.segment, seed: seed)
+        var slot = Int(truncatingIfNeeded: hash) & indexMask
+        while true {
+            let entry = index[slot]
+            if entry == 0 { return nil }
+            let position = Int(entry - 1)
+            let direction = slab.withUnsafeBufferPointer { flows -> Direction? in
+                let f = flows.baseAddress! + position
+                guard f.pointee.proto == proto, f.pointee.vlan0 == packet.vlan0, f.pointee.vlan1 == packet.vlan1,
+                      f.pointee.segment == packet.segment else { return nil }
+                // The error goes back to the sender of the packet it quotes.
+                if f.pointee.client == inner.source && f.pointee.server == inner.destination
+                    && f.pointee.clientPort == sport && f.pointee.serverPort == dport { return .toClient }
+                if f.pointee.server == inner.source && f.pointee.client == inner.destination
+                    && f.pointee.serverPort == sport && f.pointee.clientPort == dport { return .toServer }
+                return nil
+            }
+            if let direction {
+                _ = update(position, packet, direction, onEnd: onEnd)
+                return Tracked(position: position, direction: direction, created: false)
+            }
+            slot = (slot + 1) & indexMask
+        }
+    }
+
     /// Updates an existing flow; returns false when the flow was ended for TCP reuse.
     /// Works on the record's fields in place (the 144-byte record is never copied).
     @usableFromInline
@@ -182,7 +222,7 @@ public final class FlowTable {
                 f.pointee.packetsToClient &+= 1
                 f.pointee.bytesToClient &+= length
                 f.pointee.tcpFlagsToClient |= packet.tcpFlags
-                if !f.pointee.hasResponseICMP && IPProto.isICMP(packet.ipProto) {
+                if !f.pointee.hasResponseICMP && IPProto.isICMP(packet.ipProto) && IPProto.isICMP(f.pointee.proto) {
                     f.pointee.hasResponseICMP = true
                     f.pointee.responseICMPType = packet.icmpType
                     f.pointee.responseICMPCode = packet.icmpCode

@@ -76,6 +76,7 @@ public final class Pipeline {
         hasRules = (detection?.ruleCount ?? 0) > 0
         readsPayload = detection?.reads(.payload) ?? false
         appLayer.keepBodies = detection.map { $0.reads(.httpRequestBody) || $0.reads(.httpResponseBody) || $0.reads(.fileData) } ?? false
+        appLayer.sshHassh = detection.map { d in [.sshHassh, .sshHasshString, .sshHasshServer, .sshHasshServerString].contains { d.reads($0) } } ?? false
     }
     public let streams: StreamReassembler
     public let appLayer = AppLayer()
@@ -387,6 +388,7 @@ public final class Pipeline {
                 if keep, case .data(let bytes) = chunk { streamData[direction ? 0 : 1].append(contentsOf: bytes.rawBuffer) }
                 appLayer.stream(chunk, toServer: direction, flow: &flows[position], events: &events)
             }
+            if flows[position].tcpState == .closed { appLayer.connectionClosed(flows[position], events: &events) }
         } else if packet.ipProto == IPProto.udp, packet.payload.count > 0 {
             appLayer.datagram(packet, toServer: toServer, flow: &flows[position], events: &events)
         }

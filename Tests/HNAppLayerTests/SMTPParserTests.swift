@@ -92,4 +92,50 @@ import Testing
         }
         #expect(from == "b@chl.lu" && mail == "<c@chl.lu>")
     }
+
+    /// The message of a dialog whose DATA is `message` (lines), with rules on file.data.
+    func attachmentFiles(_ message: [String]) -> [MailMessage.File] {
+        let p = SMTPParser(files: true)
+        var events: [AppEvent] = []
+        for line in ["220 mx", "EHLO ws", "250 ok", "MAIL FROM:<a@chl.lu>", "250 ok", "RCPT TO:<b@lns.lu>", "250 ok", "DATA", "354 go"]
+                    + message + ["."] {
+            let bytes = Array((line + "\r\n").utf8)
+            bytes.withUnsafeBytes { p.receive(ByteView($0), toServer: !(line.first?.isNumber ?? false), events: &events) }
+        }
+        return p.message?.files ?? []
+    }
+
+    @Test func attachmentsAreDecodedIntoFilesAndTheirLastLineEndBelongsToTheBoundary() {
+        let head = ["Content-Type: multipart/mixed; boundary=\"XX\"", "", "--XX", "Content-Type: text/plain", "", "hello"]
+        let b64 = attachmentFiles(head + ["--XX", "Content-Type: application/pdf; name=\"r.pdf\"", "Content-Transfer-Encoding: base64", "",
+                                          "JVBER", "i0xLjQ=", "--XX--"])
+        #expect(b64.map { String(decoding: $0.name, as: UTF8.self) } == ["r.pdf"] && b64.first?.bytes == Array("%PDF-1.4".utf8))
+        let qp = attachmentFiles(head + ["--XX", "Content-Type: text/plain; name=\"n.txt\"", "Content-Transfer-Encoding: quoted-printable", "",
+                                         "caf=C3=A9 soft=", "break", "", "--XX--"])
+        #expect(qp.first?.bytes == Array("caf\u{e9} softbreak\r\n".utf8) && qp.first?.size == 17)
+        let plain = attachmentFiles(head + ["--XX", "Content-Disposition: attachment; filename=\"a.txt\"", "", "line 1", "line 2", "--XX--"])
+        #expect(plain.first?.bytes == Array("line 1\r\nline 2".utf8))
+    }
+
+    @Test func aMessageLineLongerThanTheLineLimitReachesTheFileWhole() {
+        let long = String(repeating: "A", count: 10_000)
+        let files = attachmentFiles(["Content-Type: multipart/mixed; boundary=\"XX\"", "", "--XX", "Content-Disposition: attachment; filename=\"j.txt\"", "",
+                                     long, "--XX--"])
+        #expect(files.first?.size == 10_000 && files.first?.bytes == Array(long.utf8))
+    }
+
+    @Test func authenticationsFinalReplyKeepsTheRepliesInStep() {
+        // AUTH LOGIN answered 235: the DATA's 354 and the message's 250 are matched to them,
+        // so the transaction is logged on the message's reply, not at the session's end.
+        let p = SMTPParser()
+        var events: [AppEvent] = []
+        for line in ["220 mx", "EHLO ws", "250 ok", "AUTH LOGIN", "334 VXNlcm5hbWU6", "dXNlcg==", "334 UGFzc3dvcmQ6", "cGFzcw==",
+                     "235 ok", "MAIL FROM:<a@chl.lu>", "250 ok", "RCPT TO:<b@lns.lu>", "250 ok", "DATA", "354 go", "Subject: x", "",
+                     "body", ".", "250 queued"] {
+            let bytes = Array((line + "\r\n").utf8)
+            bytes.withUnsafeBytes { p.receive(ByteView($0), toServer: !(line.first?.isNumber ?? false), events: &events) }
+        }
+        let logged = events.filter { $0.record != nil }
+        #expect(logged.count == 1 && logged.first?.siblings.contains { $0.0 == "email" } == true)
+    }
 }

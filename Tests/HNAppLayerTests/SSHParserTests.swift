@@ -19,4 +19,21 @@ import Testing
             #expect(fields.map(\.0) == ["client", "server"])
         }
     }
+
+    @Test func withoutHASSHTheRecordIsLoggedOnceBothBannersAreSeen() {
+        var random = SeededRandom(seed: 4)
+        let scratch = ParserScratch()
+        scratch.hassh = false
+        let p = SSHParser(scratch: scratch)
+        var events: [AppEvent] = []
+        feed([Payloads.sshBanner("OpenSSH_9.6")]) { p.receive($0, toServer: true, events: &events) }
+        #expect(records(events).isEmpty)
+        feed([Payloads.sshBanner("OpenSSH_9.2p1")]) { p.receive($0, toServer: false, events: &events) }
+        guard case .object(let fields)? = records(events).first else { Issue.record("no ssh record"); return }
+        #expect(fields.map(\.0) == ["client", "server"])
+        // The key exchange that follows logs nothing more.
+        feed([Payloads.sshKexInit(random: &random, server: false)]) { p.receive($0, toServer: true, events: &events) }
+        feed([Payloads.sshKexInit(random: &random, server: true)]) { p.receive($0, toServer: false, events: &events) }
+        #expect(records(events).count == 1)
+    }
 }

@@ -217,3 +217,31 @@ let syn = TCPFlags.syn, ack = TCPFlags.ack, fin = TCPFlags.fin, rst = TCPFlags.r
         #expect(MemoryLayout<Flow>.stride == 144)
     }
 }
+
+@Suite struct ICMPErrorFlowTests {
+    @Test func anICMPErrorAboutATrackedFlowsPacketCountsInThatFlowTowardItsSender() {
+        let table = FlowTable()
+        let ended = Ended()
+        let t = table.track(packet("10.10.1.4", 1470, "74.53.140.153", 25, flags: syn, at: 1), onEnd: ended.callAsFunction)
+        // "Need to frag" from a router, quoting the client's segment (IPv4 header, then ports).
+        var quoted: [UInt8] = [0x45, 0, 0x05, 0xDC, 0, 0, 0x40, 0, 126, 6, 0, 0, 10, 10, 1, 4, 74, 53, 140, 153]
+        quoted += [0x05, 0xBE, 0, 25, 0, 0, 0, 0]
+        var icmp = packet("192.168.1.1", 0, "10.10.1.4", 0, proto: IPProto.icmp, at: 2, length: 590)
+        icmp.icmpType = 3
+        icmp.icmpCode = 4
+        let e = quoted.withUnsafeBytes { raw -> FlowTable.Tracked? in
+            icmp.payload = ByteView(raw)
+            return table.track(icmp, onEnd: ended.callAsFunction)
+        }
+        #expect(e?.position == t?.position && e?.direction == .toClient && e?.created == false)
+        let f = table[t!.position]
+        #expect(f.packetsToClient == 1 && f.bytesToClient == 590 && table.activeFlows == 1)
+        // An error quoting no tracked flow is a flow of its own.
+        quoted[19] = 154
+        let other = quoted.withUnsafeBytes { raw -> FlowTable.Tracked? in
+            icmp.payload = ByteView(raw)
+            return table.track(icmp, onEnd: ended.callAsFunction)
+        }
+        #expect(other?.created == true && table.activeFlows == 2)
+    }
+}

@@ -22,7 +22,43 @@ struct MailMessage {
     var partName: [UInt8]? = nil
     var partBoundary: [UInt8]? = nil
 
-    mutating func line(_ line: [UInt8]) {
+    /// The attachments as files: name, decoded size, and their bytes when kept (the first
+    /// `maxFileBytes` of the message's).
+    struct File {
+        var name: [UInt8]
+        var size = 0
+        var bytes: [UInt8] = []
+    }
+    /// Bytes kept, all attachments together.
+    static let maxFileBytes = 1 << 20
+    var kept = 0
+    let keepFiles: Bool
+    var files: [File] = []
+    enum Encoding { case base64, quotedPrintable, other }
+    var partEncoding = Encoding.other
+    /// The body lines now are an attachment's (the last of `files`), in this encoding.
+    var inFile = false
+    var fileEncoding = Encoding.other
+    /// Base64 digits not yet making up a 4-digit group.
+    var quartet: [UInt8] = []
+    /// A line's end not yet added to the file (it is, if another line follows).
+    var endOwed = false
+    /// The last line handed on was a piece of a longer one.
+    var pieceOpen = false
+
+    init(keepFiles: Bool = false) {
+        self.keepFiles = keepFiles
+    }
+
+    /// One line of the message; `continued`: a piece of a longer line, its end not yet come.
+    mutating func line(_ line: [UInt8], continued: Bool = false) {
+        if inFile && (continued || pieceOpen) {
+            // The rest of a long body line: file data, never a boundary.
+            fileLine(line, end: !continued)
+            pieceOpen = continued
+            return
+        }
+        pieceOpen = continued
         if inHeaders || inPartHeaders {
             if let first = line.first, first == 0x20 || first == 0x09, !header.isEmpty {
                 if header.count < MailMessage.maxHeaderLength { header += line.prefix(MailMessage.maxHeaderLength - header.count) }
@@ -39,10 +75,12 @@ struct MailMessage {
             return
         }
         // Body: a boundary line starts a part's headers or closes its multipart.
-        guard line.count > 2, line[0] == 0x2D, line[1] == 0x2D else { return }
+        guard line.count > 2, line[0] == 0x2D, line[1] == 0x2D else { fileLine(line, end: !continued); return }
         for (depth, b) in boundaries.enumerated().reversed() {
             let rest = line.dropFirst(2)
             guard rest.starts(with: b) else { continue }
+            inFile = false
+            endOwed = false
             let tail = rest.dropFirst(b.count)
             if tail.starts(with: [0x2D, 0x2D]) {
                 boundaries.removeSubrange(depth...)
@@ -51,8 +89,75 @@ struct MailMessage {
                 inPartHeaders = true
                 partName = nil
                 partBoundary = nil
+                partEncoding = .other
             }
             return
+        }
+        fileLine(line, end: !continued)
+    }
+
+    /// A body line of an attachment (or a piece of one, `end` false), decoded into its file.
+    /// A line's end is added before the next line's bytes: the one before a boundary belongs
+    /// to the boundary (RFC 2046 §5.1.1).
+    mutating func fileLine(_ line: [UInt8], end: Bool) {
+        guard inFile, !files.isEmpty else { return }
+        let i = files.count - 1
+        func add(_ b: UInt8) {
+            files[i].size += 1
+            if keepFiles && kept < MailMessage.maxFileBytes {
+                files[i].bytes.append(b)
+                kept += 1
+            }
+        }
+        switch fileEncoding {
+        case .base64:
+            for c in line {
+                let v: UInt8
+                switch c {
+                case 0x41...0x5A: v = c - 0x41
+                case 0x61...0x7A: v = c - 0x61 + 26
+                case 0x30...0x39: v = c - 0x30 + 52
+                case 0x2B: v = 62
+                case 0x2F: v = 63
+                case 0x3D: v = 0xFF  // padding
+                default: continue
+                }
+                quartet.append(v)
+                guard quartet.count == 4 else { continue }
+                let q = quartet
+                quartet.removeAll(keepingCapacity: true)
+                guard q[0] != 0xFF, q[1] != 0xFF else { continue }
+                add(q[0] << 2 | q[1] >> 4)
+                if q[2] != 0xFF { add(q[1] << 4 | q[2] >> 2) }
+                if q[2] != 0xFF && q[3] != 0xFF { add(q[2] << 6 | q[3]) }
+            }
+        case .quotedPrintable:
+            // As Suricata decodes it: "=XX" (upper-case hex) is a byte, a final "=" a soft
+            // break; a malformed escape is dropped (and a truncated one ends the line).
+            if endOwed { add(0x0D); add(0x0A) }
+            var j = 0
+            var soft = false
+            while j < line.count {
+                let c = line[j]
+                guard c == 0x3D else { add(c); j += 1; continue }
+                if j == line.count - 1 { soft = true; break }
+                if j + 2 >= line.count { break }
+                if let h = MailMessage.hex(line[j + 1]), let l = MailMessage.hex(line[j + 2]) { add(h << 4 | l) }
+                j += 3
+            }
+            endOwed = !soft && end
+        case .other:
+            if endOwed { add(0x0D); add(0x0A) }
+            for c in line { add(c) }
+            endOwed = end
+        }
+    }
+
+    static func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x41...0x46: c - 0x41 + 10
+        default: nil
         }
     }
 
@@ -78,12 +183,22 @@ struct MailMessage {
             if !inHeaders, partName == nil, let n = MailMessage.parameter(value, "name") { partName = n }
         case "content-disposition" where !inHeaders:
             if let n = MailMessage.parameter(value, "filename") { partName = n }
+        case "content-transfer-encoding" where !inHeaders:
+            let e = String(decoding: value, as: UTF8.self).trimmingSpaces.lowercased()
+            partEncoding = e == "base64" ? .base64 : e == "quoted-printable" ? .quotedPrintable : .other
         default: break
         }
     }
 
     mutating func endPartHeaders() {
-        if let partName, attachments.count < MailMessage.maxAttachments { attachments.append(partName) }
+        if let partName, attachments.count < MailMessage.maxAttachments {
+            attachments.append(partName)
+            files.append(File(name: partName))
+            inFile = true
+            fileEncoding = partEncoding
+            quartet.removeAll()
+            endOwed = false
+        }
         if let partBoundary, boundaries.count < MailMessage.maxBoundaries { boundaries.append(partBoundary) }
         partName = nil
         partBoundary = nil

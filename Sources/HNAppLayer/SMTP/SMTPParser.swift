@@ -45,6 +45,14 @@ final class SMTPParser {
     var startTLS = false
     var transactions = 0
     var pendingLog = false
+    /// The last message line handed on was a piece of a longer line.
+    var midLine = false
+    /// Attachments' decoded bytes are handed to detection (`file.data`) when a rule reads them.
+    let keepFiles: Bool
+
+    init(files: Bool = false) {
+        keepFiles = files
+    }
 
     func receive(_ data: ByteView, toServer: Bool, events: inout [AppEvent]) {
         guard !tlsAgreed else { return }
@@ -52,7 +60,8 @@ final class SMTPParser {
             for line in server.lines(data.rawBuffer) {
                 // Only a final reply ("250 ok", not "250-" continuations) answers a command.
                 guard let code = line.replyCode, line.count == 3 || line[3] == 0x20 else { continue }
-                if awaiting == .none, code != 334, !replies.isEmpty {
+                // (AUTH's final reply answers it too; its 334 challenges do not.)
+                if code != 334, !replies.isEmpty {
                     // Replies come in the order of the (pipelined) commands.
                     switch replies.removeFirst() {
                     case .data:
@@ -102,7 +111,16 @@ final class SMTPParser {
             var end = index
             while end < bytes.count && bytes[end] != 0x0A { end += 1 }
             end = min(end + 1, bytes.count)
-            for line in client.lines(UnsafeRawBufferPointer(rebasing: bytes[index..<end])) { command(line, &events) }
+            client.splitting = inData
+            for (line, piece) in client.markedLines(UnsafeRawBufferPointer(rebasing: bytes[index..<end])) {
+                if inData && (piece || midLine) {
+                    // A piece of a long message line (or its last piece).
+                    message?.line(line, continued: piece)
+                    midLine = piece
+                    continue
+                }
+                command(line, &events)
+            }
             index = end
         }
     }
@@ -149,14 +167,14 @@ final class SMTPParser {
             case "DATA":
                 pendingLog = true
                 inData = true
-                message = MailMessage()
+                message = MailMessage(keepFiles: keepFiles)
             case "BDAT":
                 // BDAT <size> [LAST]: the chunk's bytes follow the command line.
                 let words = argument.split(separator: 0x20)
                 let size = words.first.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
                 chunkIsLast = words.count > 1 && String(decoding: words[1], as: UTF8.self).uppercased() == "LAST"
                 chunkRemaining = max(0, size)
-                if message == nil { message = MailMessage() }
+                if message == nil { message = MailMessage(keepFiles: keepFiles) }
                 if chunkRemaining == 0 && chunkIsLast { endMessage(&events) }
             case "RSET":
                 // RFC 5321 §4.1.1.5: the transaction is abandoned; one that began is logged.
@@ -218,6 +236,17 @@ final class SMTPParser {
         var event = AppEvent(eventType: "smtp", record: .object(fields), transactionID: transactions, buffers: [], toServer: true)
         if let message {
             event.siblings.append(("email", message.record))
+            if !message.files.isEmpty {
+                event.alertObjects.append(("files", .array(message.files.map { f in
+                    .object([("filename", .string(suricataText(f.name))), ("gaps", .bool(false)), ("state", .string("CLOSED")),
+                             ("stored", .bool(false)), ("size", .int(Int64(f.size))), ("tx_id", .int(Int64(transactions)))])
+                })))
+                if keepFiles {
+                    var b = BufferBlock.Builder()
+                    for f in message.files { b.add(.fileData, f.bytes) }
+                    event.buffers = b.build()
+                }
+            }
             self.message = nil
         }
         if authMechanism != nil && authInClear { event.notes.append(.credentialsInClear("SMTP AUTH \(authMechanism ?? "")")) }

@@ -52,6 +52,8 @@ final class SSHParser {
             guard line.starts(with: "SSH-".utf8) else { done[d] = true; return }
             banner[d] = line
             events.append(bannerEvent(d))
+            // Without HASSH the record is complete with both banners (Suricata logs it then).
+            if !scratch.hassh && banner[0] != nil && banner[1] != nil && !logged { events.append(logEvent()) }
         }
         // Binary packet: length(4) padding(1) payload; KEXINIT is message 20.
         guard buffers[d].count >= 6 else { return }
