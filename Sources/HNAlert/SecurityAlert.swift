@@ -70,6 +70,9 @@ public struct SecurityAlert: Sendable {
     public var destinationMAC: UInt64 = 0
     /// The encapsulation the alerting packet came in (EVE `tunnel`, `pkt_src`), if any.
     public var tunnel: Tunnel? = nil
+    /// A TCP alert matched on reassembled stream bytes or a transaction's state (EVE
+    /// `stream: 1` with payload logging), not on the packet alone.
+    public var streamMatch = false
     /// The flow's traffic tags (EVE `traffic`), if its flowbits name any.
     public var traffic: TrafficTags? = nil
 

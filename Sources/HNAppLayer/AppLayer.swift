@@ -104,6 +104,12 @@ public final class AppLayer {
         set { scratch.keepBodies = newValue }
     }
 
+    /// HTTP records list every header of the request and of the response.
+    public func dumpHTTPHeaders(request: Bool, response: Bool) {
+        scratch.httpRequestHeaders = request
+        scratch.httpResponseHeaders = response
+    }
+
     /// SSH records carry HASSH (logged after both KEXINITs) rather than the banners alone.
     public var sshHassh: Bool {
         get { scratch.hassh }

@@ -199,6 +199,9 @@ final class ParserScratch {
     /// Whether SSH records wait for both KEXINITs to carry HASSH (Suricata turns HASSH on
     /// when a rule reads it); otherwise a record is logged once both banners are seen.
     var hassh = true
+    /// HTTP records list every request / response header (EVE's `dump-all-headers`).
+    var httpRequestHeaders = false
+    var httpResponseHeaders = false
     var builder = BufferBlock.Builder()
     var fields: [HTTPParser.Field] = []
     var pieces: [Range<Int>] = []

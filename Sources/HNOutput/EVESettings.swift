@@ -15,8 +15,12 @@ public struct EVESettings: Sendable, Equatable {
     /// referer, redirect, length), as Suricata's default configuration has them; a `types:`
     /// list naming `http` without `extended: yes` logs the basic ones (host, URL, user agent).
     public var httpExtended = true
+    /// HTTP records with every header of the request, the response or both
+    /// (`dump-all-headers`: `request_headers`, `response_headers`).
+    public var httpRequestHeaders = false
+    public var httpResponseHeaders = false
     /// The fields of a basic (not extended) HTTP record.
-    public static let basicHTTPFields: Set<String> = ["hostname", "http_port", "url", "http_user_agent", "xff"]
+    public static let basicHTTPFields: Set<String> = ["hostname", "http_port", "url", "http_user_agent", "xff", "request_headers", "response_headers"]
     /// DNS records: the layout version (2 or 3), requests and responses, the record types
     /// logged (nil: all), and for version 2 the answer formats (`detailed`, `grouped`).
     public var dnsVersion = 3
@@ -55,7 +59,7 @@ public struct EVESettings: Sendable, Equatable {
     /// (the other types take `enabled` only).
     public static let typeOptions: [String: [String]] = [
         "alert": ["enabled", "payload", "payload-printable", "packet", "metadata"],
-        "http": ["enabled", "extended"],
+        "http": ["enabled", "extended", "dump-all-headers"],
         "dns": ["enabled", "version", "requests", "responses", "types", "formats"],
         "smb": ["enabled", "types"],
     ]

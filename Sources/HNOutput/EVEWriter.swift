@@ -318,6 +318,7 @@ public final class EVEWriter {
         }
         if let traffic = alert.traffic { writeTraffic(traffic) }
         if settings.alertPayload && payload.count > 0 { json.field("payload", Base64.encode(payload.rawBuffer)) }
+        if settings.alertPayload { json.field("stream", alert.streamMatch ? 1 : 0) }
         if settings.alertPacket, let packet = alert.packet {
             packet.withUnsafeBytes { json.field("packet", Base64.encode($0)) }
             json.beginObject("packet_info")

@@ -328,7 +328,17 @@ extension YAMLReader {
                     }
                 case "http":
                     for (k, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) {
-                        if k == "enabled" { enabled = try bool(v, "\(at).enabled") } else { eve.httpExtended = try bool(v, "\(at).extended") }
+                        switch k {
+                        case "enabled": enabled = try bool(v, "\(at).enabled")
+                        case "extended": eve.httpExtended = try bool(v, "\(at).extended")
+                        default:
+                            let which = try string(v, "\(at).dump-all-headers")
+                            guard ["both", "request", "response", "none"].contains(which) else {
+                                throw fail(v, "\(at).dump-all-headers", "expected both, request, response or none")
+                            }
+                            eve.httpRequestHeaders = which == "both" || which == "request"
+                            eve.httpResponseHeaders = which == "both" || which == "response"
+                        }
                     }
                 case "dns":
                     for (k, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) {

@@ -148,6 +148,7 @@ public final class Pipeline {
         self.decoder = Decoder(defragLimits: defrag)
         self.flows = FlowTable(timeouts: config.flowTimeouts, memcap: config.flowMemcap / shares, midstream: config.streamMidstream)
         self.eve = eve
+        appLayer.dumpHTTPHeaders(request: config.eve.httpRequestHeaders, response: config.eve.httpResponseHeaders)
         self.detection = detection
         detection?.deferThresholds = true
         var limits = StreamReassembler.Limits()
@@ -398,6 +399,7 @@ public final class Pipeline {
         var described = detection.describe(alert, flowID: flow?.id, segment: flow?.segment ?? packet.segment,
                                            appProto: flow.flatMap { AppProtocol.name($0.appProto) }, hasFlow: flow != nil)
         if let flow { described.traffic = detection.traffic(flowKey: Int(flow.id)) }
+        described.streamMatch = flow?.proto == IPProto.tcp && (detection.isStreamRule(alert.ruleIndex) || detection.usesAppLayer(alert.ruleIndex))
         let onThisPacket = !endingFlow && alert.packetNumber == packetNumber
         let payload = onThisPacket ? packet.payload : .empty
         if onThisPacket, eve?.settings.ethernet == true {

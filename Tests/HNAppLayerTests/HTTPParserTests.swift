@@ -136,4 +136,27 @@ import Testing
         p.gap(toServer: false, size: 3, events: &events)
         #expect({ if case .failed = p.responsePhase { return true } else { return false } }())
     }
+
+    @Test func dumpAllHeadersListsEveryHeaderOfBothHeads() throws {
+        let scratch = ParserScratch()
+        scratch.httpRequestHeaders = true
+        scratch.httpResponseHeaders = true
+        let p = HTTPParser(scratch: scratch)
+        var events: [AppEvent] = []
+        feed([request]) { p.receive($0, toServer: true, events: &events) }
+        feed([response]) { p.receive($0, toServer: false, events: &events) }
+        let log = try #require(records(events).first)
+        guard case .array(let sent)? = log["request_headers"], case .array(let got)? = log["response_headers"] else {
+            Issue.record("no header lists in \(log)"); return
+        }
+        #expect(sent.map { $0["name"] } == ["Host", "User-Agent", "X-Long", "Cookie"].map { .string($0) })
+        #expect(sent[2]["value"] == .string("part1 part2"))
+        #expect(got.count == 3 && got[1]["value"] == .string("text/html; charset=utf-8"))
+        // Off by default.
+        let q = HTTPParser()
+        var quiet: [AppEvent] = []
+        feed([request]) { q.receive($0, toServer: true, events: &quiet) }
+        feed([response]) { q.receive($0, toServer: false, events: &quiet) }
+        #expect(records(quiet).first?["request_headers"] == nil)
+    }
 }

@@ -138,4 +138,13 @@ import Testing
         let logged = events.filter { $0.record != nil }
         #expect(logged.count == 1 && logged.first?.siblings.contains { $0.0 == "email" } == true)
     }
+
+    @Test func urlsInTheMessagesTextAreLoggedWithoutTheirScheme() throws {
+        let (_, events) = dialog(["220 mx", "EHLO ws", "250 ok", "MAIL FROM:<a@chl.lu>", "250 ok", "RCPT TO:<b@lns.lu>", "250 ok", "DATA", "354 go",
+                                  "Content-Type: multipart/mixed; boundary=\"XX\"", "", "--XX", "Content-Type: text/plain", "",
+                                  "see HTTP://portal.example/a?b=1 and <http://x.example/y>", "--XX", "Content-Type: image/png", "",
+                                  "http://not.text/", "--XX--", ".", "250 queued"])
+        let email = try #require(events.first { $0.record != nil }?.siblings.first { $0.0 == "email" }?.1)
+        #expect(email["url"] == .array([.string("portal.example/a?b=1"), .string("x.example/y")]))
+    }
 }

@@ -136,7 +136,7 @@ import Testing
         #expect(try !SensorConfig.parse("eve: {types: [http]}", file: "t").eve.httpExtended)
         #expect(error("eve: {types: [flows]}") == "test.yaml:1:15: eve.types[0]: unknown event type 'flows' (hnsensor writes: alert, dns, flow, ftp, http, imap, pop3, rdp, smb, smtp, ssh, stats, tls)")
         #expect(error("eve: {types: [{dns: {version: 4}}]}") == "test.yaml:1:31: eve.types[0].dns.version: expected a whole number from 2 to 3")
-        #expect(error("eve: {types: [{http: {dump: all}}]}") == "test.yaml:1:23: eve.types[0].http.dump: unknown key (expected one of: enabled, extended)")
+        #expect(error("eve: {types: [{http: {dump: all}}]}") == "test.yaml:1:23: eve.types[0].http.dump: unknown key (expected one of: enabled, extended, dump-all-headers)")
         #expect(try SensorConfig.parse("eve: {types: [{smb: {types: [create, file]}}]}", file: "t").eve.smbTypes == ["create", "file"])
         #expect(error("eve: {types: [{smb: {types: [files]}}]}") == "test.yaml:1:29: eve.types[0].smb.types: unknown SMB transaction type 'files' (expected one of negotiate, session_setup, tree_connect, create, file, rename, set_file_path_info, dcerpc, ioctl, generic)")
     }

@@ -151,6 +151,11 @@ import Testing
         #expect(!withPayload.isEmpty)
         let first = try #require(withPayload.first?["payload"] as? String)
         #expect(Data(base64Encoded: first) != nil)
+        // With payloads, each alert says whether it matched a stream or transaction (1) or
+        // the packet alone (0), as Suricata's `stream` field.
+        let alerts = try readEVE(loud).filter { $0["event_type"] as? String == "alert" }
+        #expect(alerts.allSatisfy { ($0["stream"] as? Int).map { [0, 1].contains($0) } ?? false })
+        #expect(try readEVE(quiet).allSatisfy { $0["stream"] == nil })
     }
 
     @Test func flowMemcapIsHonouredAndEvictionsCounted() throws {

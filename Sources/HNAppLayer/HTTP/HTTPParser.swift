@@ -652,6 +652,9 @@ final class HTTPParser {
         addField(.httpLocation, b, "location")
         addField(.httpContentType, b, "content-type")
         addField(.httpContentLength, b, "content-length")
+        var nl = first.upperBound
+        while nl < linesEnd && b[nl] != 0x0A { nl += 1 }
+        if nl < linesEnd { add(.httpHeaderRaw, b, (nl + 1)..<linesEnd) }
         addHeaderBuffers(b)
         transactions[nextResponse].response = builder.build()
         transactions[nextResponse].statusCode = Int(String(decoding: b[code], as: UTF8.self))
@@ -781,7 +784,7 @@ final class HTTPParser {
     func logEvent(_ index: Int) -> AppEvent {
         transactions[index].logged = true
         let tx = transactions[index]
-        var event = AppEvent(eventType: "http", record: .object(HTTPParser.fields(tx)), transactionID: tx.id, buffers: .empty, toServer: true)
+        var event = AppEvent(eventType: "http", record: .object(fields(tx)), transactionID: tx.id, buffers: .empty, toServer: true)
         if tx.basicAuth { event.notes.append(.credentialsInClear("HTTP Basic")) }
         if tx.statusCode == 401 { event.notes.append(.authFailure) }
         return event
@@ -789,7 +792,44 @@ final class HTTPParser {
 
     /// The `http` object of a transaction still open (for an alert on it), by id.
     func snapshot(_ id: Int) -> JSONValue? {
-        transactions.first { $0.id == id }.map { .object(HTTPParser.fields($0)) }
+        transactions.first { $0.id == id }.map { .object(fields($0)) }
+    }
+
+    /// The fields of a transaction's `http` object, with the headers listed when asked.
+    func fields(_ tx: HTTPTransaction) -> [(String, JSONValue)] {
+        var fields = HTTPParser.fields(tx)
+        if scratch.httpRequestHeaders, let raw = tx.field(.httpHeaderRaw) { fields.append(("request_headers", HTTPParser.headerList(raw))) }
+        if scratch.httpResponseHeaders, let raw = tx.field(.httpHeaderRaw, response: true) {
+            fields.append(("response_headers", HTTPParser.headerList(raw)))
+        }
+        return fields
+    }
+
+    /// A raw header block as EVE's list of `{name, value}` (folded lines joined).
+    static func headerList(_ raw: ByteView) -> JSONValue {
+        var out: [JSONValue] = []
+        var name: [UInt8] = [], value: [UInt8] = []
+        var open = false
+        func close() {
+            if open { out.append(.object([("name", .string(printable(name))), ("value", .string(printable(value)))])) }
+            open = false
+        }
+        for var line in raw.toArray().split(separator: 0x0A, omittingEmptySubsequences: false) {
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.isEmpty { continue }
+            if let first = line.first, first == 0x20 || first == 0x09, open {
+                value += [0x20] + line.drop { $0 == 0x20 || $0 == 0x09 }
+                continue
+            }
+            close()
+            guard let colon = line.firstIndex(of: 0x3A) else { continue }
+            name = Array(line[..<colon])
+            value = Array(line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 })
+            while let l = value.last, l == 0x20 || l == 0x09 { value.removeLast() }
+            open = true
+        }
+        close()
+        return .array(out)
     }
 
     /// The fields of a transaction's `http` object, as far as it has come.

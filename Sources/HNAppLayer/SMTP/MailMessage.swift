@@ -41,6 +41,11 @@ struct MailMessage {
     var fileEncoding = Encoding.other
     /// Base64 digits not yet making up a 4-digit group.
     var quartet: [UInt8] = []
+    /// URLs seen in the message's text, and whether the current part is text (plain, HTML,
+    /// or a message: a part without Content-Type keeps the one before, as Suricata's does).
+    static let maxURLs = 256
+    var urls: [[UInt8]] = []
+    var textPart = true
     /// A line's end not yet added to the file (it is, if another line follows).
     var endOwed = false
     /// The last line handed on was a piece of a longer one.
@@ -75,7 +80,7 @@ struct MailMessage {
             return
         }
         // Body: a boundary line starts a part's headers or closes its multipart.
-        guard line.count > 2, line[0] == 0x2D, line[1] == 0x2D else { fileLine(line, end: !continued); return }
+        guard line.count > 2, line[0] == 0x2D, line[1] == 0x2D else { bodyLine(line, end: !continued); return }
         for (depth, b) in boundaries.enumerated().reversed() {
             let rest = line.dropFirst(2)
             guard rest.starts(with: b) else { continue }
@@ -93,7 +98,30 @@ struct MailMessage {
             }
             return
         }
-        fileLine(line, end: !continued)
+        bodyLine(line, end: !continued)
+    }
+
+    /// A body line that is not a boundary: an attachment's data, or text whose URLs are
+    /// noted.
+    mutating func bodyLine(_ line: [UInt8], end: Bool) {
+        if inFile { fileLine(line, end: end) } else if textPart { noteURLs(line) }
+    }
+
+    /// The URLs (`http://…`, logged without the scheme as Suricata logs them by default) in
+    /// a line of text, up to a space, quote, angle bracket, `]` or tab.
+    mutating func noteURLs(_ line: [UInt8]) {
+        let scheme = Array("http://".utf8)
+        guard line.count >= scheme.count, urls.count < MailMessage.maxURLs else { return }
+        var i = 0
+        while i + scheme.count <= line.count {
+            var match = true
+            for k in 0..<scheme.count where line[i + k] | 0x20 != scheme[k] | 0x20 { match = false; break }
+            guard match else { i += 1; continue }
+            var j = i + scheme.count
+            while j < line.count, ![0x20, 0x22, 0x27, 0x3C, 0x3E, 0x5D, 0x09, 0x0D, 0x0A].contains(line[j]) { j += 1 }
+            if urls.count < MailMessage.maxURLs { urls.append(Array(line[(i + scheme.count)..<j])) }
+            i = j
+        }
     }
 
     /// A body line of an attachment (or a piece of one, `end` false), decoded into its file.
@@ -150,6 +178,7 @@ struct MailMessage {
             if endOwed { add(0x0D); add(0x0A) }
             for c in line { add(c) }
             endOwed = end
+            noteURLs(line)
         }
     }
 
@@ -177,6 +206,8 @@ struct MailMessage {
         case "to" where inHeaders: to += MailMessage.addresses(value).prefix(MailMessage.maxAddresses - to.count)
         case "cc" where inHeaders: cc += MailMessage.addresses(value).prefix(MailMessage.maxAddresses - cc.count)
         case "content-type":
+            let type = String(decoding: value.prefix { $0 != 0x3B }, as: UTF8.self).trimmingSpaces.lowercased()
+            textPart = type == "text/plain" || type == "text/html"
             if let b = MailMessage.parameter(value, "boundary") {
                 if inHeaders { if boundaries.count < MailMessage.maxBoundaries { boundaries.append(b) } } else { partBoundary = b }
             }
@@ -246,6 +277,7 @@ struct MailMessage {
         if let from { fields.append(("from", .string(suricataText(from)))) }
         if !to.isEmpty { fields.append(("to", .array(to.map { .string(suricataText($0)) }))) }
         if !cc.isEmpty { fields.append(("cc", .array(cc.map { .string(suricataText($0)) }))) }
+        if !urls.isEmpty { fields.append(("url", .array(urls.map { .string(suricataText($0)) }))) }
         if !attachments.isEmpty { fields.append(("attachment", .array(attachments.map { .string(suricataText($0)) }))) }
         return .object(fields)
     }
