@@ -8,17 +8,17 @@ public enum TCPState: UInt8, Sendable {
     case synSent
     case synReceived
     case established
-    /// The client sent FIN.
+    /// The server sent FIN first (Suricata names the states from the server's side).
     case finWait1
-    /// The server acknowledged the client's FIN.
+    /// The client acknowledged the server's FIN.
     case finWait2
     /// Both sent FIN before either was acknowledged.
     case closing
-    /// The server sent FIN first.
+    /// The client sent FIN first.
     case closeWait
-    /// The client answered the server's FIN with its own.
-    case lastAck
     /// The server answered the client's FIN with its own.
+    case lastAck
+    /// The client answered the server's FIN with its own.
     case timeWait
     case closed
 
@@ -86,28 +86,28 @@ public enum TCPState: UInt8, Sendable {
         case .established:
             break
         case .finWait1:
-            if !toServer { self = fin ? (ack ? .timeWait : .closing) : (ack ? .finWait2 : self) }
+            if toServer { self = fin ? (ack ? .timeWait : .closing) : (ack ? .finWait2 : self) }
             return .none
         case .finWait2:
-            if !toServer && fin { self = .timeWait }
+            if toServer && fin { self = .timeWait }
             return .none
         case .closing:
             if ack { self = .timeWait }
             return .none
         case .closeWait:
-            if toServer && fin { self = .lastAck }
+            if !toServer && fin { self = .lastAck }
             return .none
         case .lastAck:
-            if !toServer && ack { self = .closed }
+            if toServer && ack { self = .closed }
             return .none
         case .timeWait:
-            if toServer && ack { self = .closed }
+            if !toServer && ack { self = .closed }
             return .none
         case .closed:
             return .none
         }
         if fin && (self == .established || self == .synReceived || self == .synSent) {
-            self = toServer ? .finWait1 : .closeWait
+            self = toServer ? .closeWait : .finWait1
         }
         return .none
     }

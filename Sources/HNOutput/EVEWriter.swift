@@ -77,14 +77,18 @@ public final class EVEWriter {
                                                   destinationPort: f.serverPort, proto: f.proto, icmpType: f.icmpType, icmpCode: f.icmpCode))
     }
 
+    /// The flow's VLAN ids (`vlan`), outermost first.
+    func vlans(_ f: Flow) {
+        guard f.vlanCount > 0 else { return }
+        json.beginArray("vlan")
+        json.number(Int(f.vlan0))
+        if f.vlanCount > 1 { json.number(Int(f.vlan1)) }
+        json.endArray()
+    }
+
     /// The common tuple fields of a flow: src/dest as client/server.
     func tuple(_ f: Flow) {
-        if f.vlanCount > 0 {
-            json.beginArray("vlan")
-            json.number(Int(f.vlan0))
-            if f.vlanCount > 1 { json.number(Int(f.vlan1)) }
-            json.endArray()
-        }
+        vlans(f)
         json.field("src_ip", ip(f.client))
         if IPProto.hasPorts(f.proto) { json.field("src_port", Int(f.clientPort)) }
         json.field("dest_ip", ip(f.server))
@@ -219,12 +223,7 @@ public final class EVEWriter {
         guard settings.writes("alert") else { return }
         header(alert.timestamp, type: "alert", flowID: alert.flowID, segment: alert.segment)
         if let n = alert.packetNumber { json.field("pcap_cnt", n) }
-        if let flow, flow.vlanCount > 0 {
-            json.beginArray("vlan")
-            json.number(Int(flow.vlan0))
-            if flow.vlanCount > 1 { json.number(Int(flow.vlan1)) }
-            json.endArray()
-        }
+        if let flow { vlans(flow) }
         let ports = IPProto.hasPorts(alert.ipProto)
         json.field("src_ip", ip(alert.source))
         if ports { json.field("src_port", Int(alert.sourcePort)) }
@@ -355,6 +354,7 @@ public final class EVEWriter {
     func writeApp(_ record: JSONValue, _ event: AppEvent, flow: Flow, timestamp: Int64, packetNumber: UInt64?, macs: FlowMACs?) throws(OutputFile.Failure) {
         header(timestamp, type: event.eventType, flowID: flow.id, segment: flow.segment)
         if let packetNumber { json.field("pcap_cnt", packetNumber) }
+        vlans(flow)
         // DNS responses in version 3 go server to client (as the message did), except the one
         // that began a flow reversed by it, which Suricata turns round with the flow; version
         // 2 records and the other protocols' take the flow's direction.

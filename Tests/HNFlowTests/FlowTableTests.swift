@@ -62,14 +62,26 @@ let syn = TCPFlags.syn, ack = TCPFlags.ack, fin = TCPFlags.fin, rst = TCPFlags.r
         for (i, (toServer, flags)) in seq.enumerated() {
             let p = toServer ? packet("10.0.0.1", 1, "10.0.0.2", 2, flags: flags, at: Double(i)) : packet("10.0.0.2", 2, "10.0.0.1", 1, flags: flags, at: Double(i))
             position = table.track(p, onEnd: ended.callAsFunction)!.position
-            if i == 4 { #expect(table[position].tcpState == .finWait1) }
-            if i == 5 { #expect(table[position].tcpState == .timeWait) }
+            // The client closes first: Suricata's names, from the server's side.
+            if i == 4 { #expect(table[position].tcpState == .closeWait) }
+            if i == 5 { #expect(table[position].tcpState == .lastAck) }
         }
         #expect(table[position].tcpState == .closed && table[position].state == .closed)
 
         let r = table.track(packet("10.0.0.3", 5, "10.0.0.4", 6, flags: syn, at: 10), onEnd: ended.callAsFunction)!
         _ = table.track(packet("10.0.0.4", 6, "10.0.0.3", 5, flags: rst | ack, at: 10.1), onEnd: ended.callAsFunction)
         #expect(table[r.position].tcpState == .closed && table[r.position].reset && table[r.position].state == .closed)
+
+        // The server closes first: fin_wait1, fin_wait2 once the client acknowledges, then
+        // time_wait with the client's FIN and closed with the server's last ACK.
+        let s = table.track(packet("10.0.0.5", 7, "10.0.0.6", 8, flags: syn, at: 20), onEnd: ended.callAsFunction)!
+        var states: [TCPState] = []
+        for (toServer, flags) in [(false, syn | ack), (true, ack), (false, fin | ack), (true, ack), (true, fin | ack), (false, ack)] {
+            let p = toServer ? packet("10.0.0.5", 7, "10.0.0.6", 8, flags: flags, at: 21) : packet("10.0.0.6", 8, "10.0.0.5", 7, flags: flags, at: 21)
+            _ = table.track(p, onEnd: ended.callAsFunction)
+            states.append(table[s.position].tcpState)
+        }
+        #expect(states == [.synReceived, .established, .finWait1, .finWait2, .timeWait, .closed])
     }
 
     @Test func midstreamPickupIsOffByDefault() {

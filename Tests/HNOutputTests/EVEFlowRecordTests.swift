@@ -1,4 +1,5 @@
 import HNDecode
+import HNAppLayer
 import HNFlow
 @testable import HNOutput
 import Testing
@@ -57,5 +58,20 @@ import Testing
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 2 && !lines[0].contains("ether"))
         #expect(lines[1].contains("\"ether\":{\"src_macs\":[\"00:00:0c:01:01:13\",\"00:00:0c:01:01:11\"],\"dest_macs\":[\"00:00:0c:01:01:14\",\"00:00:0c:01:01:12\"]}"))
+    }
+
+    @Test func appRecordsCarryTheFlowsVLANsAsFlowRecordsDo() throws {
+        var f = EVEFlowRecordTests.flow(start: 0, last: 0)
+        f.vlanCount = 1
+        f.vlan0 = 1111
+        let file = OutputFile(memory: ())
+        let eve = EVEWriter(file: file)
+        let event = AppEvent(eventType: "http", record: .object([("url", .string("/"))]), transactionID: 0, buffers: [], toServer: true)
+        try eve.writeApp(event, flow: f, timestamp: 0, packetNumber: 4, packetToServer: true)
+        try eve.writeFlow(f, reason: .shutdown)
+        var bytes: [UInt8] = []
+        file.take(&bytes)
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 2 && lines.allSatisfy { $0.contains("\"vlan\":[1111]") })
     }
 }
