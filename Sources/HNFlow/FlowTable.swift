@@ -128,6 +128,9 @@ public final class FlowTable {
         var sport = packet.sourcePort, dport = packet.destinationPort
         let proto = packet.ipProto
         if !IPProto.hasPorts(proto) { sport = 0; dport = 0 }
+        // ESP: each security association (SPI) is a flow of its own, as Suricata keys them;
+        // the SPI stands in the port fields.
+        if proto == IPProto.esp { sport = UInt16(packet.espSPI >> 16); dport = UInt16(packet.espSPI & 0xFFFF) }
         let vlan = UInt32(packet.vlan0) << 16 | UInt32(packet.vlan1)
         let hash = FlowTable.keyHash(packet.source, sport, packet.destination, dport, proto: proto,
                                      vlan: vlan, segment: packet.segment, seed: seed)

@@ -95,6 +95,7 @@ public final class EVEWriter {
         if IPProto.hasPorts(f.proto) { json.field("dest_port", Int(f.serverPort)) }
         json.field("ip_v", Int(f.ipVersion))
         json.field("proto", IPProto.name(f.proto))
+        if f.proto == IPProto.esp { json.field("spi", Int(f.clientPort) << 16 | Int(f.serverPort)) }
         communityID(f)
         if IPProto.isICMP(f.proto) {
             json.field("icmp_type", Int(f.icmpType))

@@ -257,3 +257,21 @@ let syn = TCPFlags.syn, ack = TCPFlags.ack, fin = TCPFlags.fin, rst = TCPFlags.r
         #expect(other?.created == true && table.activeFlows == 2)
     }
 }
+
+@Suite struct ESPFlowTests {
+    @Test func eachSecurityAssociationIsAFlowOfItsOwn() {
+        let table = FlowTable()
+        let ended = Ended()
+        func esp(_ spi: UInt32, to destination: String) -> Packet {
+            var p = packet("190.0.0.1", 0, destination, 0, proto: IPProto.esp, at: 1)
+            p.espSPI = spi
+            return p
+        }
+        let a = table.track(esp(123, to: "190.0.0.2"), onEnd: ended.callAsFunction)
+        let b = table.track(esp(321, to: "190.0.0.2"), onEnd: ended.callAsFunction)
+        let c = table.track(esp(123, to: "190.0.0.2"), onEnd: ended.callAsFunction)
+        #expect(a?.position != b?.position && a?.position == c?.position && table.activeFlows == 2)
+        let f = table[a!.position]
+        #expect(Int(f.clientPort) << 16 | Int(f.serverPort) == 123 && f.packetsToServer == 2)
+    }
+}
