@@ -147,4 +147,10 @@ import Testing
         let email = try #require(events.first { $0.record != nil }?.siblings.first { $0.0 == "email" }?.1)
         #expect(email["url"] == .array([.string("portal.example/a?b=1"), .string("x.example/y")]))
     }
+
+    @Test func aFilenameSplitInRFC2231ContinuationsIsJoined() {
+        #expect(MailMessage.parameter(Array("attachment; filename*0=report-2021; filename*1=-02.zip".utf8), "filename") == Array("report-2021-02.zip".utf8))
+        #expect(MailMessage.parameter(Array("attachment; filename=\"a.pdf\"".utf8), "filename") == Array("a.pdf".utf8))
+        #expect(MailMessage.parameter(Array("attachment; name=x".utf8), "filename") == nil)
+    }
 }

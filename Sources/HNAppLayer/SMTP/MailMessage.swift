@@ -258,17 +258,24 @@ struct MailMessage {
         return out
     }
 
-    /// A parameter of a MIME header value (`name="x.txt"`, `boundary=abc`), unquoted.
+    /// A parameter of a MIME header value (`name="x.txt"`, `boundary=abc`), unquoted; a value
+    /// split in RFC 2231 continuations (`filename*0=…; filename*1=…`) is joined.
     static func parameter(_ value: [UInt8], _ wanted: String) -> [UInt8]? {
+        var pieces: [(Int, [UInt8])] = []
         for part in value.split(separator: 0x3B).dropFirst() {
             let p = Array(part).trimmedSpaces
             guard let eq = p.firstIndex(of: 0x3D) else { continue }
-            guard String(decoding: p[..<eq], as: UTF8.self).trimmingSpaces.lowercased() == wanted else { continue }
+            let name = String(decoding: p[..<eq], as: UTF8.self).trimmingSpaces.lowercased()
             var v = Array(p[(eq + 1)...]).trimmedSpaces
             if v.count >= 2, v.first == 0x22, v.last == 0x22 { v = Array(v.dropFirst().dropLast()) }
-            return v
+            if name == wanted { return v }
+            // name*N or name*N* (the latter percent-encoded; kept as written).
+            guard name.hasPrefix(wanted + "*") else { continue }
+            let index = name.dropFirst(wanted.count + 1).prefix { $0 != "*" }
+            if let n = Int(index), n < 64 { pieces.append((n, v)) }
         }
-        return nil
+        guard !pieces.isEmpty else { return nil }
+        return pieces.sorted { $0.0 < $1.0 }.flatMap(\.1)
     }
 
     /// The `email` object: status, from, to, cc, attachment.
