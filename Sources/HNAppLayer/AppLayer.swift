@@ -35,6 +35,8 @@ public final class AppLayer {
         var dnsTransactions = 0
         /// The connection closed: the parser's open transactions were logged then.
         var closed = false
+        /// The server's first data was seen.
+        var serverSpoke = false
 
         /// Back to a new flow's state (for reuse from the pool).
         func reset() {
@@ -43,6 +45,7 @@ public final class AppLayer {
             failed = false
             dnsTransactions = 0
             closed = false
+            serverSpoke = false
         }
     }
 
@@ -244,11 +247,29 @@ public final class AppLayer {
             if case .http(let p) = state.parser, case .gap(let size) = chunk { p.gap(toServer: toServer, size: size, events: &events) }
             return
         }
+        if !toServer && !state.serverSpoke {
+            state.serverSpoke = true
+            // A TLS ClientHello answered with a mail server's greeting: the server's side is
+            // SMTP (Suricata's protocol per direction, EVE's app_proto_tc).
+            if case .tls = state.parser, flow.appProto == AppProtocol.tls, flow.appProtoOrig == 0, data.count >= 4,
+               data.u8(0) == UInt8(ascii: "2"), data.u8(1) == UInt8(ascii: "2"), data.u8(2) == UInt8(ascii: "0"),
+               data.u8(3) == 0x20 || data.u8(3) == UInt8(ascii: "-"),
+               AppLayer.smtpPorts.contains(flow.serverPort) || flow.serverPort == 465 || data.prefix(512).toArray().contains(Array("SMTP".utf8)) {
+                flow.appProtoToClient = AppProtocol.smtp
+            }
+        }
         if case .greeting(let banner) = state.parser {
             guard toServer else { return }
             // The client's first command tells SMTP from FTP; the parser gets the greeting too.
             let verb = data.prefix(16).toArray().commandAndArgument.0
-            if ["EHLO", "HELO"].contains(verb) {
+            if TLSParser.looksLikeTLS(data) {
+                // Implicit TLS after the greeting: the client's side is TLS, the server's
+                // stays what its greeting was (SMTP on a mail port).
+                state.parser = .tls(TLSParser(scratch: scratch))
+                flow.appProto = AppProtocol.tls
+                if AppLayer.smtpPorts.contains(flow.serverPort) { flow.appProtoToClient = AppProtocol.smtp }
+                stats.count(AppProtocol.tls)
+            } else if ["EHLO", "HELO"].contains(verb) {
                 state.parser = .smtp(SMTPParser(files: scratch.keepBodies))
                 flow.appProto = AppProtocol.smtp
                 stats.count(AppProtocol.smtp)
@@ -387,9 +408,16 @@ public final class AppLayer {
     /// query test, on any port when a flow starts with it.
     public func datagram(_ packet: Packet, toServer: Bool, flow: inout Flow, events: inout [AppEvent]) {
         let isDNS = flow.appProto == AppProtocol.dns
+        // NetBIOS name service (137) borrows DNS's layout but is not DNS.
+        let netbios = flow.serverPort == 137 || flow.clientPort == 137
         guard isDNS || flow.serverPort == 53 || flow.clientPort == 53
-            || (flow.appProto == 0 && toServer && flow.packetsToClient == 0 && DNSParser.looksLikeQuery(packet.payload)) else { return }
-        guard let m = DNSParser.parse(packet.payload) else { return }
+            || (flow.appProto == 0 && !netbios && toServer && flow.packetsToClient == 0 && DNSParser.looksLikeQuery(packet.payload)),
+              let m = DNSParser.parse(packet.payload) else {
+            // As Suricata: a datagram whose protocol is not recognised fails detection (on
+            // DNS's port, detection goes on with the next one).
+            if flow.appProto == 0 && packet.payload.count > 0 && flow.serverPort != 53 && flow.clientPort != 53 { flow.appProto = AppProtocol.failed }
+            return
+        }
         let state = state(flow)
         if flow.appProto == 0 {
             flow.appProto = AppProtocol.dns

@@ -108,7 +108,9 @@ public final class Scenario {
                     request: [UInt8], response: [UInt8]?, appProto: String? = nil, label: String = "benign",
                     records: [String] = []) -> Int64 {
         var l = FlowLabel(client: client.address, clientPort: Int(sport), server: server.address, serverPort: Int(dport), proto: "UDP")
-        l.appProto = appProto
+        // A datagram of no recognised protocol fails detection (as Suricata marks it), except
+        // on DNS's port, where detection goes on.
+        l.appProto = appProto ?? (request.isEmpty || sport == 53 || dport == 53 ? nil : "failed")
         l.label = label
         l.records = records
         let q = ipFrame(client, server, proto: 17, Frames.udp(src: client.ip, dst: server.ip, sport: sport, dport: dport, payload: request))

@@ -50,6 +50,9 @@ public struct Flow: Sendable {
     /// The protocol the flow started as when it changed on the way (SMTP, FTP, IMAP or POP3
     /// upgraded to TLS, an HTTP CONNECT tunnel): EVE's `app_proto_orig`. 0 = no change.
     public var appProtoOrig: UInt8 = 0
+    /// The protocol the server's side was recognised as, when it differs from `appProto`
+    /// (EVE's `app_proto_tc`: an SMTP greeting answered with a TLS ClientHello). 0 = same.
+    public var appProtoToClient: UInt8 = 0
 
     // Timer wheel links (slab index + 1, 0 = none) and the second the flow is filed under.
     // (Ordered so the small fields pack: the record stays 144 bytes.)

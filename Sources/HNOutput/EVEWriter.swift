@@ -125,6 +125,7 @@ public final class EVEWriter {
         }
         if let appProto { json.field("app_proto", appProto) }
         if f.appProtoOrig != f.appProto, let orig = AppProtocol.name(f.appProtoOrig) { json.field("app_proto_orig", orig) }
+        if f.appProtoToClient != 0, f.appProtoToClient != f.appProto, let tc = AppProtocol.name(f.appProtoToClient) { json.field("app_proto_tc", tc) }
         json.beginObject("flow")
         json.field("pkts_toserver", f.packetsToServer)
         json.field("pkts_toclient", f.packetsToClient)

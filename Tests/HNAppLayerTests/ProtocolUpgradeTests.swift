@@ -197,4 +197,37 @@ import Testing
         grab.send(random.bytes(200), toServer: true)
         #expect(grab.notes.isEmpty)
     }
+
+    @Test func aClientHelloAnsweredWithAMailGreetingIsTLSToTheServerAndSMTPBack() {
+        let s = Session(port: 465)
+        s.send(ProtocolUpgradeTests.hello("mail.example"), toServer: true)
+        s.server("220 mail.example ESMTP\r\n")
+        #expect(s.appProto == "tls" && AppProtocol.name(s.flow.appProtoToClient) == "smtp")
+        // A TLS server answering in TLS leaves both sides the same.
+        let t = Session(port: 443)
+        t.send(ProtocolUpgradeTests.hello("portal.example"), toServer: true)
+        #expect(t.appProto == "tls" && t.flow.appProtoToClient == 0)
+    }
+
+    @Test func aDatagramOfNoRecognisedProtocolFailsDetectionExceptOnDNSsPort() {
+        func datagram(_ port: UInt16, _ payload: [UInt8]) -> UInt8 {
+            let layer = AppLayer()
+            var flow = Flow()
+            flow.proto = 17
+            flow.clientPort = 40_000
+            flow.serverPort = port
+            var events: [AppEvent] = []
+            var packet = Packet()
+            payload.withUnsafeBytes { raw in
+                packet.payload = ByteView(raw)
+                layer.datagram(packet, toServer: true, flow: &flow, events: &events)
+            }
+            return flow.appProto
+        }
+        #expect(datagram(161, [0x30, 0x26, 0x02, 0x01, 0x01]) == AppProtocol.failed)
+        #expect(datagram(53, [0x30, 0x26, 0x02, 0x01, 0x01]) == 0)
+        // NetBIOS name service looks like DNS but is not.
+        #expect(datagram(137, Payloads.dnsQuery(id: 1, name: "WORKGROUP")) == AppProtocol.failed)
+        #expect(datagram(5300, Payloads.dnsQuery(id: 1, name: "portal.healthnet.lu")) == AppProtocol.dns)
+    }
 }
