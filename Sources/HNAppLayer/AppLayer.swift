@@ -37,6 +37,8 @@ public final class AppLayer {
         var closed = false
         /// The server's first data was seen.
         var serverSpoke = false
+        /// A first chunk too short to tell its protocol, per direction, kept for the next.
+        var held = Both<[UInt8]>([])
 
         /// Back to a new flow's state (for reuse from the pool).
         func reset() {
@@ -46,6 +48,7 @@ public final class AppLayer {
             dnsTransactions = 0
             closed = false
             serverSpoke = false
+            held = Both([])
         }
     }
 
@@ -193,6 +196,9 @@ public final class AppLayer {
     }
 
     static let smtpPorts: Set<UInt16> = [25, 587, 2525]
+    /// A first chunk shorter than this may be a protocol's start cut short: it is kept and
+    /// detection tried again with the next one.
+    static let shortChunk = 16
     /// RFC 5321 §4.1 commands (and RFC 3207, 4954).
     static let smtpVerbs: Set<String> = ["MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "STARTTLS", "AUTH", "BDAT"]
     /// RFC 959 and later FTP commands.
@@ -296,11 +302,33 @@ public final class AppLayer {
                 stats.count(flow.appProto)
                 return
             }
+            let d = toServer ? 0 : 1
+            // Line ends before a protocol's first bytes (left over from a tunnel's request
+            // head) are not its start.
+            var lead = 0
+            while let b = data.u8(lead), b == 0x0D || b == 0x0A { lead += 1 }
+            if lead > 0 {
+                state.seen += lead
+                if let rest = data.suffix(from: lead), rest.count > 0 { stream(.data(rest), toServer: toServer, flow: &flow, events: &events) }
+                return
+            }
+            if !state.held[d].isEmpty {
+                // The short chunk kept before, with this one, tried again as one.
+                var joined = state.held[d]
+                state.held[d] = []
+                joined.append(contentsOf: data.rawBuffer)
+                joined.withUnsafeBytes { stream(.data(ByteView($0)), toServer: toServer, flow: &flow, events: &events) }
+                return
+            }
             if let (parser, id) = detect(data, toServer: toServer, flow: flow) {
                 if case .tls(let p) = parser, flow.appProtoOrig != 0 { p.notesLoginPhase = false }  // inside a tunnel
                 state.parser = parser
                 flow.appProto = id
                 stats.count(id)
+            } else if data.count < AppLayer.shortChunk && state.seen == 0 {
+                // Too short to tell (a request line cut after "GE"): kept for the next chunk.
+                state.held[d] = data.toArray()
+                return
             } else {
                 state.seen += data.count
                 if state.seen >= AppLayer.detectionLimit {

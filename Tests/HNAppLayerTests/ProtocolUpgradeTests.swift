@@ -230,4 +230,20 @@ import Testing
         #expect(datagram(137, Payloads.dnsQuery(id: 1, name: "WORKGROUP")) == AppProtocol.failed)
         #expect(datagram(5300, Payloads.dnsQuery(id: 1, name: "portal.healthnet.lu")) == AppProtocol.dns)
     }
+
+    @Test func aFirstChunkTooShortToTellIsKeptForTheNext() {
+        let s = Session(port: 8080)
+        s.client("GE")
+        #expect(s.appProto == nil)
+        s.client("T /index.html HTTP/1.1\r\nHost: portal\r\n\r\n")
+        s.server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(s.appProto == "http")
+        guard case .string(let url)? = s.record("http")?["url"] else { Issue.record("no http record"); return }
+        #expect(url == "/index.html")
+        // Line ends before the first bytes are skipped, not taken for the protocol's start.
+        let t = Session(port: 443)
+        t.client("\r\n")
+        t.send(ProtocolUpgradeTests.hello("portal.example"), toServer: true)
+        #expect(t.appProto == "tls")
+    }
 }
