@@ -21,6 +21,7 @@ public final class AppLayer {
         case smb(SMBParser)
         case imap(IMAPParser)
         case pop3(POP3Parser)
+        case ldap(LDAPParser)
         /// A "220" greeting was seen: SMTP or FTP, decided by the client's first command.
         case greeting([UInt8])
         case none
@@ -115,6 +116,9 @@ public final class AppLayer {
         scratch.httpRequestHeaders = request
         scratch.httpResponseHeaders = response
     }
+
+    /// TLS records with exactly the fields of Suricata's `custom:` list (nil: the default).
+    public func tlsCustomFields(_ fields: Set<String>?) { scratch.tlsCustom = fields }
 
     /// SSH records carry HASSH (logged after both KEXINITs) rather than the banners alone.
     public var sshHassh: Bool {
@@ -226,6 +230,7 @@ public final class AppLayer {
         if TLSParser.looksLikeTLS(data) { return (.tls(TLSParser(scratch: scratch)), AppProtocol.tls) }
         if SSHParser.looksLikeSSH(data) { return (.ssh(SSHParser(scratch: scratch)), AppProtocol.ssh) }
         if toServer && RDPParser.looksLikeRDP(data) { return (.rdp(RDPParser()), AppProtocol.rdp) }
+        if toServer && LDAPParser.looksLikeLDAP(data, port: flow.serverPort) { return (.ldap(LDAPParser()), AppProtocol.ldap) }
         if SMBParser.looksLikeSMB(data) { return (.smb(SMBParser(fileData: scratch.keepBodies)), AppProtocol.smb) }
         if toServer, let verb = Optional(AppLayer.commandVerb(data)) {
             if ["EHLO", "HELO"].contains(verb) { return (.smtp(SMTPParser(files: scratch.keepBodies)), AppProtocol.smtp) }
@@ -364,6 +369,7 @@ public final class AppLayer {
         case .smb(let p): p.receive(data, toServer: toServer, events: &events)
         case .imap(let p): p.receive(data, toServer: toServer, events: &events)
         case .pop3(let p): p.receive(data, toServer: toServer, events: &events)
+        case .ldap(let p): p.receive(data, toServer: toServer)
         case .greeting, .none: break
         }
         for i in before..<events.count where events[i].record != nil { stats.transactions += 1 }
@@ -382,6 +388,7 @@ public final class AppLayer {
         case .ftp(let p): (p.tlsPending, p.tlsAgreed)
         case .imap(let p): (p.tlsPending, p.tlsAgreed)
         case .pop3(let p): (p.tlsPending, p.tlsAgreed)
+        case .ldap(let p): (p.tlsPending, p.tlsAgreed)
         default: nil
         }
     }
@@ -394,6 +401,8 @@ public final class AppLayer {
         if case .ftp(let p) = state.parser { p.flush(&events) }
         let tls = TLSParser(scratch: scratch)
         tls.notesLoginPhase = false
+        // Suricata names the protocol an LDAP session upgraded from in its TLS record.
+        if case .ldap = state.parser { tls.fromProto = "ldap" }
         state.parser = .tls(tls)
         if flow.appProtoOrig == 0 { flow.appProtoOrig = flow.appProto }
         flow.appProto = AppProtocol.tls
@@ -435,6 +444,15 @@ public final class AppLayer {
     /// A UDP datagram: DNS is recognised by its structure, on port 53 or, with the strict
     /// query test, on any port when a flow starts with it.
     public func datagram(_ packet: Packet, toServer: Bool, flow: inout Flow, events: inout [AppEvent]) {
+        // DHCP (RFC 2131): BOOTP between ports 67 and 68 with the options' magic cookie.
+        if flow.appProto == 0 || flow.appProto == AppProtocol.dhcp,
+           [67, 68].contains(flow.serverPort) && [67, 68].contains(flow.clientPort), packet.payload.u32(236) == 0x6382_5363 {
+            if flow.appProto == 0 {
+                flow.appProto = AppProtocol.dhcp
+                stats.count(AppProtocol.dhcp)
+            }
+            return
+        }
         let isDNS = flow.appProto == AppProtocol.dns
         // NetBIOS name service (137) borrows DNS's layout but is not DNS.
         let netbios = flow.serverPort == 137 || flow.clientPort == 137

@@ -4,7 +4,7 @@ public enum AppProtocol {
     public static let names: [String] = [
         "", "http", "tls", "dns", "ssh", "smtp", "ftp", "smb", "rdp", "ftp-data", "imap", "pop3", "dcerpc",
         "krb5", "ntp", "dhcp", "snmp", "sip", "tftp", "modbus", "dnp3", "enip", "nfs", "ikev2", "mqtt",
-        "rfb", "http2", "telnet", "irc", "quic", "bittorrent-dht", "failed",
+        "rfb", "http2", "telnet", "irc", "quic", "bittorrent-dht", "failed", "ldap",
     ]
 
     // The ids the parsers set, as constants (a name lookup compares strings).
@@ -19,7 +19,9 @@ public enum AppProtocol {
     public static let ftpData: UInt8 = 9
     public static let imap: UInt8 = 10
     public static let pop3: UInt8 = 11
+    public static let dhcp: UInt8 = 15
     public static let failed: UInt8 = 31
+    public static let ldap: UInt8 = 32
 
     public static func id(_ name: String) -> UInt8? {
         names.firstIndex(of: name).map { UInt8($0) }

@@ -202,6 +202,8 @@ final class ParserScratch {
     /// HTTP records list every request / response header (EVE's `dump-all-headers`).
     var httpRequestHeaders = false
     var httpResponseHeaders = false
+    /// TLS records with exactly these fields (EVE's `custom:` list); nil: the default set.
+    var tlsCustom: Set<String>? = nil
     var builder = BufferBlock.Builder()
     var fields: [HTTPParser.Field] = []
     var pieces: [Range<Int>] = []

@@ -311,6 +311,15 @@ final class PGLink: @unchecked Sendable {
 
     var isClosed: Bool { broken || connection.isClosed }
 
+    /// A link dropped without `close()` (an owner freed on an error path) closes its
+    /// connection on the way out: postgres-nio requires every connection closed.
+    deinit {
+        if !connection.isClosed {
+            let closing: EventLoopFuture<Void> = connection.close()
+            _ = closing
+        }
+    }
+
     func close() {
         guard !isClosed else { return }
         timeout = 5

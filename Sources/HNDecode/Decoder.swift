@@ -7,6 +7,11 @@
 public struct Decoder {
     public var stats = DecodeStats()
     public let defragmenter: Defragmenter
+    /// The frame being decoded, and for a datagram just reassembled (outside tunnels) the
+    /// whole packet as Suricata logs it: the link headers, the IP header rebuilt for the
+    /// whole datagram (no fragment fields or header), then its payload.
+    var frameBase: UnsafeRawPointer? = nil
+    public var reassembledPacket: [UInt8] = []
 
     /// Tunnel layers (IP-in-IP, GRE) decoded at most; deeper nesting is rejected.
     public static let maxTunnelDepth: UInt8 = 3
@@ -32,6 +37,8 @@ public struct Decoder {
         packet.linkType = linkType
         stats.packets &+= 1
         stats.bytes &+= UInt64(captured)
+        frameBase = frame.rawBuffer.baseAddress
+        if !reassembledPacket.isEmpty { reassembledPacket.removeAll(keepingCapacity: true) }
         let verdict = decodeLink(frame, linkType: linkType, &packet)
         switch verdict {
         case .decoded:
@@ -123,6 +130,43 @@ public struct Decoder {
         case 0x0800: return decodeIPv4(data, &p)
         case 0x86DD: return decodeIPv6(data, &p)
         case 0x894F: return decodeNSH(data, &p)
+        case 0x8864:  // PPPoE session (RFC 2516): 6-byte header, then a PPP frame
+            guard data.u8(0) == 0x11, let ppp = data.suffix(from: 6) else { stats.nonIP &+= 1; return .decoded }
+            return decodePPP(ppp, &p)
+        case 0x8847, 0x8848:  // MPLS: labels up to the bottom of the stack, then IPv4 or IPv6
+            var offset = 0
+            while let entry = data.u32(offset), offset < 64 {
+                offset += 4
+                if entry & 0x100 != 0 { break }
+            }
+            guard let inner = data.suffix(from: offset), let first = inner.u8(0) else { stats.nonIP &+= 1; return .decoded }
+            switch first >> 4 {
+            case 4: return decodeIPv4(inner, &p)
+            case 6: return decodeIPv6(inner, &p)
+            default:
+                stats.nonIP &+= 1
+                return .decoded
+            }
+        default:
+            stats.nonIP &+= 1
+            return .decoded
+        }
+    }
+
+    /// A PPP frame (RFC 1661) on an Ethernet link (PPPoE): the protocol in one byte when
+    /// compressed (odd), else two; IPv4 and IPv6 are decoded, control traffic is not IP.
+    mutating func decodePPP(_ data: ByteView, _ p: inout Packet) -> DecodeVerdict {
+        guard let first = data.u8(0) else { return .rejected(.ethernetPacketTooSmall) }
+        var proto = UInt16(first), offset = 1
+        if first & 1 == 0 {
+            guard let second = data.u8(1) else { return .rejected(.ethernetPacketTooSmall) }
+            proto = proto << 8 | UInt16(second)
+            offset = 2
+        }
+        guard let ip = data.suffix(from: offset) else { return .rejected(.ethernetPacketTooSmall) }
+        switch proto {
+        case 0x21: return decodeIPv4(ip, &p)
+        case 0x57: return decodeIPv6(ip, &p)
         default:
             stats.nonIP &+= 1
             return .decoded
@@ -191,6 +235,11 @@ public struct Decoder {
         case .complete(let whole):
             p.reassembled = true
             p.ipLength = headerLength + whole.count
+            if p.tunnelDepth == 0, var header = datagram.slice(0, headerLength)?.toArray() {
+                header[2] = UInt8(p.ipLength >> 8 & 0xFF); header[3] = UInt8(p.ipLength & 0xFF)
+                header[6] = 0; header[7] = 0
+                keepReassembled(datagram, header: header, whole)
+            }
             return decodeTransport(proto, whole, &p)
         }
     }
@@ -284,8 +333,25 @@ public struct Decoder {
             // and only offset-0 fragments carry the upper-layer header we decode.
             p.reassembled = true
             p.ipLength = offset + whole.count
+            if p.tunnelDepth == 0, offset == 48, var header = datagram.slice(0, 40)?.toArray(), header[6] == IPProto.fragment {
+                // The fragment header (right after the base header) dropped: the base header
+                // names the upper layer and counts the whole payload.
+                let length = whole.count
+                header[4] = UInt8(length >> 8 & 0xFF); header[5] = UInt8(length & 0xFF)
+                header[6] = next
+                keepReassembled(datagram, header: header, whole)
+            }
             return decodeTransport(next, whole, &p)
         }
+    }
+
+    /// Keeps the whole packet of a reassembled datagram: the frame's bytes before its IP
+    /// header, the rebuilt header, the payload.
+    mutating func keepReassembled(_ datagram: ByteView, header: [UInt8], _ whole: ByteView) {
+        guard let frameBase, let start = datagram.rawBuffer.baseAddress else { return }
+        let link = start - frameBase
+        guard link >= 0, link <= 64 else { return }
+        reassembledPacket = Array(UnsafeRawBufferPointer(start: frameBase, count: link)) + header + whole.toArray()
     }
 
     // MARK: Transport and tunnels

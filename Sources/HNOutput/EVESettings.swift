@@ -19,6 +19,12 @@ public struct EVESettings: Sendable, Equatable {
     /// (`dump-all-headers`: `request_headers`, `response_headers`).
     public var httpRequestHeaders = false
     public var httpResponseHeaders = false
+    /// TLS records with exactly these fields (`custom:`, Suricata's names); nil: the default.
+    public var tlsCustom: [String]? = nil
+    public static let tlsCustomFields: [String] = ["subject", "issuer", "session_resumed", "serial", "fingerprint", "sni", "version", "not_before",
+                                                   "not_after", "certificate", "chain", "ja3", "ja3s", "ja4", "subjectaltname", "client",
+                                                   "client_certificate", "client_chain", "client_alpns", "server_alpns", "client_handshake",
+                                                   "server_handshake"]
     /// The fields of a basic (not extended) HTTP record.
     public static let basicHTTPFields: Set<String> = ["hostname", "http_port", "url", "http_user_agent", "xff", "request_headers", "response_headers"]
     /// DNS records: the layout version (2 or 3), requests and responses, the record types
@@ -62,6 +68,7 @@ public struct EVESettings: Sendable, Equatable {
         "http": ["enabled", "extended", "dump-all-headers"],
         "dns": ["enabled", "version", "requests", "responses", "types", "formats"],
         "smb": ["enabled", "types"],
+        "tls": ["enabled", "extended", "custom", "ja4", "session-resumption"],
     ]
 
     /// The options of one type.

@@ -60,8 +60,8 @@ public final class EVEWriter {
         case 1: "EN10MB"
         case 101: "RAW"
         case 113: "LINUX_SLL"
-        case 228: "IPV4"
-        case 229: "IPV6"
+        case 228: "IPv4"
+        case 229: "IPv6"
         case 276: "LINUX_SLL2"
         default: nil
         }

@@ -358,6 +358,22 @@ extension YAMLReader {
                             eve.dnsFormats = Set(formats)
                         }
                     }
+                case "tls":
+                    for (k, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) {
+                        switch k {
+                        case "enabled": enabled = try bool(v, "\(at).enabled")
+                        case "custom":
+                            let fields = try strings(v, "\(at).custom")
+                            for f in fields where !EVESettings.tlsCustomFields.contains(f) {
+                                throw fail(v, "\(at).custom", "unknown TLS field '\(f)' (expected one of \(EVESettings.tlsCustomFields.joined(separator: ", ")))")
+                            }
+                            eve.tlsCustom = fields
+                        default:
+                            // extended, ja4, session-resumption: hnsensor's default record has
+                            // these already (a yes/no/on/off is checked, nothing else).
+                            _ = try string(v, "\(at).\(k)")
+                        }
+                    }
                 case "smb":
                     for (k, _, v) in try mapping(options, at, allowed: EVESettings.options(of: name)) {
                         if k == "enabled" { enabled = try bool(v, "\(at).enabled"); continue }

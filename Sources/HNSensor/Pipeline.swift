@@ -149,6 +149,7 @@ public final class Pipeline {
         self.flows = FlowTable(timeouts: config.flowTimeouts, memcap: config.flowMemcap / shares, midstream: config.streamMidstream)
         self.eve = eve
         appLayer.dumpHTTPHeaders(request: config.eve.httpRequestHeaders, response: config.eve.httpResponseHeaders)
+        appLayer.tlsCustomFields(config.eve.tlsCustom.map(Set.init))
         self.detection = detection
         detection?.deferThresholds = true
         var limits = StreamReassembler.Limits()
@@ -407,7 +408,8 @@ public final class Pipeline {
             described.destinationMAC = packet.destinationMAC
         }
         if onThisPacket, eve?.settings.alertPacket == true, frame.count > 0 {
-            described.packet = Array(frame)
+            // A reassembled datagram is logged whole, as Suricata logs it.
+            described.packet = packet.reassembled && !decoder.reassembledPacket.isEmpty ? decoder.reassembledPacket : Array(frame)
             described.linkType = packet.linkType
         }
         if onThisPacket && packet.tunnelDepth > 0 {

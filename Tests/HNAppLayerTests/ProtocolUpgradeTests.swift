@@ -231,6 +231,41 @@ import Testing
         #expect(datagram(5300, Payloads.dnsQuery(id: 1, name: "portal.healthnet.lu")) == AppProtocol.dns)
     }
 
+    @Test func bootpWithTheMagicCookieBetweenPorts67And68IsDHCP() {
+        let layer = AppLayer()
+        var flow = Flow()
+        flow.proto = 17
+        flow.clientPort = 68
+        flow.serverPort = 67
+        var events: [AppEvent] = []
+        var discover = [UInt8](repeating: 0, count: 240) + [53, 1, 1, 255]
+        discover[0] = 1
+        discover[236] = 0x63; discover[237] = 0x82; discover[238] = 0x53; discover[239] = 0x63
+        var packet = Packet()
+        discover.withUnsafeBytes { raw in
+            packet.payload = ByteView(raw)
+            layer.datagram(packet, toServer: true, flow: &flow, events: &events)
+        }
+        #expect(flow.appProto == AppProtocol.dhcp && AppProtocol.name(flow.appProto) == "dhcp")
+    }
+
+    @Test func ldapStartTLSHandsTheSessionToTLSNamingItsOrigin() throws {
+        let s = Session(port: 389)
+        let oid = Array("1.3.6.1.4.1.1466.20037".utf8)
+        // ExtendedRequest (message 1): [APPLICATION 23] { [0] requestName }
+        let request: [UInt8] = [0x30, UInt8(5 + 2 + oid.count), 0x02, 0x01, 0x01, 0x77, UInt8(2 + oid.count), 0x80, UInt8(oid.count)] + oid
+        // ExtendedResponse: [APPLICATION 24] { resultCode success, matchedDN "", diagnostic "" }
+        let response: [UInt8] = [0x30, 0x0C, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]
+        s.send(request, toServer: true)
+        #expect(s.appProto == "ldap")
+        s.send(response, toServer: false)
+        var random = SeededRandom(seed: 8)
+        s.send(ProtocolUpgradeTests.hello("dc1.example"), toServer: true)
+        s.send(Payloads.tlsServerFlight(random: &random), toServer: false)
+        #expect(s.appProto == "tls" && s.orig == "ldap")
+        #expect(s.record("tls")?["from_proto"] == .string("ldap"))
+    }
+
     @Test func aFirstChunkTooShortToTellIsKeptForTheNext() {
         let s = Session(port: 8080)
         s.client("GE")

@@ -82,4 +82,32 @@ import Testing
             #expect(p.sessionResumed == resumed)
         }
     }
+
+    /// A handshake record of TLS 1.2 holding these messages (type, body).
+    static func handshake(_ messages: [(UInt8, [UInt8])]) -> [UInt8] {
+        var body: [UInt8] = []
+        for (type, m) in messages { body += [type, 0, UInt8(m.count >> 8), UInt8(m.count & 0xFF)] + m }
+        return [22, 3, 3, UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body
+    }
+
+    @Test func aCertificateRequestWaitsForTheClientsCertificateAndCustomFieldsAreSuricatas() {
+        var random = SeededRandom(seed: 5)
+        let scratch = ParserScratch()
+        scratch.tlsCustom = ["sni", "version", "server_handshake"]
+        let p = TLSParser(scratch: scratch)
+        var events: [AppEvent] = []
+        feed([Payloads.tlsClientHello(sni: "lab.example", random: &random)]) { p.receive($0, toServer: true, events: &events) }
+        let hello: [UInt8] = [3, 3] + [UInt8](repeating: 7, count: 32) + [0, 0xC0, 0x30, 0, 0, 19, 0xFF, 0x01, 0, 1, 0, 0, 0x0B, 0, 2, 1, 0,
+                                                                         0, 0x23, 0, 0, 0, 0x17, 0, 0]
+        let flight = TLSParserTests.handshake([(2, hello), (13, [1, 1, 0, 2, 4, 1, 0, 0]), (14, [])])
+        feed([flight]) { p.receive($0, toServer: false, events: &events) }
+        #expect(records(events).isEmpty)  // the client's certificate is still to come
+        feed([TLSParserTests.handshake([(11, [0, 0, 0])])]) { p.receive($0, toServer: true, events: &events) }
+        let log = records(events)
+        #expect(log.count == 1)
+        #expect(log.first?["sni"] == .string("lab.example") && log.first?["version"] == .string("TLS 1.2") && log.first?["ja3"] == nil)
+        #expect(log.first?["server_handshake"] == .object([("version", .string("TLS 1.2")), ("cipher", .int(49200)),
+                                                          ("exts", .array([.int(65281), .int(11), .int(35), .int(23)]))]))
+        Array("hello".utf8).withUnsafeBytes { #expect(TLSParser.base64($0) == "aGVsbG8=") }
+    }
 }

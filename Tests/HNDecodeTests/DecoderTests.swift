@@ -310,3 +310,42 @@ import Testing
         #expect(decoder.stats.decoded + decoder.stats.rejected == decoder.stats.packets)
     }
 }
+
+@Suite struct EncapsulationTests {
+    @Test func pppoeSessionsCarryIPWithATwoOrOneByteProtocolField() {
+        let ip = Sample.ipv4(6, Frames.tcp(src: Sample.client4, dst: Sample.server4, sport: 57_013, dport: 80, seq: 1, ack: 0, flags: 0x02))
+        for ppp in [[0x00, 0x21], [0x21]] as [[UInt8]] {
+            let session: [UInt8] = [0x11, 0x00, 0x00, 0x2D, UInt8((ppp.count + ip.count) >> 8), UInt8((ppp.count + ip.count) & 0xFF)]
+            let (verdict, p) = decode(Sample.ether(0x8864, session + ppp + ip))
+            #expect(verdict == .decoded && p.ipVersion == 4 && p.destinationPort == 80)
+        }
+        // LCP (0xC021) is PPP control traffic, not IP.
+        let (_, lcp) = decode(Sample.ether(0x8864, [0x11, 0, 0, 0x2D, 0, 4, 0xC0, 0x21, 1, 1]))
+        #expect(lcp.ipVersion == 0)
+    }
+
+    @Test func mplsLabelsAreWalkedToTheBottomOfTheStack() {
+        let ip = Sample.ipv4(17, Frames.udp(src: Sample.client4, dst: Sample.server4, sport: 1, dport: 53, payload: [1]))
+        let labels: [UInt8] = [0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40]  // two labels, the second at the bottom
+        let (verdict, p) = decode(Sample.ether(0x8847, labels + ip))
+        #expect(verdict == .decoded && p.ipVersion == 4 && p.destinationPort == 53)
+    }
+
+    @Test func aReassembledIPv6DatagramIsKeptWholeWithItsHeaderRebuilt() {
+        var decoder = Decoder()
+        let payload = Frames.udp(src: Sample.client6, dst: Sample.server6, sport: 5, dport: 6, payload: [UInt8](repeating: 0x41, count: 24))
+        func fragment(_ offset: Int, _ more: Bool, _ bytes: ArraySlice<UInt8>) -> [UInt8] {
+            let field = UInt16(offset) | (more ? 1 : 0)
+            let header: [UInt8] = [17, 0, UInt8(field >> 8), UInt8(field & 0xFF), 0, 0, 0, 9]
+            return Sample.ether(0x86DD, Frames.ipv6Header(src: Sample.client6, dst: Sample.server6, next: 44, hopLimit: 64,
+                                                          payloadLength: 8 + bytes.count) + header + Array(bytes))
+        }
+        _ = decode(fragment(0, true, payload[0..<16]), decoder: &decoder)
+        let (verdict, p) = decode(fragment(16, false, payload[16...]), decoder: &decoder)
+        #expect(verdict == .decoded && p.reassembled)
+        let whole = decoder.reassembledPacket
+        #expect(whole.count == 14 + 40 + payload.count)
+        #expect(whole.count > 60 && whole[14 + 6] == 17 && Int(whole[14 + 4]) << 8 | Int(whole[14 + 5]) == payload.count)
+        #expect(Array(whole.suffix(payload.count)) == payload)
+    }
+}

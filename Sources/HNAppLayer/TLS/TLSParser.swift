@@ -30,6 +30,15 @@ final class TLSParser {
     var ja3sHash: String? = nil
     var certificate: X509Summary? = nil
     var fingerprint: String? = nil
+    /// The server's chain (DER) when a custom record logs it, and the client's certificate
+    /// (sent when the server asked for one: CertificateRequest).
+    var chain: [[UInt8]] = []
+    var clientCertificate: X509Summary? = nil
+    var clientFingerprint: String? = nil
+    var clientChain: [[UInt8]] = []
+    var clientCertificateRequested = false
+    /// The server hello's extensions, in order (for `server_handshake`).
+    var serverExtensions: [UInt16] = []
     var logged = false
     var encrypted = false
     /// The client sent application data after the server's handshake (noted once).
@@ -37,6 +46,8 @@ final class TLSParser {
     /// Whether that is noted as the session's login phase: not on a flow that became TLS on
     /// the way (STARTTLS, a CONNECT tunnel), whose login, if any, is not this session's.
     var notesLoginPhase = true
+    /// The protocol the session upgraded from, when Suricata names it (`from_proto`: LDAP).
+    var fromProto: String? = nil
     var facts = AppFacts()
     /// The pipeline's parser scratch (the block builder).
     let scratch: ParserScratch
@@ -109,7 +120,7 @@ final class TLSParser {
                 guard length <= TLSParser.maxHandshake else { failed[d] = true; handshakeBuffer[d] = []; return }
                 guard let m = body.slice(offset + 4, length) else { break }
                 offset += 4 + length
-                message(type, m, events: &events)
+                message(type, m, toServer: toServer, events: &events)
             }
             if offset < body.count { handshakeBuffer[d].append(contentsOf: body.rawBuffer[offset...]) }
             return
@@ -122,19 +133,61 @@ final class TLSParser {
             guard handshakeBuffer[d].count >= 4 + length else { return }
             let m = Array(handshakeBuffer[d][4..<(4 + length)])
             handshakeBuffer[d].removeFirst(4 + length)
-            m.withUnsafeBytes { message(type, ByteView($0), events: &events) }
+            m.withUnsafeBytes { message(type, ByteView($0), toServer: toServer, events: &events) }
         }
     }
 
-    func message(_ type: UInt8, _ m: ByteView, events: inout [AppEvent]) {
+    func message(_ type: UInt8, _ m: ByteView, toServer: Bool, events: inout [AppEvent]) {
         switch type {
         case 1: clientHello(m, events: &events)
         case 2: serverHello(m, events: &events)
-        case 11: certificateMessage(m, events: &events)
+        case 11:
+            if toServer {
+                clientCertificateMessage(m, events: &events)
+                if clientCertificateRequested && !logged { events.append(logEvent()) }
+            } else {
+                certificateMessage(m, events: &events)
+            }
+        case 13 where !toServer:  // CertificateRequest: the client's certificate follows
+            clientCertificateRequested = true
         case 14:  // ServerHelloDone: the handshake is as complete as a passive observer sees it
-            if !logged { events.append(logEvent()) }
+            if !logged && !clientCertificateRequested { events.append(logEvent()) }
         default: break
         }
+    }
+
+    /// The DER certificates of a Certificate message (TLS 1.2: list length, then length and
+    /// DER per certificate), at most 16.
+    static func certificates(_ m: ByteView) -> [ByteView] {
+        guard let l0 = m.u8(0), let l1 = m.u8(1), let l2 = m.u8(2) else { return [] }
+        let total = Int(l0) << 16 | Int(l1) << 8 | Int(l2)
+        var out: [ByteView] = []
+        var offset = 3
+        while offset < min(3 + total, m.count), out.count < 16, let a = m.u8(offset), let b = m.u8(offset + 1), let c = m.u8(offset + 2) {
+            let length = Int(a) << 16 | Int(b) << 8 | Int(c)
+            guard let der = m.slice(offset + 3, length) else { break }
+            out.append(der)
+            offset += 3 + length
+        }
+        return out
+    }
+
+    /// Whether the custom record logs this field.
+    func custom(_ field: String) -> Bool { scratch.tlsCustom?.contains(field) ?? false }
+
+    /// The client's certificate: its buffers for the rules (tls.cert_* of the client's side).
+    func clientCertificateMessage(_ m: ByteView, events: inout [AppEvent]) {
+        let certs = TLSParser.certificates(m)
+        guard clientCertificate == nil, let der = certs.first, let summary = X509Summary.parse(der) else { return }
+        clientCertificate = summary
+        clientFingerprint = ASCIIText.digest(Insecure.SHA1.hash(data: der.rawBuffer), separator: UInt8(ascii: ":"))
+        if custom("client_certificate") || custom("client_chain") { clientChain = certs.map { $0.toArray() } }
+        var buffers: [(InspectionBuffer, [UInt8])] = [
+            (.tlsCertSubject, Array(summary.subject.utf8)), (.tlsCertIssuer, Array(summary.issuer.utf8)),
+            (.tlsCertSerial, Array(summary.serial.utf8)), (.tlsCerts, der.toArray()),
+        ]
+        if let clientFingerprint { buffers.append((.tlsCertFingerprint, Array(clientFingerprint.utf8))) }
+        events.append(AppEvent(eventType: "tls", record: nil, transactionID: 0, buffers: BufferBlock(buffers), toServer: true))
     }
 
     static func isGREASE(_ v: UInt16) -> Bool { v & 0x0F0F == 0x0A0A && v >> 8 == v & 0xFF }
@@ -328,6 +381,7 @@ final class TLSParser {
             var e = 0
             while let type = exts.u16(e), let length = exts.u16(e + 2), let body = exts.slice(e + 4, Int(length)) {
                 l.extensions.append(type)
+                if serverExtensions.count < 64 { serverExtensions.append(type) }
                 if type == 43, let v = body.u16(0) { version = v }  // supported_versions: the real version
                 e += 4 + Int(length)
             }
@@ -351,10 +405,10 @@ final class TLSParser {
 
     func certificateMessage(_ m: ByteView, events: inout [AppEvent]) {
         // TLS 1.2: certificate_list length (3), then length (3) + DER per certificate.
-        guard certificate == nil, let l0 = m.u8(3), let l1 = m.u8(4), let l2 = m.u8(5) else { return }
-        let length = Int(l0) << 16 | Int(l1) << 8 | Int(l2)
-        guard let der = m.slice(6, length), let summary = X509Summary.parse(der) else { return }
+        let certs = TLSParser.certificates(m)
+        guard certificate == nil, let der = certs.first, let summary = X509Summary.parse(der) else { return }
         certificate = summary
+        if custom("certificate") || custom("chain") { chain = certs.map { $0.toArray() } }
         fingerprint = ASCIIText.digest(Insecure.SHA1.hash(data: der.rawBuffer), separator: UInt8(ascii: ":"))
         var buffers: [(InspectionBuffer, [UInt8])] = [
             (.tlsCertSubject, (Array(summary.subject.utf8))), (.tlsCertIssuer, (Array(summary.issuer.utf8))),
@@ -379,6 +433,7 @@ final class TLSParser {
     /// The EVE `tls` record, in Suricata's field order.
     func logEvent() -> AppEvent {
         logged = true
+        if scratch.tlsCustom != nil { return customLogEvent() }
         var fields: [(String, JSONValue)] = []
         fields.reserveCapacity(11)
         if let c = certificate {
@@ -399,8 +454,66 @@ final class TLSParser {
         // TLS 1.3 echoes the session id for middleboxes: no resumption is told by it.
         if sessionResumed && certificate == nil && serverVersion != 0x0304 { fields.append(("session_resumed", .bool(true))) }
         if !clientALPNs.isEmpty { fields.append(("client_alpns", .array(clientALPNs.map { .string(printable($0)) }))) }
+        if let fromProto { fields.append(("from_proto", .string(fromProto))) }
         var event = AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
         if let serverCipher { event.notes.append(.tlsCipher(serverCipher)) }
         return event
+    }
+
+    /// The `tls` record with the fields of the `custom:` list, in Suricata's order.
+    func customLogEvent() -> AppEvent {
+        var fields: [(String, JSONValue)] = []
+        func base64(_ der: [UInt8]) -> JSONValue { .string(der.withUnsafeBytes { TLSParser.base64($0) }) }
+        if custom("subject"), let c = certificate { fields.append(("subject", .string(c.subject))) }
+        if custom("issuer"), let c = certificate { fields.append(("issuerdn", .string(c.issuer))) }
+        if custom("session_resumed"), sessionResumed && certificate == nil && serverVersion != 0x0304 { fields.append(("session_resumed", .bool(true))) }
+        if custom("serial"), let c = certificate { fields.append(("serial", .string(c.serial))) }
+        if custom("fingerprint"), let fingerprint { fields.append(("fingerprint", .string(fingerprint))) }
+        if custom("sni"), let sni { fields.append(("sni", .string(printable(sni)))) }
+        if custom("version") { fields.append(("version", .string(TLSParser.versionName(serverVersion ?? clientVersion)))) }
+        if custom("not_before"), let c = certificate { fields.append(("notbefore", .string(c.notBefore))) }
+        if custom("not_after"), let c = certificate { fields.append(("notafter", .string(c.notAfter))) }
+        if custom("certificate"), let first = chain.first { fields.append(("certificate", base64(first))) }
+        if custom("chain"), !chain.isEmpty { fields.append(("chain", .array(chain.map(base64)))) }
+        if custom("ja3"), let ja3, let ja3Hash { fields.append(("ja3", .object([("hash", .string(ja3Hash)), ("string", .string(ja3))]))) }
+        if custom("ja3s"), let ja3s, let ja3sHash { fields.append(("ja3s", .object([("hash", .string(ja3sHash)), ("string", .string(ja3s))]))) }
+        if custom("ja4"), let ja4 { fields.append(("ja4", .string(ja4))) }
+        if custom("subjectaltname"), let c = certificate, !c.subjectAltNames.isEmpty {
+            fields.append(("subjectaltname", .array(c.subjectAltNames.map { .string($0) })))
+        }
+        if custom("client"), let c = clientCertificate {
+            var client: [(String, JSONValue)] = [("subject", .string(c.subject)), ("issuerdn", .string(c.issuer)), ("serial", .string(c.serial))]
+            if let clientFingerprint { client.append(("fingerprint", .string(clientFingerprint))) }
+            client += [("notbefore", .string(c.notBefore)), ("notafter", .string(c.notAfter))]
+            if custom("client_certificate"), let first = clientChain.first { client.append(("certificate", base64(first))) }
+            if custom("client_chain"), !clientChain.isEmpty { client.append(("chain", .array(clientChain.map(base64)))) }
+            fields.append(("client", .object(client)))
+        }
+        if custom("client_alpns"), !clientALPNs.isEmpty { fields.append(("client_alpns", .array(clientALPNs.map { .string(printable($0)) }))) }
+        if custom("server_handshake"), let serverVersion, let serverCipher {
+            fields.append(("server_handshake", .object([("version", .string(TLSParser.versionName(serverVersion))),
+                                                        ("cipher", .int(Int64(serverCipher))),
+                                                        ("exts", .array(serverExtensions.map { .int(Int64($0)) }))])))
+        }
+        var event = AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
+        if let serverCipher { event.notes.append(.tlsCipher(serverCipher)) }
+        return event
+    }
+
+    static func base64(_ bytes: UnsafeRawBufferPointer) -> String {
+        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i + 2 < bytes.count {
+            let n = Int(bytes[i]) << 16 | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2])
+            out += [table[n >> 18], table[n >> 12 & 63], table[n >> 6 & 63], table[n & 63]]
+            i += 3
+        }
+        if i < bytes.count {
+            let n = Int(bytes[i]) << 16 | (i + 1 < bytes.count ? Int(bytes[i + 1]) << 8 : 0)
+            out += [table[n >> 18], table[n >> 12 & 63], i + 1 < bytes.count ? table[n >> 6 & 63] : UInt8(ascii: "="), UInt8(ascii: "=")]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -8,6 +8,8 @@ struct X509Summary {
     var serial = ""
     var notBefore = ""
     var notAfter = ""
+    /// The DNS names of the subjectAltName extension.
+    var subjectAltNames: [String] = []
 
     /// One DER element: tag, and the view of its contents.
     static func element(_ d: ByteView, at offset: Int) -> (tag: UInt8, content: ByteView, next: Int)? {
@@ -104,6 +106,17 @@ struct X509Summary {
             s.notAfter = time(validity[1].tag, validity[1].content)
         }
         s.subject = name(fields[4].content)
+        // Extensions ([3]): subjectAltName (2.5.29.17), its dNSName entries ([2]).
+        if let extensions = fields.first(where: { $0.tag == 0xA3 }), let list = children(extensions.content).first {
+            for ext in children(list.content) {
+                let parts = children(ext.content)
+                guard parts.count >= 2, parts[0].tag == 0x06, oid(parts[0].content) == "2.5.29.17", let value = parts.last,
+                      value.tag == 0x04, let names = element(value.content, at: 0) else { continue }
+                for n in children(names.content) where n.tag == 0x82 && s.subjectAltNames.count < 64 {
+                    s.subjectAltNames.append(printable(n.content.rawBuffer))
+                }
+            }
+        }
         return s
     }
 }
