@@ -53,6 +53,9 @@ public struct Flow: Sendable {
     /// The protocol the server's side was recognised as, when it differs from `appProto`
     /// (EVE's `app_proto_tc`: an SMTP greeting answered with a TLS ClientHello). 0 = same.
     public var appProtoToClient: UInt8 = 0
+    /// Tunnel layers around the flow's packets (0: none): the same tuple inside and outside
+    /// a tunnel is two flows, as Suricata keys them by recursion level.
+    public var tunnelDepth: UInt8 = 0
 
     // Timer wheel links (slab index + 1, 0 = none) and the second the flow is filed under.
     // (Ordered so the small fields pack: the record stays 144 bytes.)

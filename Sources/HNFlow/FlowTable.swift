@@ -93,11 +93,11 @@ public final class FlowTable {
     /// A direction-independent hash of the flow key.
 
     static func keyHash(_ a: IPAddress, _ pa: UInt16, _ b: IPAddress, _ pb: UInt16, proto: UInt8,
-                        vlan: UInt32, segment: UInt16, seed: UInt64) -> UInt64 {
+                        vlan: UInt32, segment: UInt16, depth: UInt8 = 0, seed: UInt64) -> UInt64 {
         let ha = mix(a.high ^ mix(a.low ^ UInt64(pa)))
         let hb = mix(b.high ^ mix(b.low ^ UInt64(pb)))
         // Addition is symmetric, so both directions hash alike.
-        return mix((ha &+ hb) ^ seed ^ UInt64(proto) << 56 ^ UInt64(vlan) << 8 ^ UInt64(segment) << 40)
+        return mix((ha &+ hb) ^ seed ^ UInt64(proto) << 56 ^ UInt64(vlan) << 8 ^ UInt64(segment) << 40 ^ UInt64(depth) << 62)
     }
 
     // MARK: Packet path
@@ -131,9 +131,16 @@ public final class FlowTable {
         // ESP: each security association (SPI) is a flow of its own, as Suricata keys them;
         // the SPI stands in the port fields.
         if proto == IPProto.esp { sport = UInt16(packet.espSPI >> 16); dport = UInt16(packet.espSPI & 0xFFFF) }
+        // ICMPv4 queries and their replies (echo, timestamp, information, address mask): the
+        // query's type on the asker's side, so a reply joins the flow of the query it answers
+        // and a reply with no query is a flow of its own (as Suricata pairs them).
+        if proto == IPProto.icmp, let (query, isReply) = FlowTable.icmpQuery(packet.icmpType) {
+            if isReply { dport = UInt16(query) } else { sport = UInt16(query) }
+        }
+        let depth = packet.tunnelDepth
         let vlan = UInt32(packet.vlan0) << 16 | UInt32(packet.vlan1)
         let hash = FlowTable.keyHash(packet.source, sport, packet.destination, dport, proto: proto,
-                                     vlan: vlan, segment: packet.segment, seed: seed)
+                                     vlan: vlan, segment: packet.segment, depth: depth, seed: seed)
         var slot = Int(truncatingIfNeeded: hash) & indexMask
         while true {
             let entry = index[slot]
@@ -143,7 +150,7 @@ public final class FlowTable {
                 // Fields read through the pointer: the record is not copied.
                 let f = flows.baseAddress! + position
                 guard f.pointee.proto == proto, f.pointee.vlan0 == packet.vlan0, f.pointee.vlan1 == packet.vlan1,
-                      f.pointee.segment == packet.segment else { return nil }
+                      f.pointee.segment == packet.segment, f.pointee.tunnelDepth == depth else { return nil }
                 if f.pointee.client == packet.source && f.pointee.server == packet.destination
                     && f.pointee.clientPort == sport && f.pointee.serverPort == dport { return .toServer }
                 if f.pointee.server == packet.source && f.pointee.client == packet.destination
@@ -174,7 +181,8 @@ public final class FlowTable {
         guard headerLength >= 20, let sport = body.u16(headerLength), let dport = body.u16(headerLength + 2) else { return nil }
         let inner = (source: IPAddress(ipv4: source), destination: IPAddress(ipv4: destination))
         let vlan = UInt32(packet.vlan0) << 16 | UInt32(packet.vlan1)
-        let hash = FlowTable.keyHash(inner.source, sport, inner.destination, dport, proto: proto, vlan: vlan, segment: packet.segment, seed: seed)
+        let hash = FlowTable.keyHash(inner.source, sport, inner.destination, dport, proto: proto, vlan: vlan, segment: packet.segment,
+                                     depth: packet.tunnelDepth, seed: seed)
         var slot = Int(truncatingIfNeeded: hash) & indexMask
         while true {
             let entry = index[slot]
@@ -183,7 +191,7 @@ public final class FlowTable {
             let direction = slab.withUnsafeBufferPointer { flows -> Direction? in
                 let f = flows.baseAddress! + position
                 guard f.pointee.proto == proto, f.pointee.vlan0 == packet.vlan0, f.pointee.vlan1 == packet.vlan1,
-                      f.pointee.segment == packet.segment else { return nil }
+                      f.pointee.segment == packet.segment, f.pointee.tunnelDepth == packet.tunnelDepth else { return nil }
                 // The error goes back to the sender of the packet it quotes.
                 if f.pointee.client == inner.source && f.pointee.server == inner.destination
                     && f.pointee.clientPort == sport && f.pointee.serverPort == dport { return .toClient }
@@ -196,6 +204,17 @@ public final class FlowTable {
                 return Tracked(position: position, direction: direction, created: false)
             }
             slot = (slot + 1) & indexMask
+        }
+    }
+
+    /// An ICMPv4 query/reply type's query type, and whether it is the reply.
+    @inline(__always)
+    static func icmpQuery(_ type: UInt8) -> (UInt8, Bool)? {
+        switch type {
+        case 8, 13, 15, 17: (type, false)
+        case 0: (8, true)
+        case 14, 16, 18: (type - 1, true)
+        default: nil
         }
     }
 
@@ -289,6 +308,7 @@ public final class FlowTable {
         f.vlan0 = packet.vlan0
         f.vlan1 = packet.vlan1
         f.segment = packet.segment
+        f.tunnelDepth = packet.tunnelDepth
         f.start = packet.timestamp
         f.last = packet.timestamp
         f.id = FlowTable.flowID(f)
@@ -340,7 +360,7 @@ public final class FlowTable {
     static func flowID(_ f: Flow) -> UInt64 {
         var h = mix(f.client.high ^ mix(f.client.low ^ UInt64(f.clientPort) << 16 ^ UInt64(f.serverPort)))
         h = mix(h ^ f.server.high ^ mix(f.server.low ^ UInt64(f.proto)))
-        h = mix(h ^ UInt64(bitPattern: f.start) ^ UInt64(f.vlan0) << 20 ^ UInt64(f.segment) << 36)
+        h = mix(h ^ UInt64(bitPattern: f.start) ^ UInt64(f.vlan0) << 20 ^ UInt64(f.segment) << 36 ^ UInt64(f.tunnelDepth) << 60)
         return h & ((1 << 51) - 1)
     }
 
@@ -355,7 +375,7 @@ public final class FlowTable {
 
     func hashOf(_ f: Flow) -> UInt64 {
         FlowTable.keyHash(f.client, f.clientPort, f.server, f.serverPort, proto: f.proto,
-                          vlan: UInt32(f.vlan0) << 16 | UInt32(f.vlan1), segment: f.segment, seed: seed)
+                          vlan: UInt32(f.vlan0) << 16 | UInt32(f.vlan1), segment: f.segment, depth: f.tunnelDepth, seed: seed)
     }
 
     func growIndex() {

@@ -275,3 +275,27 @@ let syn = TCPFlags.syn, ack = TCPFlags.ack, fin = TCPFlags.fin, rst = TCPFlags.r
         #expect(Int(f.clientPort) << 16 | Int(f.serverPort) == 123 && f.packetsToServer == 2)
     }
 }
+
+@Suite struct ICMPQueryFlowTests {
+    func icmp(_ src: String, _ dst: String, type: UInt8, depth: UInt8 = 0) -> Packet {
+        var p = packet(src, 0, dst, 0, proto: IPProto.icmp, at: 1)
+        p.icmpType = type
+        p.tunnelDepth = depth
+        return p
+    }
+
+    @Test func anEchoReplyJoinsItsRequestAndAStrayReplyOrATunnelledCopyIsAFlowOfItsOwn() {
+        let table = FlowTable()
+        let ended = Ended()
+        let request = table.track(icmp("1.1.1.1", "2.2.2.2", type: 8), onEnd: ended.callAsFunction)
+        let reply = table.track(icmp("2.2.2.2", "1.1.1.1", type: 0), onEnd: ended.callAsFunction)
+        #expect(reply?.position == request?.position && reply?.direction == .toClient)
+        // A reply from the asker's side answers no request of this flow.
+        let stray = table.track(icmp("1.1.1.1", "2.2.2.2", type: 0), onEnd: ended.callAsFunction)
+        #expect(stray?.created == true && stray?.direction == .toServer)
+        // The same request inside a tunnel is another flow.
+        let tunnelled = table.track(icmp("1.1.1.1", "2.2.2.2", type: 8, depth: 1), onEnd: ended.callAsFunction)
+        #expect(tunnelled?.created == true && table.activeFlows == 3)
+        #expect(table[tunnelled!.position].tunnelDepth == 1)
+    }
+}
