@@ -184,6 +184,9 @@ public final class AppLayer {
         if let e = events.last(where: { $0.eventType == eventType && $0.transactionID == tx && $0.record != nil }), let record = e.record {
             return AlertApp(transactionID: tx, objects: [(eventType, record)] + e.siblings + e.alertObjects)
         }
+        if let e = events.last(where: { $0.eventType == eventType && $0.transactionID == tx && !$0.alertObjects.isEmpty }) {
+            return AlertApp(transactionID: tx, objects: e.alertObjects)
+        }
         let slot = Int(flow.slot)
         guard let state = slot < states.count ? states[slot] ?? (lastEnded?.0 == flow.id ? lastEnded?.1 : nil) : nil else { return nil }
         switch state.parser {

@@ -117,6 +117,8 @@ public final class Pipeline {
     var macs: [UInt64: FlowMACs] = [:]
     /// The transaction being inspected (event type and id), while `detect` runs.
     var alertTransaction: (String, Int)? = nil
+    /// The objects the inspected transaction's events give an alert (a file's `files`).
+    var alertObjects: [(String, JSONValue)] = []
     /// The sensor's hooks (see `PacketInspector`): after each packet, before the final stats.
     var afterPacketHook: (() -> Void)? = nil
     var beforeStatsHook: ((Int64) -> Void)? = nil
@@ -290,7 +292,11 @@ public final class Pipeline {
         if packet.payload.count > 0 { buffers.set(.payload, packet.payload) }
         if let firstIndex { setBuffers(groups[firstIndex]) }
         alertTransaction = firstIndex.map { (groups[$0].first.eventType, groups[$0].tx) }
-        defer { alertTransaction = nil }
+        alertObjects = firstIndex.map { Pipeline.objects(groups[$0]) } ?? []
+        defer {
+            alertTransaction = nil
+            alertObjects = []
+        }
         var result = detection.inspect(packet, packetNumber: packetNumber, flow: flow, flowKey: flow.map { Int($0.id) },
                                        toServer: toServer, buffers: buffers, facts: facts) { alert in
             if let position, detection.isStreamRule(alert.ruleIndex) {
@@ -313,6 +319,7 @@ public final class Pipeline {
             buffers.clear()
             setBuffers(group)
             alertTransaction = (group.first.eventType, group.tx)
+            alertObjects = Pipeline.objects(group)
             // A transaction's own stream bytes stand in for the payload; one completed by
             // this packet sees the packet payload.
             if !group.stream.isEmpty { buffers.set(.payload, group.stream[0].1) } else if group.fromThisPacket, packet.payload.count > 0 {
@@ -371,6 +378,12 @@ public final class Pipeline {
         _ = flows.track(outer, onEnd: flowEnded)
     }
 
+    /// The alert objects a transaction's events carry (the last event's that has any).
+    static func objects(_ group: TransactionQueue.Transaction) -> [(String, JSONValue)] {
+        if let e = group.more.last(where: { !$0.alertObjects.isEmpty }) { return e.alertObjects }
+        return group.first.alertObjects
+    }
+
     /// Registers the buffers of one transaction.
     func setBuffers(_ group: TransactionQueue.Transaction) {
         buffers.set(group.first.buffers)
@@ -424,7 +437,9 @@ public final class Pipeline {
         if let flow, let (eventType, tx) = alertTransaction, let eve, detection.usesAppLayer(alert.ruleIndex) {
             // The transaction's id always; its record only with `metadata` on.
             app = eve.settings.alertMetadata ? appLayer.alertMetadata(flow, eventType: eventType, tx: tx, events: events) : nil
-            if app == nil { app = AlertApp(transactionID: tx, objects: []) }
+            if app == nil || (app?.objects.isEmpty == true && !alertObjects.isEmpty) {
+                app = AlertApp(transactionID: tx, objects: eve.settings.alertMetadata ? alertObjects : [])
+            }
         }
         deliver(described, flow: flow, payload: payload, gate: detection.gate.ticket(alert, flowKey: flow.map { Int($0.id) }), app: app)
     }

@@ -172,4 +172,33 @@ import Testing
         ([0, 0, 0, UInt8(smb1.count)] + smb1).withUnsafeBytes { SMBParser(fileData: false).receive(ByteView($0), toServer: true, events: &none) }
         #expect(none.isEmpty)
     }
+
+    @Test func anSMB1FileCreatedByNameNamesTheFileOfItsWrites() {
+        func smb1(_ command: UInt8, reply: Bool, mid: UInt8, _ body: [UInt8]) -> [UInt8] {
+            var h = [UInt8](repeating: 0, count: 32)
+            h[0] = 0xFF; h[1] = 0x53; h[2] = 0x4D; h[3] = 0x42; h[4] = command
+            if reply { h[9] = 0x80 }
+            h[30] = mid
+            let m = h + body
+            return [0, 0, 0, UInt8(m.count)] + m
+        }
+        // NT_CREATE_ANDX (ASCII name "\\eicar", length 7) and its answer with FID 0x4000.
+        var create = [UInt8](repeating: 0, count: 48)
+        create[0] = 0xFF; create[5] = 7
+        let request = smb1(0xA2, reply: false, mid: 1, [24] + create + [7, 0] + Array("\\eicar".utf8))
+        var answer = [UInt8](repeating: 0, count: 68)
+        answer[0] = 0xFF; answer[5] = 0x00; answer[6] = 0x40
+        let reply = smb1(0xA2, reply: true, mid: 1, [34] + answer + [0, 0])
+        var words = [UInt8](repeating: 0, count: 28)
+        words[0] = 0xFF; words[4] = 0x00; words[5] = 0x40; words[20] = 4; words[22] = 64
+        let write = smb1(0x2F, reply: false, mid: 2, [14] + words + [5, 0, 0] + [0x58, 0x35, 0x4F, 0x21])
+        let p = SMBParser()
+        var events: [AppEvent] = []
+        for (frame, toServer) in [(request, true), (reply, false), (write, true)] {
+            frame.withUnsafeBytes { p.receive(ByteView($0), toServer: toServer, events: &events) }
+        }
+        let file = events.last { $0.buffers.view(.fileData) != nil }
+        guard case .array(let files)? = file?.alertObjects.first?.1 else { Issue.record("no files object"); return }
+        #expect(files.first?["filename"] == .string("\\eicar"))
+    }
 }

@@ -59,6 +59,9 @@ struct SMB2Transactions {
     /// The transaction of each file read or written (file id and command; SMB1's file id
     /// is two bytes).
     var fileTransactionIDs: [[UInt8]: Int] = [:]
+    /// SMB1: the names of NT_CREATE_ANDX requests by multiplex id, then of files by FID.
+    var createNames1: [UInt16: String] = [:]
+    var fileNames1: [UInt16: String] = [:]
 
     /// The transaction id of a file's reads or writes, made on first use.
     mutating func fileTransaction(_ key: [UInt8]) -> Int {
@@ -69,12 +72,18 @@ struct SMB2Transactions {
         return id
     }
 
-    /// A chunk of a file written (toServer) or read, for the rules on `file.data`.
-    func fileBytes(_ data: ByteView, transaction: Int, toServer: Bool, events: inout [AppEvent]) {
+    /// A chunk of a file written (toServer) or read, for the rules on `file.data`; an alert
+    /// on it names the file (`files`, as Suricata's alerts on file transactions do).
+    func fileBytes(_ data: ByteView, transaction: Int, toServer: Bool, name: String? = nil, events: inout [AppEvent]) {
         guard fileData, data.count > 0 else { return }
         var b = BufferBlock.Builder()
         b.add(.fileData, data)
-        events.append(AppEvent(eventType: "smb", record: nil, transactionID: transaction - 1, buffers: b.build(), toServer: toServer))
+        var event = AppEvent(eventType: "smb", record: nil, transactionID: transaction - 1, buffers: b.build(), toServer: toServer)
+        if let name {
+            event.alertObjects = [("files", .array([.object([("filename", .string(name)), ("gaps", .bool(false)), ("stored", .bool(false)),
+                                                              ("tx_id", .int(Int64(transaction - 1)))])]))]
+        }
+        events.append(event)
     }
 
     /// The named pipes whose traffic is DCERPC (Suricata's list).
@@ -537,6 +546,17 @@ struct SMB2Transactions {
             nextID += 1
             return
         }
+        if let name = createNames1.removeValue(forKey: multiplexID) {
+            // The NT_CREATE_ANDX answer (first in its chain or after an AndX): its FID.
+            var c = command, at = 32
+            for _ in 0..<8 {
+                if c == 0xA2, let fid = m.u16le(at + 6), fileNames1.count < SMB2Transactions.maxFiles { fileNames1[fid] = name; break }
+                guard [0x24, 0x2D, 0x2E, 0x2F, 0x73, 0x74, 0x75, 0xA2].contains(c), let next = m.u8(at + 1), next != 0xFF,
+                      let offset = m.u16le(at + 3), Int(offset) > at else { break }
+                c = next
+                at = Int(offset)
+            }
+        }
         guard let tx = pending1.removeValue(forKey: multiplexID), tx.command == UInt16(command) else { return }
         var fields: [(String, JSONValue)] = [("id", .int(Int64(tx.id))), ("dialect", .string(smb1Dialect ?? dialect ?? "unknown")),
                                              ("command", .string("SMB1_COMMAND_" + (SMB2Transactions.smb1Commands[command] ?? "UNKNOWN")))]
@@ -563,11 +583,23 @@ struct SMB2Transactions {
         var command = first
         var at = 32
         for _ in 0..<8 {
+            if command == 0xA2, let words = m.u8(at), words >= 24, let nameLength = m.u16le(at + 6), let flags2 = m.u16le(10),
+               let multiplexID = m.u16le(30) {
+                // NT_CREATE_ANDX: the file name after the byte count (Unicode: aligned to 2).
+                var nameAt = at + 1 + Int(words) * 2 + 2
+                let unicode = flags2 & 0x8000 != 0
+                if unicode && nameAt % 2 == 1 { nameAt += 1 }
+                if let raw = m.slice(nameAt, Int(nameLength)) ?? m.suffix(from: nameAt).map({ $0.prefix(Int(nameLength)) }) {
+                    var name = unicode ? SMB2Transactions.utf16(raw) : String(decoding: raw.toArray(), as: UTF8.self)
+                    while name.hasSuffix("\u{0}") { name.removeLast() }
+                    if createNames1.count < SMB2Transactions.maxPending { createNames1[multiplexID] = name }
+                }
+            }
             if command == 0x2F, let words = m.u8(at), words >= 12, let fid = m.u16le(at + 5), let high = m.u16le(at + 19),
                let low = m.u16le(at + 21), let offset = m.u16le(at + 23),
                let data = m.slice(Int(offset), Int(high) << 16 | Int(low)) ?? m.suffix(from: Int(offset)) {
                 let t = fileTransaction([UInt8(fid & 0xFF), UInt8(fid >> 8), 0x2F])
-                fileBytes(data, transaction: t, toServer: true, events: &events)
+                fileBytes(data, transaction: t, toServer: true, name: fileNames1[fid], events: &events)
             }
             guard andX.contains(command), let next = m.u8(at + 1), next != 0xFF, let offset = m.u16le(at + 3), Int(offset) > at else { return }
             command = next
