@@ -397,6 +397,9 @@ public final class Pipeline {
         if packet.ipProto == IPProto.tcp {
             streamData[0].removeAll(keepingCapacity: true)
             streamData[1].removeAll(keepingCapacity: true)
+            // A connection whose handshake was missed, without midstream pick-up, is not
+            // reassembled (as in Suricata): its packets are inspected alone.
+            guard flows[position].tcpState != .none else { return }
             // The bytes are kept for stream-level matching only when a rule reads the payload.
             let keep = readsPayload
             streams.segment(slot: position, toServer: toServer, packet: packet) { chunk, direction in

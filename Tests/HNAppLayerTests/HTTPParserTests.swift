@@ -29,6 +29,8 @@ import Testing
             feed([request]) { p.receive($0, toServer: true, events: &events) }
             feed(chunks) { p.receive($0, toServer: false, events: &events) }
             #expect(buffer(events, .httpStatCode) == "200")
+            // http.protocol reads the response's too.
+            #expect(events.filter { !$0.toServer }.contains { $0.buffers.view(.httpProtocol)?.toArray() == Array("HTTP/1.1".utf8) })
             #expect(buffer(events, .httpStatMsg) == "OK")
             #expect(buffer(events, .httpResponseBody) == "hello")
             let log = try #require(records(events).first)

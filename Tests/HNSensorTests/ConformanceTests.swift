@@ -228,7 +228,7 @@ enum Conformance {
 
 @Suite struct ConformanceTests {
     /// The number of cases that must pass: raised as features land, never lowered.
-    static let minimumPassing = 303
+    static let minimumPassing = 304
 
     @Test func suricataVerifyCases() throws {
         let folder = sharedFolder.appendingPathComponent("conformance/suricata-verify")

@@ -107,4 +107,19 @@ import Testing
             #expect(sids == [4], "inline \(inline)")
         }
     }
+
+    /// A connection whose handshake the capture missed is not reassembled without midstream
+    /// pick-up (as in Suricata): its packets alone are inspected, its application layer not.
+    @Test func aConnectionWithoutItsHandshakeIsNotReassembledWithoutMidstream() throws {
+        let s = Scenario(name: "midstream", summary: "", seed: 11)
+        let client = Host("10.20.1.15", mac: 1), server = Host("10.20.2.80", mac: 2)
+        let c = s.tcp(client, server, sport: 40_001, dport: 80, at: Scenario.baseTime)
+        c.send(fromClient: true, Array("GET /admin HTTP/1.1\r\nHost: portal\r\n\r\n".utf8))
+        c.send(fromClient: false, Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8))
+        #expect(try alertedSids(s, rules: """
+        alert http any any -> any any (msg:"uri"; http.uri; content:"/admin"; sid:1;)
+        alert tcp any any -> any any (msg:"packet"; content:"/admin"; sid:2;)
+
+        """, inline: false) == [2])
+    }
 }

@@ -647,6 +647,7 @@ final class HTTPParser {
         let code = count > 1 ? parts.1 : empty
         add(.httpStatCode, b, code)
         add(.httpStatMsg, b, count > 2 ? parts.2 : empty)
+        add(.httpProtocol, b, parts.0)  // http.protocol reads either direction's
         add(.httpResponseLine, b, first)
         addField(.httpServer, b, "server")
         addField(.httpLocation, b, "location")
