@@ -84,3 +84,17 @@ struct ASCIIText {
         }
     }
 }
+
+extension ASCIIText {
+    /// 16 bytes as a GUID's text (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`), taking the bytes in
+    /// `order` (the byte order of each field as the protocol writes it); "" for another length.
+    static func guid(_ b: [UInt8], order: [Int]) -> String {
+        guard b.count == 16, order.count == 16 else { return "" }
+        var out = ASCIIText(capacity: 36)
+        for (i, index) in order.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.byte(UInt8(ascii: "-")) }
+            out.hex(UInt32(b[index]), digits: 2)
+        }
+        return out.string
+    }
+}

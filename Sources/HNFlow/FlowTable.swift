@@ -141,30 +141,11 @@ public final class FlowTable {
         let vlan = UInt32(packet.vlan0) << 16 | UInt32(packet.vlan1)
         let hash = FlowTable.keyHash(packet.source, sport, packet.destination, dport, proto: proto,
                                      vlan: vlan, segment: packet.segment, depth: depth, seed: seed)
-        var slot = Int(truncatingIfNeeded: hash) & indexMask
-        while true {
-            let entry = index[slot]
-            if entry == 0 { break }
-            let position = Int(entry - 1)
-            let direction = slab.withUnsafeBufferPointer { flows -> Direction? in
-                // Fields read through the pointer: the record is not copied.
-                let f = flows.baseAddress! + position
-                guard f.pointee.proto == proto, f.pointee.vlan0 == packet.vlan0, f.pointee.vlan1 == packet.vlan1,
-                      f.pointee.segment == packet.segment, f.pointee.tunnelDepth == depth else { return nil }
-                if f.pointee.client == packet.source && f.pointee.server == packet.destination
-                    && f.pointee.clientPort == sport && f.pointee.serverPort == dport { return .toServer }
-                if f.pointee.server == packet.source && f.pointee.client == packet.destination
-                    && f.pointee.serverPort == sport && f.pointee.clientPort == dport { return .toClient }
-                return nil
+        if let (position, direction) = probe(hash: hash, packet.source, sport, packet.destination, dport, proto: proto, like: packet) {
+            if update(position, packet, direction, onEnd: onEnd) {
+                return Tracked(position: position, direction: direction, created: false)
             }
-            if let direction {
-                if update(position, packet, direction, onEnd: onEnd) {
-                    return Tracked(position: position, direction: direction, created: false)
-                }
-                // The old connection ended (TCP port reuse): start a new flow below.
-                break
-            }
-            slot = (slot + 1) & indexMask
+            // The old connection ended (TCP port reuse): start a new flow below.
         }
         return create(packet, sport: sport, dport: dport, hash: hash, onEnd: onEnd)
     }
@@ -183,26 +164,35 @@ public final class FlowTable {
         let vlan = UInt32(packet.vlan0) << 16 | UInt32(packet.vlan1)
         let hash = FlowTable.keyHash(inner.source, sport, inner.destination, dport, proto: proto, vlan: vlan, segment: packet.segment,
                                      depth: packet.tunnelDepth, seed: seed)
+        // The error goes back to the sender of the packet it quotes.
+        guard let (position, quoted) = probe(hash: hash, inner.source, sport, inner.destination, dport, proto: proto, like: packet) else { return nil }
+        let direction: Direction = quoted == .toServer ? .toClient : .toServer
+        _ = update(position, packet, direction, onEnd: onEnd)
+        return Tracked(position: position, direction: direction, created: false)
+    }
+
+    /// The flow of a tuple (with the VLANs, segment and tunnel depth of `like`), and the
+    /// direction the tuple goes in it: the index probed from `hash`, records read in place.
+    @inline(__always)
+    func probe(hash: UInt64, _ source: IPAddress, _ sport: UInt16, _ destination: IPAddress, _ dport: UInt16, proto: UInt8,
+               like packet: Packet) -> (Int, Direction)? {
         var slot = Int(truncatingIfNeeded: hash) & indexMask
         while true {
             let entry = index[slot]
             if entry == 0 { return nil }
             let position = Int(entry - 1)
             let direction = slab.withUnsafeBufferPointer { flows -> Direction? in
+                // Fields read through the pointer: the record is not copied.
                 let f = flows.baseAddress! + position
                 guard f.pointee.proto == proto, f.pointee.vlan0 == packet.vlan0, f.pointee.vlan1 == packet.vlan1,
                       f.pointee.segment == packet.segment, f.pointee.tunnelDepth == packet.tunnelDepth else { return nil }
-                // The error goes back to the sender of the packet it quotes.
-                if f.pointee.client == inner.source && f.pointee.server == inner.destination
-                    && f.pointee.clientPort == sport && f.pointee.serverPort == dport { return .toClient }
-                if f.pointee.server == inner.source && f.pointee.client == inner.destination
-                    && f.pointee.serverPort == sport && f.pointee.clientPort == dport { return .toServer }
+                if f.pointee.client == source && f.pointee.server == destination
+                    && f.pointee.clientPort == sport && f.pointee.serverPort == dport { return .toServer }
+                if f.pointee.server == source && f.pointee.client == destination
+                    && f.pointee.serverPort == sport && f.pointee.clientPort == dport { return .toClient }
                 return nil
             }
-            if let direction {
-                _ = update(position, packet, direction, onEnd: onEnd)
-                return Tracked(position: position, direction: direction, created: false)
-            }
+            if let direction { return (position, direction) }
             slot = (slot + 1) & indexMask
         }
     }

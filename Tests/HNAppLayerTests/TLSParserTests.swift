@@ -1,6 +1,7 @@
 import HNCapGen
 import Testing
 @testable import HNAppLayer
+import HNDecode
 
 @Suite struct TLSParserTests {
     @Test func clientHelloGivesSNIAndJA3WhateverTheSplit() {
@@ -108,6 +109,6 @@ import Testing
         #expect(log.first?["sni"] == .string("lab.example") && log.first?["version"] == .string("TLS 1.2") && log.first?["ja3"] == nil)
         #expect(log.first?["server_handshake"] == .object([("version", .string("TLS 1.2")), ("cipher", .int(49200)),
                                                           ("exts", .array([.int(65281), .int(11), .int(35), .int(23)]))]))
-        Array("hello".utf8).withUnsafeBytes { #expect(TLSParser.base64($0) == "aGVsbG8=") }
+        Array("hello".utf8).withUnsafeBytes { #expect(Base64.encode($0) == "aGVsbG8=") }
     }
 }

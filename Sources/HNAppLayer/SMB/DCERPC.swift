@@ -93,14 +93,7 @@ struct DCERPCCall {
 
     /// A UUID in its usual text form (the first three fields in the PDU's byte order).
     static func uuid(_ b: [UInt8], littleEndian: Bool) -> String {
-        guard b.count == 16 else { return "" }
-        let order = littleEndian ? [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15] : Array(0..<16)
-        var out = ASCIIText(capacity: 36)
-        for (i, index) in order.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.byte(UInt8(ascii: "-")) }
-            out.hex(UInt32(b[index]), digits: 2)
-        }
-        return out.string
+        ASCIIText.guid(b, order: littleEndian ? [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15] : Array(0..<16))
     }
 
     /// The `dcerpc` object, with the interfaces bound on the session.

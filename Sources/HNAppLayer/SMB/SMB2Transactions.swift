@@ -143,13 +143,7 @@ struct SMB2Transactions {
 
     /// A GUID's 16 bytes as Suricata writes them (its first three fields little-endian).
     static func guid(_ g: [UInt8]) -> String {
-        guard g.count == 16 else { return "" }
-        var out = ASCIIText(capacity: 36)
-        for (i, index) in [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 15, 14, 13, 12].enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.byte(UInt8(ascii: "-")) }
-            out.hex(UInt32(g[index]), digits: 2)
-        }
-        return out.string
+        ASCIIText.guid(g, order: [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 15, 14, 13, 12])
     }
 
 

@@ -463,7 +463,7 @@ final class TLSParser {
     /// The `tls` record with the fields of the `custom:` list, in Suricata's order.
     func customLogEvent() -> AppEvent {
         var fields: [(String, JSONValue)] = []
-        func base64(_ der: [UInt8]) -> JSONValue { .string(der.withUnsafeBytes { TLSParser.base64($0) }) }
+        func base64(_ der: [UInt8]) -> JSONValue { .string(der.withUnsafeBytes { Base64.encode($0) }) }
         if custom("subject"), let c = certificate { fields.append(("subject", .string(c.subject))) }
         if custom("issuer"), let c = certificate { fields.append(("issuerdn", .string(c.issuer))) }
         if custom("session_resumed"), sessionResumed && certificate == nil && serverVersion != 0x0304 { fields.append(("session_resumed", .bool(true))) }
@@ -498,22 +498,5 @@ final class TLSParser {
         var event = AppEvent(eventType: "tls", record: .object(fields), transactionID: 0, buffers: [], toServer: false)
         if let serverCipher { event.notes.append(.tlsCipher(serverCipher)) }
         return event
-    }
-
-    static func base64(_ bytes: UnsafeRawBufferPointer) -> String {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 2 < bytes.count {
-            let n = Int(bytes[i]) << 16 | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2])
-            out += [table[n >> 18], table[n >> 12 & 63], table[n >> 6 & 63], table[n & 63]]
-            i += 3
-        }
-        if i < bytes.count {
-            let n = Int(bytes[i]) << 16 | (i + 1 < bytes.count ? Int(bytes[i + 1]) << 8 : 0)
-            out += [table[n >> 18], table[n >> 12 & 63], i + 1 < bytes.count ? table[n >> 6 & 63] : UInt8(ascii: "="), UInt8(ascii: "=")]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
